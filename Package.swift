@@ -1,0 +1,47 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+
+let package = Package(
+    name: "call-ledger",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "call-ledger", targets: ["LedgerCLI"]),
+        .executable(name: "simulate", targets: ["simulate"]),
+        .library(name: "LedgerLog", targets: ["LedgerLog"]),
+        .library(name: "LedgerEvents", targets: ["LedgerEvents"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // The C door: Debian's liblmdb through pkg-config. Only LedgerStorage imports it.
+        .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
+        // Wire format v1: pure value types, parsing, validation, binary codec. Imports nothing of ours.
+        .target(name: "LedgerEvents"),
+        // LMDB wrapper and the append-only record store. Knows records and index keys, not events.
+        .target(name: "LedgerStorage", dependencies: ["CLMDB"]),
+        // The event log: LedgerEvents stored through LedgerStorage.
+        .target(name: "LedgerLog", dependencies: ["LedgerEvents", "LedgerStorage"]),
+        .executableTarget(name: "LedgerCLI", dependencies: ["LedgerLog", "LedgerEvents", "LedgerSimulator", argumentParser]),
+
+        // Tools: the deterministic traffic simulator (a library for tests and benchmarks, and an executable).
+        .target(name: "LedgerSimulator", path: "Tools/Simulator/LedgerSimulator"),
+        .executableTarget(name: "simulate", dependencies: ["LedgerSimulator", argumentParser],
+                          path: "Tools/Simulator/simulate"),
+        // Benchmarks: raw-C anchors and our layers measured in one run.
+        .executableTarget(name: "ledger-bench", dependencies: ["LedgerLog", "LedgerEvents", "LedgerSimulator", argumentParser],
+                          path: "Tools/Benchmarks/ledger-bench"),
+        // Test helper: appends forever and prints acknowledged ids (for kill -9 tests).
+        .executableTarget(name: "ledger-stress", dependencies: ["LedgerLog", "LedgerEvents"],
+                          path: "Tools/Stress/ledger-stress"),
+
+        .target(name: "LedgerTestSupport", dependencies: ["LedgerEvents", "LedgerLog"], path: "Tests/LedgerTestSupport"),
+        .testTarget(name: "LedgerEventsTests", dependencies: ["LedgerEvents"]),
+        .testTarget(name: "LedgerStorageTests", dependencies: ["LedgerStorage"]),
+        .testTarget(name: "LedgerLogTests", dependencies: ["LedgerLog", "LedgerEvents", "LedgerSimulator", "LedgerTestSupport"]),
+        .testTarget(name: "LedgerCLITests", dependencies: ["LedgerEvents", "LedgerSimulator", "LedgerTestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import LedgerEvents
+import LedgerLog
+
+enum EventsFormat: String, ExpressibleByArgument, CaseIterable {
+    case ndjson, table
+}
+
+struct Events: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Read events back: the envelope as sent plus position and recorded_at.",
+        discussion: "With no filter and no limit, every event in log order. --call, --client and --from/--to use the indexes."
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "Only events after this position.") var after: UInt64 = 0
+    @Option(help: "At most this many events.") var limit: Int?
+    @Option(name: .customLong("call"), help: "Only the events of this call_id.") var callID: String?
+    @Option(help: "Only the events of this client number (any format; normalised).") var client: String?
+    @Option(help: "Occurred at or after this RFC 3339 time.") var from: String?
+    @Option(help: "Occurred before this RFC 3339 time.") var to: String?
+    @Option(help: "ndjson or table.") var format: EventsFormat = .ndjson
+
+    func validate() throws {
+        for (name, value) in [("--from", from), ("--to", to)] {
+            if let value, (try? EventTime(rfc3339: value)) == nil {
+                throw ValidationError("\(name): expected \(EventTime.expectedForm)")
+            }
+        }
+        if let limit, limit < 0 { throw ValidationError("--limit must be ≥ 0") }
+    }
+
+    func run() async throws {
+        let log = try global.openLog(readOnly: true)
+        defer { log.close() }
+        var out = OutputBuffer()
+        var rows: [[String]] = []
+        let limit = self.limit ?? .max
+        var emitted = 0
+        func emit(_ e: RecordedEvent) {
+            guard emitted < limit, e.position > after else { return }
+            emitted += 1
+            switch format {
+            case .ndjson:
+                e.appendJSONLine(into: &out.bytes)
+                out.flushIfLarge()
+            case .table:
+                rows.append(Self.row(e))
+            }
+        }
+        let fromT = try from.map { try EventTime(rfc3339: $0) }
+        let toT = try to.map { try EventTime(rfc3339: $0) }
+        func inRange(_ e: RecordedEvent) -> Bool {
+            (fromT.map { e.event.at >= $0 } ?? true) && (toT.map { e.event.at < $0 } ?? true)
+        }
+        if let callID {
+            for e in try log.events(callID: callID) where inRange(e) && (client.map { e.event.client == ClientNumber($0) } ?? true) { emit(e) }
+        } else if let client {
+            for e in try log.events(client: ClientNumber(client)) where inRange(e) { emit(e) }
+        } else if fromT != nil || toT != nil {
+            let events = try log.events(occurredFrom: fromT ?? EventTime(milliseconds: .min / 2),
+                                        to: toT ?? EventTime(milliseconds: .max / 2))
+            for e in events { emit(e) }
+        } else {
+            var cursor = after
+            while emitted < limit {
+                let page = try log.events(after: cursor, limit: min(4096, limit - emitted))
+                if page.isEmpty { break }
+                for e in page { emit(e) }
+                cursor = page.last!.position
+            }
+        }
+        if format == .table {
+            out.bytes.append(contentsOf: Terminal.table(["position", "at", "type", "id", "data"], rows).utf8)
+        }
+        out.flush()
+    }
+
+    static func row(_ e: RecordedEvent) -> [String] {
+        var data = JSONWriter.string(.object(e.event.data))
+        if data.count > 90 { data = String(data.prefix(89)) + "…" }
+        return [String(e.position), e.event.at.rfc3339, e.event.type.rawValue, e.event.id, data]
+    }
+}

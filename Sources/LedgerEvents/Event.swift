@@ -1,0 +1,86 @@
+/// One event of wire format v1, as a producer sent it.
+///
+/// ```swift
+/// let e = try EventValidator.validate(JSONParser.parse(line)).get()
+/// e.callID   // "1700000000.42"
+/// ```
+public struct Event: Sendable, Hashable {
+    /// The producer's idempotency key (1–128 printable ASCII characters).
+    public var id: String
+    public var type: EventType
+    /// When it happened at the PBX (occurred time).
+    public var at: EventTime
+    /// The producer's name, if given.
+    public var source: String?
+    /// The type's fields plus any unknown extra fields, verbatim.
+    public var data: JSONObject
+
+    public init(id: String, type: EventType, at: EventTime, source: String? = nil, data: JSONObject) {
+        self.id = id
+        self.type = type
+        self.at = at
+        self.source = source
+        self.data = data
+    }
+
+    /// Whether `other` carries the same content (the test for an idempotent re-append):
+    /// same type, same instant written the same way, same source, and `data` equal as JSON.
+    public func hasSameContent(as other: Event) -> Bool {
+        id == other.id && type == other.type && at.isIdentical(to: other.at) && source == other.source
+            && data.isSemanticallyEqual(to: other.data)
+    }
+
+    public var callID: String? { data.string("call_id") }
+    public var leadID: String? { data.string("lead_id") }
+    public var department: String? { data.string("department") }
+    public var agent: String? { data.string("agent") }
+    /// `data.client` exactly as sent.
+    public var rawClient: String? { data.string("client") }
+    /// `data.client` normalised (see ``ClientNumber``); `nil` when absent.
+    public var client: ClientNumber? { rawClient.map(ClientNumber.init) }
+
+    /// The envelope as JSON, in wire order: `id`, `type`, `at`, `source`, `data`.
+    public var json: JSONObject {
+        var o = JSONObject([("id", .string(id)), ("type", .string(type.rawValue)), ("at", .string(at.rfc3339))])
+        if let source { o.members.append(("source", .string(source))) }
+        o.members.append(("data", .object(data)))
+        return o
+    }
+}
+
+/// An event as stored in the log: the envelope plus the ledger's `position` and `recorded_at`.
+public struct RecordedEvent: Sendable, Hashable {
+    /// Gapless, strictly increasing from 1 in commit order.
+    public var position: UInt64
+    /// The ledger clock at commit, non-decreasing along positions (UTC).
+    public var recordedAt: EventTime
+    public var event: Event
+
+    public init(position: UInt64, recordedAt: EventTime, event: Event) {
+        self.position = position
+        self.recordedAt = recordedAt
+        self.event = event
+    }
+
+    /// Appends one NDJSON line (newline included): the envelope, then `position` and `recorded_at`.
+    public func appendJSONLine(into out: inout [UInt8]) {
+        out.append(contentsOf: #"{"id":"#.utf8)
+        JSONWriter.writeString(event.id, into: &out)
+        out.append(contentsOf: #","type":""#.utf8)
+        out.append(contentsOf: event.type.rawValue.utf8)
+        out.append(contentsOf: #"","at":""#.utf8)
+        event.at.append(into: &out)
+        out.append(UInt8(ascii: "\""))
+        if let s = event.source {
+            out.append(contentsOf: #","source":"#.utf8)
+            JSONWriter.writeString(s, into: &out)
+        }
+        out.append(contentsOf: #","data":"#.utf8)
+        JSONWriter.write(event.data, into: &out)
+        out.append(contentsOf: #","position":"#.utf8)
+        out.append(contentsOf: String(position).utf8)
+        out.append(contentsOf: #","recorded_at":""#.utf8)
+        recordedAt.append(into: &out)
+        out.append(contentsOf: "\"}\n".utf8)
+    }
+}

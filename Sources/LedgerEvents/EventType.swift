@@ -1,0 +1,67 @@
+/// The event types of wire format v1. Unknown types are rejected, never dropped.
+///
+/// ``code`` is part of the stored binary encoding: never renumber, only add.
+public enum EventType: String, Sendable, CaseIterable, Hashable, Codable {
+    case callStarted = "call.started"
+    case callGreeting = "call.greeting"
+    case callIVR = "call.ivr"
+    case callRoutingFailed = "call.routing_failed"
+    case callQueued = "call.queued"
+    case callRinging = "call.ringing"
+    case callRingEnded = "call.ring_ended"
+    case callAnswered = "call.answered"
+    case callTransferred = "call.transferred"
+    case callEnded = "call.ended"
+    case agentJoined = "agent.joined"
+    case agentLeft = "agent.left"
+    case agentStatus = "agent.status"
+    case departmentConfigured = "department.configured"
+    case missedHandled = "missed.handled"
+    case leadCreated = "lead.created"
+    case leadAssigned = "lead.assigned"
+    case leadStatusChanged = "lead.status_changed"
+    case leadConverted = "lead.converted"
+
+    /// The stable one-byte code used by ``EventCodec``.
+    public var code: UInt8 {
+        switch self {
+        case .callStarted: 1
+        case .callGreeting: 2
+        case .callIVR: 3
+        case .callRoutingFailed: 4
+        case .callQueued: 5
+        case .callRinging: 6
+        case .callRingEnded: 7
+        case .callAnswered: 8
+        case .callTransferred: 9
+        case .callEnded: 10
+        case .agentJoined: 11
+        case .agentLeft: 12
+        case .agentStatus: 13
+        case .departmentConfigured: 14
+        case .missedHandled: 15
+        case .leadCreated: 16
+        case .leadAssigned: 17
+        case .leadStatusChanged: 18
+        case .leadConverted: 19
+        }
+    }
+
+    private static let byCode: [EventType?] = {
+        var table = [EventType?](repeating: nil, count: 256)
+        for t in EventType.allCases { table[Int(t.code)] = t }
+        return table
+    }()
+
+    /// The type with the given stored code, or `nil`.
+    public init?(code: UInt8) {
+        guard let t = Self.byCode[Int(code)] else { return nil }
+        self = t
+    }
+
+    /// The wire version of this type's data layout.
+    public var version: Int { 1 }
+
+    /// Whether events of this type belong to a call (carry `call_id`).
+    public var isCallEvent: Bool { code <= 10 }
+}

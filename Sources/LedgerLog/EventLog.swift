@@ -1,0 +1,319 @@
+import Dispatch
+import LedgerEvents
+import LedgerStorage
+import Synchronization
+
+/// The result of ``EventLog/verify(progress:)``: records checked and every problem with its position.
+public typealias VerifyReport = LedgerStorage.VerifyReport
+/// One problem found by `verify`.
+public typealias VerifyProblem = LedgerStorage.VerifyProblem
+
+/// Options of an ``EventLog``.
+public struct EventLogConfiguration: Sendable {
+    /// Initial LMDB map size in bytes (grown automatically when full). Default 1 GiB.
+    public var initialMapSize: Int = 1 << 30
+    /// Read transactions this process keeps open at once.
+    public var readerPoolSize: Int = 16
+    /// Open an existing log for reading only.
+    public var readOnly = false
+    public init() {}
+}
+
+/// What an append did.
+public struct AppendResult: Sendable, Equatable, Codable {
+    /// Events stored by this append.
+    public var appended: Int
+    /// Events whose id was already stored with the same content (no-ops).
+    public var duplicates: Int
+    /// The highest position among the batch's events (new or original); 0 for an empty batch.
+    public var lastPosition: UInt64
+    /// Per event, in batch order: its position (the original one for a duplicate).
+    public var positions: [UInt64]
+
+    enum CodingKeys: String, CodingKey {
+        case appended, duplicates, lastPosition = "last_position", positions
+    }
+}
+
+/// Figures about a log for `stats` and metrics.
+public struct LogStats: Sendable, Codable {
+    public var events: Int
+    public var lastPosition: UInt64
+    public var lastRecordedAt: String?
+    public var fileBytes: Int
+    public var mapBytes: Int
+    public var usedBytes: Int
+    public var mapUsePercent: Double
+    public var readersUsed: Int
+    public var maxReaders: Int
+    public var staleReadersCleared: Int
+
+    enum CodingKeys: String, CodingKey {
+        case events, lastPosition = "last_position", lastRecordedAt = "last_recorded_at", fileBytes = "file_bytes"
+        case mapBytes = "map_bytes", usedBytes = "used_bytes", mapUsePercent = "map_use_pct"
+        case readersUsed = "readers_used", maxReaders = "max_readers", staleReadersCleared = "stale_readers_cleared"
+    }
+}
+
+/// The ledger's append-only event log: wire format v1 events stored durably in LMDB.
+///
+/// ```swift
+/// let log = try EventLog(directory: "./ledger-data")
+/// let result = try await log.append(events)          // atomic, idempotent, durable on return
+/// for try await e in log.tail(after: 0) { … }          // history, then live
+/// ```
+///
+/// Indexes: by id, by occurred time, by `call_id` (call events), by normalised client
+/// (`call.started`, `missed.handled`, `lead.created`; hidden numbers are not indexed) and by `lead_id`.
+public final class EventLog: Sendable {
+    /// The entity indexes, in ``LogStoreConfiguration/entityIndexes`` order.
+    public enum Index: Int, Sendable, CaseIterable {
+        case call = 0, client = 1, lead = 2
+        static let names = ["call", "client", "lead"]
+    }
+
+    let store: LogStore
+    public let directory: String
+
+    /// Opens or creates the log in `directory`.
+    /// - Throws: ``LedgerError`` when the directory cannot be opened as a ledger.
+    public init(directory: String, configuration: EventLogConfiguration = .init()) throws {
+        var c = LogStoreConfiguration(entityIndexes: Index.names)
+        c.initialMapSize = configuration.initialMapSize
+        c.readerPoolSize = configuration.readerPoolSize
+        c.readOnly = configuration.readOnly
+        do {
+            store = try LogStore(path: directory, schema: EventSchema(), configuration: c)
+        } catch {
+            throw LedgerError(.storage, "cannot open the ledger in \(directory): \(error)")
+        }
+        self.directory = directory
+    }
+
+    /// Finishes queued appends and stops the writer thread.
+    public func close() { store.close() }
+
+    /// The position of the last event (0 when empty).
+    public var lastPosition: UInt64 { store.lastPosition }
+
+    // MARK: Append
+
+    /// Validates `values` as wire format v1 events and appends them atomically.
+    /// - Throws: ``LedgerError`` `.invalidEvents` naming every bad event and field; nothing is stored.
+    public func append(json values: [JSONValue]) async throws -> AppendResult {
+        var events: [Event] = []
+        var issues: [ValidationIssue] = []
+        for (k, v) in values.enumerated() {
+            switch EventValidator.validate(v, index: k) {
+            case .success(let e): events.append(e)
+            case .failure(let err): issues.append(contentsOf: err.issues)
+            }
+        }
+        if !issues.isEmpty { throw LedgerError(.invalidEvents, EventValidationError(issues: issues).description, issues: issues) }
+        return try await append(events)
+    }
+
+    /// Appends already-validated events atomically; returns once they are durable.
+    ///
+    /// An event whose id is stored with the same content is a no-op reporting its position;
+    /// with different content the batch is refused (`.conflict`) and nothing is stored.
+    /// Concurrent appends share one transaction and one fsync.
+    /// - Throws: ``LedgerError``.
+    public func append(_ events: [Event]) async throws -> AppendResult {
+        guard !events.isEmpty else { return AppendResult(appended: 0, duplicates: 0, lastPosition: 0, positions: []) }
+        let records = Self.encode(events)
+        do {
+            let o = try await store.append(records)
+            return AppendResult(appended: o.appended, duplicates: o.duplicates, lastPosition: o.positions.max() ?? 0,
+                                positions: o.positions)
+        } catch {
+            throw LedgerError.from(error, events: events)
+        }
+    }
+
+    /// Encodes events for storage, on every core for large batches.
+    static func encode(_ events: [Event]) -> [PendingRecord] {
+        if events.count < 4096 { return events.map(record(for:)) }
+        let chunks = min(64, events.count / 2048)
+        let size = (events.count + chunks - 1) / chunks
+        let out = Mutex<[[PendingRecord]]>(Array(repeating: [], count: chunks))
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            let part = events[min(events.count, c * size)..<min(events.count, (c + 1) * size)].map(record(for:))
+            out.withLock { $0[c] = part }
+        }
+        return out.withLock { Array($0.joined()) }
+    }
+
+    /// The stored form of an event and the index entries it implies.
+    static func record(for e: Event) -> PendingRecord {
+        PendingRecord(id: Array(e.id.utf8), payload: EventCodec.encode(e), occurredAt: e.at.milliseconds,
+                      entityKeys: entityKeys(of: e))
+    }
+
+    static func entityKeys(of e: Event) -> [EntityKey] {
+        var keys: [EntityKey] = []
+        if e.type.isCallEvent, let c = e.callID { keys.append(EntityKey(index: Index.call.rawValue, key: Array(c.utf8))) }
+        switch e.type {
+        case .callStarted, .missedHandled, .leadCreated:
+            if let c = e.client, !c.isHidden { keys.append(EntityKey(index: Index.client.rawValue, key: Array(c.digits.utf8))) }
+        default: break
+        }
+        if let l = e.leadID, e.type.rawValue.hasPrefix("lead.") {
+            keys.append(EntityKey(index: Index.lead.rawValue, key: Array(l.utf8)))
+        }
+        return keys
+    }
+
+    // MARK: Reads
+
+    func decode(_ r: StoredRecord) throws -> RecordedEvent {
+        do {
+            return RecordedEvent(position: r.position, recordedAt: EventTime(milliseconds: r.recordedAt),
+                                 event: try EventCodec.decode(r.payload))
+        } catch {
+            throw LedgerError(.corrupted, "position \(r.position): \(error)")
+        }
+    }
+
+    private func reading<R>(_ body: () throws -> R) throws -> R {
+        do { return try body() } catch { throw LedgerError.from(error, events: []) }
+    }
+
+    /// Up to `limit` events after `position`, in log order (one short read transaction).
+    public func events(after position: UInt64, limit: Int) throws -> [RecordedEvent] {
+        try reading { try store.records(after: position, limit: limit).map(decode) }
+    }
+
+    /// Calls `body` with up to `limit` events after `position`, decoding as it goes.
+    public func scan(after position: UInt64, limit: Int, _ body: (RecordedEvent) throws -> Void) throws {
+        try reading { try store.scan(after: position, limit: limit) { try body(decode($0)) } }
+    }
+
+    /// Events whose occurred time is in `[from, to)`, ordered by `at` then position.
+    public func events(occurredFrom from: EventTime, to: EventTime, limit: Int = .max) throws -> [RecordedEvent] {
+        try reading {
+            let ps = try store.positions(occurredFrom: from.milliseconds, to: to.milliseconds, limit: limit).map(\.position)
+            return try store.records(at: ps).map(decode)
+        }
+    }
+
+    /// Every event of one call (`call.*` events with this `call_id`), in log order.
+    public func events(callID: String) throws -> [RecordedEvent] {
+        try entityEvents(.call, Array(callID.utf8)) { $0.type.isCallEvent && $0.callID == callID }
+    }
+
+    /// Every event naming this client (`call.started`, `missed.handled`, `lead.created`), in log order.
+    /// Numbers are compared normalised; a hidden number has no events.
+    public func events(client: ClientNumber) throws -> [RecordedEvent] {
+        guard !client.isHidden else { return [] }
+        return try entityEvents(.client, Array(client.digits.utf8)) { $0.client == client }
+    }
+
+    /// Every `lead.*` event of one lead, in log order.
+    public func events(leadID: String) throws -> [RecordedEvent] {
+        try entityEvents(.lead, Array(leadID.utf8)) { $0.leadID == leadID }
+    }
+
+    private func entityEvents(_ index: Index, _ key: [UInt8], where keep: (Event) -> Bool) throws -> [RecordedEvent] {
+        try reading {
+            let ps = try store.positions(entity: index.rawValue, key: key)
+            return try store.records(at: ps).map(decode).filter { keep($0.event) }
+        }
+    }
+
+    /// The event stored under `id`, if any.
+    public func event(id: String) throws -> RecordedEvent? {
+        try reading {
+            guard let p = try store.position(ofID: Array(id.utf8)) else { return nil }
+            return try store.records(at: [p]).first.map(decode)
+        }
+    }
+
+    /// History after `position`, then every new event as it is committed.
+    public func tail(after position: UInt64 = 0, pageSize: Int = 1024) -> EventTail {
+        EventTail(log: self, after: position, pageSize: pageSize)
+    }
+
+    /// Waits until an event beyond `position` exists (or a short poll interval passes).
+    public func waitForAppend(beyond position: UInt64) async {
+        await store.waitForAppend(beyond: position)
+    }
+
+    // MARK: Maintenance
+
+    /// Walks the whole log: checksums, gapless positions, `recorded_at` order, every index.
+    public func verify(progress: ((UInt64, UInt64) -> Void)? = nil) throws -> VerifyReport {
+        try reading { try store.verify(progress: progress) }
+    }
+
+    /// Writes a hot, compacted copy into `directory` (empty or new), then opens and verifies it.
+    /// - Returns: the copy's verification.
+    public func backup(to directory: String) throws -> VerifyReport {
+        try reading { try store.backup(to: directory) }
+        var c = EventLogConfiguration()
+        c.readOnly = true
+        let copy = try EventLog(directory: directory, configuration: c)
+        defer { copy.close() }
+        return try copy.verify()
+    }
+
+    /// Size, map and reader figures.
+    public func stats() throws -> LogStats {
+        let info = store.info()
+        let count = try reading { try store.count() }
+        let ra = store.lastRecordedAt
+        return LogStats(events: count, lastPosition: store.lastPosition,
+                        lastRecordedAt: count == 0 ? nil : EventTime(milliseconds: ra).rfc3339,
+                        fileBytes: info.fileSize, mapBytes: info.mapSize, usedBytes: info.usedBytes,
+                        mapUsePercent: info.mapSize == 0 ? 0 : Double(info.usedBytes) * 100 / Double(info.mapSize),
+                        readersUsed: info.readersUsed, maxReaders: info.maxReaders,
+                        staleReadersCleared: store.staleReadersCleared)
+    }
+}
+
+/// How the store compares and indexes event payloads.
+struct EventSchema: RecordSchema {
+    func sameContent(stored: [UInt8], new: [UInt8]) -> Bool {
+        guard let a = try? EventCodec.decode(stored), let b = try? EventCodec.decode(new) else { return false }
+        return a.hasSameContent(as: b)
+    }
+
+    func indexEntries(of payload: [UInt8]) throws -> PendingRecord {
+        EventLog.record(for: try EventCodec.decode(payload))
+    }
+}
+
+/// History after a position, then live events as they are committed: the feed of projection workers.
+///
+/// Reads in pages (one short read transaction each), so a slow consumer never pins old pages.
+public struct EventTail: AsyncSequence, Sendable {
+    public typealias Element = RecordedEvent
+    let log: EventLog
+    let after: UInt64
+    let pageSize: Int
+
+    public func makeAsyncIterator() -> Iterator {
+        Iterator(log: log, cursor: after, pageSize: pageSize)
+    }
+
+    public struct Iterator: AsyncIteratorProtocol {
+        let log: EventLog
+        var cursor: UInt64
+        let pageSize: Int
+        var buffer: [RecordedEvent] = []
+        var index = 0
+
+        public mutating func next() async throws -> RecordedEvent? {
+            while index >= buffer.count {
+                if Task.isCancelled { return nil }
+                buffer = try log.events(after: cursor, limit: pageSize)
+                index = 0
+                if buffer.isEmpty { await log.waitForAppend(beyond: cursor) }
+            }
+            let e = buffer[index]
+            index += 1
+            cursor = e.position
+            return e
+        }
+    }
+}

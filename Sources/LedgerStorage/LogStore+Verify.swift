@@ -1,0 +1,101 @@
+/// A problem `verify` found, with the position it concerns when there is one.
+public struct VerifyProblem: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var position: UInt64?
+    public var message: String
+    public var description: String { position.map { "position \($0): \(message)" } ?? message }
+}
+
+/// The result of walking the whole log.
+public struct VerifyReport: Sendable, Codable {
+    public var records: Int
+    public var lastPosition: UInt64
+    public var problems: [VerifyProblem]
+    public var isClean: Bool { problems.isEmpty }
+}
+
+extension LogStore {
+    /// Walks the whole log in pages of short read transactions: every record's checksum, gapless
+    /// positions from 1, non-decreasing `recorded_at`, every index entry a record implies, and no
+    /// index entry that no record implies.
+    ///
+    /// - Parameter progress: called after each page with (records checked, records to check).
+    public func verify(progress: ((UInt64, UInt64) -> Void)? = nil) throws -> VerifyReport {
+        let target = lastPosition
+        var problems: [VerifyProblem] = []
+        var expected: UInt64 = 1
+        var lastRecordedAt = Int64.min
+        var checked = 0
+        var entityCounts = [Int](repeating: 0, count: entities.count)
+        var unreadable = 0
+        let page = 8192
+        func problem(_ p: UInt64?, _ m: String) {
+            if problems.count < 10_000 { problems.append(VerifyProblem(position: p, message: m)) }
+        }
+        var done = false
+        while !done {
+            let startKey = Keys.position(expected)
+            try env.read { txn in
+                var n = 0
+                try txn.scan(log, from: startKey) { k, v in
+                    guard k.count == 8 else {
+                        problem(nil, "log key of \(k.count) bytes (expected 8)")
+                        return true
+                    }
+                    let p = Keys.readUInt64(k)
+                    if p > target { done = true; return false }
+                    if p != expected { problem(p, "gap: positions \(expected)…\(p - 1) are missing") }
+                    expected = p + 1
+                    checked += 1
+                    n += 1
+                    let record: (recordedAt: Int64, payload: [UInt8])
+                    do { record = try RecordFormat.open(v, position: p) } catch {
+                        unreadable += 1
+                        problem(p, "\(error)")
+                        return n < page
+                    }
+                    if record.recordedAt < lastRecordedAt { problem(p, "recorded_at goes backwards") }
+                    lastRecordedAt = record.recordedAt
+                    let entries: PendingRecord
+                    do { entries = try schema.indexEntries(of: record.payload) } catch {
+                        unreadable += 1
+                        problem(p, "payload cannot be decoded: \(error)")
+                        return n < page
+                    }
+                    let posKey = Keys.position(p)
+                    if let idPos = try txn.get(ids, entries.id) {
+                        if idPos != posKey { problem(p, "id index points to position \(Keys.readUInt64(idPos)) instead") }
+                    } else {
+                        problem(p, "id missing from the id index")
+                    }
+                    if try txn.get(time, Keys.time(entries.occurredAt, p)) == nil { problem(p, "missing from the time index") }
+                    for e in entries.entityKeys {
+                        entityCounts[e.index] += 1
+                        if try !txn.containsPair(entities[e.index], Keys.entity(e.key), posKey) {
+                            problem(p, "missing from the \(configuration.entityIndexes[e.index]) index")
+                        }
+                    }
+                    return n < page
+                }
+                if n == 0 { done = true }
+            }
+            progress?(UInt64(checked), target)
+        }
+        if expected <= target { problem(expected, "records \(expected)…\(target) are missing") }
+        // Entries no record implies: the forward walk found every implied entry, so a count above
+        // the implied count means stale entries.
+        try env.read { txn in
+            let idCount = try txn.count(ids)
+            if idCount != checked { problem(nil, "id index has \(idCount) entries for \(checked) records") }
+            let timeCount = try txn.count(time)
+            if timeCount != checked { problem(nil, "time index has \(timeCount) entries for \(checked) records") }
+            // An unreadable record's entity entries are unknown: counts can only be compared without one.
+            for (k, db) in entities.enumerated() where unreadable == 0 {
+                let c = try txn.count(db)
+                if c != entityCounts[k] {
+                    problem(nil, "\(configuration.entityIndexes[k]) index has \(c) entries, records imply \(entityCounts[k])")
+                }
+            }
+        }
+        return VerifyReport(records: checked, lastPosition: target, problems: problems)
+    }
+}

@@ -1,0 +1,386 @@
+import CLMDB
+import Foundation
+import Synchronization
+
+/// The append-only record log in LMDB: gapless positions from 1, idempotent ids, a time index and
+/// entity indexes, appended by one writer thread that merges concurrent requests into one
+/// transaction and one fsync (group commit).
+///
+/// ```swift
+/// let store = try LogStore(path: dir, schema: mySchema, configuration: .init(entityIndexes: ["call"]))
+/// let outcome = try await store.append([record])   // returns once durable
+/// let page = try store.records(after: 0, limit: 1000)
+/// ```
+///
+/// Databases: `log` (position → header ‖ payload), `ids` (id → position), `time`
+/// ((occurred ms, position) → ∅), and one sorted-duplicates database per entity index
+/// (entity key → positions).
+public final class LogStore: Sendable {
+    let env: Environment
+    let log: Database
+    let ids: Database
+    let time: Database
+    let entities: [Database]
+    let schema: any RecordSchema
+    public let configuration: LogStoreConfiguration
+    let notifier = HeadNotifier()
+
+    struct Head: Sendable {
+        var position: UInt64
+        var recordedAt: Int64
+    }
+
+    private let head: Mutex<Head>
+    private let writer: WriterThread?
+
+    /// Opens or creates the store in directory `path`.
+    ///
+    /// - Throws: ``LMDBError`` when LMDB cannot open it, ``StorageError`` when the last record is unreadable.
+    public init(path: String, schema: any RecordSchema, configuration: LogStoreConfiguration = .init()) throws {
+        var envConfig = EnvironmentConfiguration()
+        envConfig.mapSize = configuration.initialMapSize
+        envConfig.maxReaders = configuration.maxReaders
+        envConfig.readerPoolSize = configuration.readerPoolSize
+        envConfig.maxDatabases = UInt32(4 + configuration.entityIndexes.count + 4)
+        envConfig.readOnly = configuration.readOnly
+        let env = try Environment(path: path, configuration: envConfig)
+        self.env = env
+        self.schema = schema
+        self.configuration = configuration
+        log = try env.openDatabase("log")
+        ids = try env.openDatabase("ids")
+        time = try env.openDatabase("time")
+        entities = try configuration.entityIndexes.map {
+            try env.openDatabase("entity." + $0, duplicateSort: true, fixedSizeDuplicates: true)
+        }
+        let last = try Self.readHead(env: env, log: log)
+        head = Mutex(last)
+        notifier.publish(last.position)
+        writer = configuration.readOnly ? nil : WriterThread()
+        writer?.start(self)
+    }
+
+    deinit {
+        writer?.stop()
+    }
+
+    /// Stops the writer thread after it has answered every queued request.
+    public func close() {
+        writer?.stop()
+    }
+
+    /// The position of the last committed record (0 when empty).
+    public var lastPosition: UInt64 { head.withLock { $0.position } }
+
+    /// The commit time of the last record (ms since the epoch; 0 when empty).
+    public var lastRecordedAt: Int64 { head.withLock { $0.recordedAt } }
+
+    /// Reader slots of dead processes cleared when the store was opened.
+    public var staleReadersCleared: Int { env.staleReadersCleared }
+
+    // MARK: Append
+
+    /// Appends `records` atomically and returns once they are durable (committed and fsynced).
+    ///
+    /// A record whose id is already stored with the same content is a no-op reporting the original
+    /// position; with different content the whole request fails with `.conflict` and stores nothing.
+    /// Concurrent calls share one transaction and one fsync.
+    /// - Throws: ``StorageError`` (`.conflict`, `.closed`, `.lmdb`).
+    public func append(_ records: [PendingRecord]) async throws -> AppendOutcome {
+        guard let writer else { throw StorageError(.closed, "the store was opened read-only") }
+        for r in records where r.id.isEmpty || r.id.count > 400 {
+            throw StorageError(.invalidArgument, "record id must be 1–400 bytes")
+        }
+        return try await withCheckedThrowingContinuation { c in
+            writer.enqueue(WriteRequest(records: records, continuation: c))
+        }
+    }
+
+    /// Processes one group of requests in one write transaction. Runs on the writer thread only.
+    func commit(_ requests: [WriteRequest]) {
+        var results: [Result<AppendOutcome, any Error>] = []
+        var newHead = Head(position: 0, recordedAt: 0)
+        while true {
+            do {
+                let start = head.withLock { $0 }
+                (results, newHead) = try env.writeTransaction { txn in
+                    try self.apply(requests, txn: txn, head: start)
+                }
+                break
+            } catch LMDBError.mapFull {
+                do {
+                    try env.growMap(to: env.mapSize * 2)
+                } catch {
+                    for r in requests { r.continuation.resume(throwing: StorageError(.lmdb, "cannot grow the map: \(error)", cause: error)) }
+                    return
+                }
+            } catch {
+                let e = error as? StorageError ?? StorageError(.lmdb, "append failed: \(error)", cause: error)
+                for r in requests { r.continuation.resume(throwing: e) }
+                return
+            }
+        }
+        head.withLock { $0 = newHead }
+        notifier.publish(newHead.position)
+        for (r, result) in zip(requests, results) { r.continuation.resume(with: result) }
+    }
+
+    private func apply(_ requests: [WriteRequest], txn: Transaction, head start: Head) throws -> ([Result<AppendOutcome, any Error>], Head) {
+        var h = start
+        let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        h.recordedAt = max(h.recordedAt, now)
+        var results: [Result<AppendOutcome, any Error>] = []
+        results.reserveCapacity(requests.count)
+        for request in requests {
+            // Pass 1: look every id up, so a rejected request writes nothing.
+            let records = request.records
+            var positions = [UInt64](repeating: 0, count: records.count)
+            var isNew = [Bool](repeating: false, count: records.count)
+            var firstInRequest: [[UInt8]: Int] = [:]
+            var rejection: StorageError?
+            for (k, r) in records.enumerated() {
+                if let existing = try txn.get(ids, r.id) {
+                    let p = Keys.readUInt64(existing)
+                    let stored = try txn.withValue(log, Keys.position(p)) { try RecordFormat.open($0, position: p).payload }
+                    if let stored, stored == r.payload || schema.sameContent(stored: stored, new: r.payload) {
+                        positions[k] = p
+                    } else {
+                        rejection = StorageError(.conflict, "id already stored at position \(p) with different content",
+                                                 recordIndex: k, existingPosition: p)
+                        break
+                    }
+                } else if let j = firstInRequest[r.id] {
+                    if records[j].payload == r.payload || schema.sameContent(stored: records[j].payload, new: r.payload) {
+                        positions[k] = UInt64.max - UInt64(j)  // resolved after pass 2
+                    } else {
+                        rejection = StorageError(.conflict, "id repeated in the batch with different content (first at index \(j))",
+                                                 recordIndex: k)
+                        break
+                    }
+                } else {
+                    firstInRequest[r.id] = k
+                    isNew[k] = true
+                }
+            }
+            if let rejection {
+                results.append(.failure(rejection))
+                continue
+            }
+            // Pass 2: write.
+            var appended = 0
+            for (k, r) in records.enumerated() where isNew[k] {
+                h.position += 1
+                let key = Keys.position(h.position)
+                try txn.putReserved(log, key, header: RecordFormat.header(recordedAt: h.recordedAt, payload: r.payload),
+                                    payload: r.payload, flags: MDB_APPEND)
+                try txn.put(ids, r.id, key, flags: MDB_NOOVERWRITE)
+                try txn.put(time, Keys.time(r.occurredAt, h.position), [])
+                for e in r.entityKeys {
+                    try txn.put(entities[e.index], Keys.entity(e.key), key, flags: MDB_NODUPDATA)
+                }
+                positions[k] = h.position
+                appended += 1
+            }
+            for k in positions.indices where positions[k] > UInt64.max - UInt64(records.count) {
+                positions[k] = positions[Int(UInt64.max - positions[k])]
+            }
+            results.append(.success(AppendOutcome(positions: positions, appended: appended,
+                                                  duplicates: records.count - appended, recordedAt: h.recordedAt)))
+        }
+        if h.position == start.position { h.recordedAt = start.recordedAt }
+        return (results, h)
+    }
+
+    // MARK: Reads
+
+    /// Up to `limit` records with positions greater than `position`, in order.
+    /// Each call is one short read transaction: page through history with it.
+    public func records(after position: UInt64, limit: Int) throws -> [StoredRecord] {
+        var out: [StoredRecord] = []
+        out.reserveCapacity(min(limit, 4096))
+        try scan(after: position, limit: limit) { out.append($0) }
+        return out
+    }
+
+    /// Calls `body` with up to `limit` records after `position`, in one read transaction.
+    public func scan(after position: UInt64, limit: Int, _ body: (StoredRecord) throws -> Void) throws {
+        guard limit > 0 else { return }
+        try env.read { txn in
+            var n = 0
+            try txn.scan(log, from: Keys.position(position + 1)) { k, v in
+                let p = Keys.readUInt64(k)
+                let r = try RecordFormat.open(v, position: p)
+                try body(StoredRecord(position: p, recordedAt: r.recordedAt, payload: r.payload))
+                n += 1
+                return n < limit
+            }
+        }
+    }
+
+    /// The records at `positions` (missing ones are skipped), in the order given.
+    public func records(at positions: [UInt64]) throws -> [StoredRecord] {
+        try env.read { txn in
+            try positions.compactMap { p in
+                try txn.withValue(log, Keys.position(p)) { v in
+                    let r = try RecordFormat.open(v, position: p)
+                    return StoredRecord(position: p, recordedAt: r.recordedAt, payload: r.payload)
+                }
+            }
+        }
+    }
+
+    /// The position holding `id`, or `nil`.
+    public func position(ofID id: [UInt8]) throws -> UInt64? {
+        try env.read { txn in try txn.get(ids, id).map { Keys.readUInt64($0) } }
+    }
+
+    /// Positions of records whose occurred time is in `[from, to)` (ms), ordered by (time, position),
+    /// starting after the entry (`afterTime`, `afterPosition`) when paging, at most `limit`.
+    public func positions(occurredFrom from: Int64, to: Int64, after: (time: Int64, position: UInt64)? = nil,
+                          limit: Int = .max) throws -> [(time: Int64, position: UInt64)] {
+        var out: [(time: Int64, position: UInt64)] = []
+        let start = after.map { Keys.time($0.time, $0.position + 1) } ?? Keys.time(from, 0)
+        try env.read { txn in
+            try txn.scan(time, from: start) { k, _ in
+                let t = Keys.timeMs(k)
+                guard t < to, out.count < limit else { return false }
+                out.append((t, Keys.readUInt64(k, at: 8)))
+                return true
+            }
+        }
+        return out
+    }
+
+    /// Positions of the records indexed under `key` in entity index `index`, ascending.
+    /// Keys over 400 bytes are hashed: callers re-check the entity of the records they get.
+    public func positions(entity index: Int, key: [UInt8]) throws -> [UInt64] {
+        var out: [UInt64] = []
+        try env.read { txn in
+            try txn.duplicates(entities[index], Keys.entity(key)) { out.append(Keys.readUInt64($0)) }
+        }
+        return out
+    }
+
+    // MARK: Live tail support
+
+    /// Returns when a record beyond `position` has been committed by this process, or after
+    /// `timeout` (so appends by other processes are noticed by polling), or on cancellation.
+    public func waitForAppend(beyond position: UInt64, timeout: Duration = .milliseconds(500)) async {
+        if lastPosition > position { return }
+        await notifier.wait(beyond: position, timeout: timeout)
+        if lastPosition <= position { refreshHeadFromDisk() }
+    }
+
+    /// Re-reads the head (another process may have appended).
+    public func refreshHeadFromDisk() {
+        guard let last = try? Self.readHead(env: env, log: log) else { return }
+        let advanced = head.withLock { h -> Bool in
+            guard last.position > h.position else { return false }
+            h = last
+            return true
+        }
+        if advanced { notifier.publish(last.position) }
+    }
+
+    private static func readHead(env: Environment, log: Database) throws -> Head {
+        try env.read { txn -> Head in
+            guard let (k, v) = try txn.last(log) else { return Head(position: 0, recordedAt: 0) }
+            let p = Keys.readUInt64(k)
+            let r = try RecordFormat.open(v, position: p)
+            return Head(position: p, recordedAt: r.recordedAt)
+        }
+    }
+
+    // MARK: Maintenance
+
+    /// Environment figures: map size and use, file size, readers.
+    public func info() -> EnvironmentInfo { env.info() }
+
+    /// Number of records.
+    public func count() throws -> Int { try env.read { try $0.count(log) } }
+
+    /// A hot, compacted copy into `directory` (empty or absent). Open and verify it to check it.
+    public func backup(to directory: String) throws { try env.copy(to: directory, compact: true) }
+
+    /// Clears reader slots of dead processes; returns how many.
+    public func clearStaleReaders() -> Int { env.clearStaleReaders() }
+}
+
+/// A queued append: the records and who to answer.
+struct WriteRequest: Sendable {
+    let records: [PendingRecord]
+    let continuation: CheckedContinuation<AppendOutcome, any Error>
+}
+
+/// The one thread that writes: LMDB write transactions are bound to the thread that began them,
+/// and Swift tasks hop threads at every `await`, so writes never run on the cooperative pool.
+final class WriterThread: Sendable {
+    private struct State {
+        var queue: [WriteRequest] = []
+        var stopping = false
+        var running = false
+    }
+
+    private let state = Mutex(State())
+    private let wake = DispatchSemaphore(value: 0)
+    private let done = DispatchSemaphore(value: 0)
+
+    func start(_ store: LogStore) {
+        state.withLock { $0.running = true }
+        let maxRecords = store.configuration.maxRecordsPerCommit
+        // The thread holds the store weakly so that dropping the last reference closes it.
+        let thread = Thread { [weak store] in
+            while true {
+                self.wake.wait()
+                let (batch, stop) = self.state.withLock { s -> ([WriteRequest], Bool) in
+                    var n = 0
+                    var k = 0
+                    while k < s.queue.count && (k == 0 || n + s.queue[k].records.count <= maxRecords) {
+                        n += s.queue[k].records.count
+                        k += 1
+                    }
+                    let b = Array(s.queue.prefix(k))
+                    s.queue.removeFirst(k)
+                    if !s.queue.isEmpty { self.wake.signal() }
+                    return (b, s.stopping && s.queue.isEmpty)
+                }
+                if !batch.isEmpty {
+                    if let store {
+                        store.commit(batch)
+                    } else {
+                        for r in batch { r.continuation.resume(throwing: StorageError(.closed, "the store was closed")) }
+                    }
+                }
+                if stop { break }
+            }
+            self.state.withLock { $0.running = false }
+            self.done.signal()
+        }
+        thread.name = "ledger-writer"
+        thread.start()
+    }
+
+    func enqueue(_ request: WriteRequest) {
+        let accepted = state.withLock { s -> Bool in
+            guard !s.stopping else { return false }
+            s.queue.append(request)
+            return true
+        }
+        if accepted {
+            wake.signal()
+        } else {
+            request.continuation.resume(throwing: StorageError(.closed, "the store was closed"))
+        }
+    }
+
+    /// Answers what is queued, then ends the thread. Idempotent.
+    func stop() {
+        let wasRunning = state.withLock { s -> Bool in
+            defer { s.stopping = true }
+            return s.running && !s.stopping
+        }
+        guard wasRunning else { return }
+        wake.signal()
+        if Thread.current.name != "ledger-writer" { done.wait() }
+    }
+}

@@ -1,0 +1,90 @@
+/// The stored value of one log record: a small header, then the caller's payload.
+///
+/// `u8 format (1) | u32 CRC-32C, little-endian, of everything after it | i64 recorded_at (ms since
+/// the epoch, big-endian) | payload`. The checksum covers `recorded_at` too, so `verify` catches a
+/// flipped bit anywhere in the record.
+enum RecordFormat {
+    static let version: UInt8 = 1
+    static let headerSize = 13
+
+    static func header(recordedAt: Int64, payload: [UInt8]) -> [UInt8] {
+        var h = [UInt8](repeating: 0, count: headerSize)
+        h[0] = version
+        let ra = UInt64(bitPattern: recordedAt)
+        for k in 0..<8 { h[5 + k] = UInt8(truncatingIfNeeded: ra >> (56 - 8 * UInt64(k))) }
+        var crc = h.withUnsafeBytes { CRC32C.update(0, UnsafeRawBufferPointer(rebasing: $0[5...])) }
+        crc = payload.withUnsafeBytes { CRC32C.update(crc, $0) }
+        for k in 0..<4 { h[1 + k] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(k))) }
+        return h
+    }
+
+    /// Checks and splits a stored value. Throws `.corrupted` naming `position`.
+    static func open(_ value: UnsafeRawBufferPointer, position: UInt64) throws(StorageError) -> (recordedAt: Int64, payload: [UInt8]) {
+        guard value.count >= headerSize else {
+            throw StorageError(.corrupted, "record at position \(position) is truncated (\(value.count) bytes)")
+        }
+        guard value[0] == version else {
+            throw StorageError(.corrupted, "record at position \(position) has unknown format \(value[0])")
+        }
+        var stored: UInt32 = 0
+        for k in 0..<4 { stored |= UInt32(value[1 + k]) << (8 * UInt32(k)) }
+        let actual = CRC32C.update(0, UnsafeRawBufferPointer(rebasing: value[5...]))
+        guard stored == actual else {
+            throw StorageError(.corrupted, "record at position \(position) fails its checksum (stored \(hex(stored)), computed \(hex(actual)))")
+        }
+        var ra: UInt64 = 0
+        for k in 0..<8 { ra = ra << 8 | UInt64(value[5 + k]) }
+        return (Int64(bitPattern: ra), Array(UnsafeRawBufferPointer(rebasing: value[headerSize...])))
+    }
+
+    static func open(_ value: [UInt8], position: UInt64) throws(StorageError) -> (recordedAt: Int64, payload: [UInt8]) {
+        let r: Result<(recordedAt: Int64, payload: [UInt8]), StorageError> = value.withUnsafeBytes { b in
+            do throws(StorageError) { return .success(try open(b, position: position)) } catch { return .failure(error) }
+        }
+        return try r.get()
+    }
+
+    private static func hex(_ v: UInt32) -> String { "0x" + String(v, radix: 16) }
+}
+
+/// Big-endian key helpers: byte order equals numeric order, so LMDB's default compare sorts them.
+enum Keys {
+    static func position(_ p: UInt64) -> [UInt8] {
+        var k = [UInt8](repeating: 0, count: 8)
+        for i in 0..<8 { k[i] = UInt8(truncatingIfNeeded: p >> (56 - 8 * UInt64(i))) }
+        return k
+    }
+
+    static func readUInt64(_ b: UnsafeRawBufferPointer, at offset: Int = 0) -> UInt64 {
+        var v: UInt64 = 0
+        for i in 0..<8 { v = v << 8 | UInt64(b[offset + i]) }
+        return v
+    }
+
+    static func readUInt64(_ b: [UInt8], at offset: Int = 0) -> UInt64 {
+        var v: UInt64 = 0
+        for i in 0..<8 { v = v << 8 | UInt64(b[offset + i]) }
+        return v
+    }
+
+    /// (occurred ms with the sign bit flipped so negatives sort first) ‖ position.
+    static func time(_ ms: Int64, _ pos: UInt64) -> [UInt8] {
+        var k = position(UInt64(bitPattern: ms) ^ (1 << 63))
+        k.append(contentsOf: position(pos))
+        return k
+    }
+
+    static func timeMs(_ b: UnsafeRawBufferPointer) -> Int64 {
+        Int64(bitPattern: readUInt64(b) ^ (1 << 63))
+    }
+
+    /// LMDB keys stop at 511 bytes: a longer entity key is stored as 0xFF ‖ 64-bit FNV-1a hash.
+    /// 0xFF never occurs in UTF-8, so hashed keys cannot collide with literal ones; readers
+    /// re-check the entity of every record they get back.
+    static func entity(_ raw: [UInt8]) -> [UInt8] {
+        if raw.count <= 400 { return raw }
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in raw { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return [0xFF] + position(h)
+    }
+}

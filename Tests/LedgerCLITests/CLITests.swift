@@ -1,0 +1,100 @@
+import Foundation
+import LedgerEvents
+import LedgerSimulator
+import LedgerTestSupport
+import Testing
+
+/// Runs the built `call-ledger` binary and returns (exit code, stdout, stderr).
+func cli(_ args: [String], stdin: String? = nil, env: [String: String] = [:]) throws -> (Int32, String, String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: productsDirectory + "/call-ledger")
+    p.arguments = args
+    p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+    let out = Pipe(), err = Pipe(), input = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    p.standardInput = input
+    try p.run()
+    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+    try input.fileHandleForWriting.close()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+}
+
+@Suite struct CLITests {
+    @Test func appendReadBackVerifyStatsAndBackup() throws {
+        let dir = TemporaryDirectory("cli")
+        var config = SimulatorConfiguration()
+        config.days = 1
+        let lines = TrafficSimulator(config).lines()
+        let file = dir.sub("in.ndjson")
+        try (lines.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let data = dir.sub("data")
+
+        let (code, out, err) = try cli(["append", file, "--data", data])
+        #expect(code == 0, "\(err)")
+        #expect(out == #"{"appended":\#(lines.count),"duplicates":0,"last_position":\#(lines.count)}"# + "\n")
+
+        // Idempotent: the same file again appends nothing.
+        let (code2, out2, _) = try cli(["append", "-"], stdin: lines.joined(separator: "\n"), env: ["CALL_LEDGER_DATA": data])
+        #expect(code2 == 0)
+        #expect(out2 == #"{"appended":0,"duplicates":\#(lines.count),"last_position":\#(lines.count)}"# + "\n")
+
+        // Read back: the envelope as sent plus position and recorded_at.
+        let (_, events, _) = try cli(["events", "--data", data])
+        let back = events.split(separator: "\n")
+        #expect(back.count == lines.count)
+        for (k, line) in back.enumerated() where k % 97 == 0 {
+            var o = try JSONParser.parse(String(line)).objectValue!
+            #expect(o["position"] == .number(String(k + 1)))
+            #expect(o["recorded_at"]?.stringValue != nil)
+            o["position"] = nil
+            o["recorded_at"] = nil
+            #expect(JSONWriter.string(.object(o)) == lines[k])
+        }
+        let (_, limited, _) = try cli(["events", "--data", data, "--after", "10", "--limit", "3"])
+        #expect(limited.split(separator: "\n").map { try! JSONParser.parse(String($0)).objectValue!["position"]! } == [.number("11"), .number("12"), .number("13")])
+        let firstCall = try JSONParser.parse(lines.first { $0.contains("\"call.started\"") }!).objectValue!["data"]!.objectValue!.string("call_id")!
+        let (_, callEvents, _) = try cli(["events", "--data", data, "--call", firstCall, "--format", "table"])
+        #expect(callEvents.contains("call.started"))
+        #expect(callEvents.hasPrefix("position"))
+
+        let (vcode, vout, _) = try cli(["verify", "--data", data])
+        #expect(vcode == 0)
+        #expect(vout.hasPrefix("ok: "))
+        let (_, stats, _) = try cli(["stats", "--data", data, "--format", "json"])
+        let s = try JSONParser.parse(stats).objectValue!
+        #expect(s["events"] == .number(String(lines.count)))
+        let (bcode, bout, berr) = try cli(["backup", dir.sub("copy"), "--data", data])
+        #expect(bcode == 0, "\(berr)")
+        #expect(bout.contains("verified clean"))
+    }
+
+    @Test func aBadLineRejectsTheWholeInputNamingLineAndField() throws {
+        let dir = TemporaryDirectory("cli-bad")
+        let good = #"{"id":"a","type":"call.greeting","at":"2026-11-21T09:15:02Z","data":{"call_id":"c"}}"#
+        let bad = #"{"id":"b","type":"call.queued","at":"2026-11-21T09:15:02Z","data":{"call_id":"c"}}"#
+        let broken = #"{"id":"c","type":"#
+        let (code, out, err) = try cli(["append", "-", "--data", dir.path], stdin: [good, bad, good, broken].joined(separator: "\n"))
+        #expect(code != 0)
+        #expect(out.isEmpty)
+        #expect(err.contains(#"line 2 (id "b"): data.department: required"#))
+        #expect(err.contains("line 4: invalid JSON"))
+        #expect(err.contains("nothing was stored"))
+        // Nothing stored: the ledger may not even exist, and if it does it is empty.
+        let (_, events, _) = try cli(["events", "--data", dir.path])
+        #expect(events.isEmpty)
+    }
+
+    @Test func aConflictingIDIsRefused() throws {
+        let dir = TemporaryDirectory("cli-conflict")
+        let a = #"{"id":"a","type":"call.greeting","at":"2026-11-21T09:15:02Z","data":{"call_id":"c"}}"#
+        let a2 = #"{"id":"a","type":"call.greeting","at":"2026-11-21T09:15:03Z","data":{"call_id":"c"}}"#
+        #expect(try cli(["append", "-", "--data", dir.path], stdin: a).0 == 0)
+        let (code, _, err) = try cli(["append", "-", "--data", dir.path], stdin: a2)
+        #expect(code != 0)
+        #expect(err.contains(#"id "a""#) && err.contains("position 1") && err.contains("different content"))
+    }
+}

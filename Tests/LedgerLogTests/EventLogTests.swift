@@ -1,0 +1,227 @@
+import Foundation
+import LedgerEvents
+import LedgerLog
+import LedgerSimulator
+import LedgerTestSupport
+import Testing
+
+@Suite struct EventLogTests {
+    @Test func roundTripOfSimulatedEventsKeepsEnvelopesVerbatim() async throws {
+        let dir = TemporaryDirectory()
+        var config = SimulatorConfiguration()
+        config.days = 1
+        config.seed = 7
+        let lines = TrafficSimulator(config).lines()
+        #expect(lines.count > 1000)
+        let bytes = Array(lines.joined(separator: "\n").utf8)
+        let events = try NDJSONReader.parse(bytes).get()
+        let log = try EventLog(directory: dir.path)
+        let result = try await log.append(events)
+        #expect(result.appended == lines.count)
+        #expect(result.duplicates == 0)
+        #expect(result.positions == Array(1...UInt64(lines.count)))
+        #expect(result.lastPosition == UInt64(lines.count))
+
+        let back = try log.events(after: 0, limit: .max)
+        #expect(back.count == lines.count)
+        for (k, r) in back.enumerated() {
+            #expect(r.position == UInt64(k + 1))
+            #expect(r.event.hasSameContent(as: events[k]))
+            // The envelope as sent: re-serialising it gives the producer's line, byte for byte.
+            #expect(JSONWriter.string(.object(r.event.json)) == lines[k])
+        }
+        // recorded_at is non-decreasing along positions.
+        #expect(zip(back, back.dropFirst()).allSatisfy { $0.recordedAt.milliseconds <= $1.recordedAt.milliseconds })
+        #expect(try log.verify().isClean)
+    }
+
+    @Test func reappendingTheSameEventsIsANoOpReportingOriginalPositions() async throws {
+        let dir = TemporaryDirectory()
+        let log = try EventLog(directory: dir.path)
+        let batch = (1...10).map { makeEvent("e\($0)", at: 1_795_000_000_000 + Int64($0)) }
+        let first = try await log.append(batch)
+        #expect(first.appended == 10)
+        let again = try await log.append(Array(batch.reversed()))
+        #expect(again.appended == 0)
+        #expect(again.duplicates == 10)
+        #expect(again.positions == Array((1...10).reversed()))
+        #expect(log.lastPosition == 10)
+        // Same content with data members in another order is still the same content.
+        var reordered = batch[0]
+        reordered.data = JSONObject(reordered.data.members.reversed())
+        let r = try await log.append([reordered, makeEvent("e11", at: 1_795_000_000_011)])
+        #expect(r.duplicates == 1 && r.appended == 1 && r.positions == [1, 11])
+        // A duplicate inside one batch is stored once.
+        let d = try await log.append([makeEvent("x"), makeEvent("x")])
+        #expect(d.appended == 1 && d.duplicates == 1 && d.positions == [12, 12])
+    }
+
+    @Test func conflictingIDRejectsTheWholeBatch() async throws {
+        let dir = TemporaryDirectory()
+        let log = try EventLog(directory: dir.path)
+        _ = try await log.append([makeEvent("a")])
+        let changed = makeEvent("a", data: ["call_id": "c1", "department": "support"])
+        await #expect(throws: LedgerError.self) {
+            try await log.append([makeEvent("b"), changed, makeEvent("c")])
+        }
+        do {
+            _ = try await log.append([makeEvent("b"), changed])
+        } catch let e as LedgerError {
+            #expect(e.code == .conflict)
+            #expect(e.eventIndex == 1)
+            #expect(e.eventID == "a")
+            #expect(e.existingPosition == 1)
+        }
+        #expect(log.lastPosition == 1)
+        #expect(try log.event(id: "b") == nil)
+        // Same id twice in one batch with different content: conflict too.
+        await #expect(throws: LedgerError.self) {
+            try await log.append([makeEvent("z"), makeEvent("z", data: ["call_id": "c2", "department": "sales"])])
+        }
+        #expect(log.lastPosition == 1)
+    }
+
+    @Test func aBadEventInTheMiddleRejectsTheBatchAndStoresNothing() async throws {
+        let dir = TemporaryDirectory()
+        let log = try EventLog(directory: dir.path)
+        let good = #"{"id":"g1","type":"call.greeting","at":"2026-11-21T09:15:02.250+03:00","data":{"call_id":"c1"}}"#
+        let bad = #"{"id":"g2","type":"call.ringing","at":"2026-11-21T09:15:03+03:00","data":{"call_id":"c1"}}"#
+        let good2 = #"{"id":"g3","type":"call.greeting","at":"2026-11-21T09:15:04Z","data":{"call_id":"c2"}}"#
+        let values = try [good, bad, good2].map { try JSONParser.parse($0) }
+        do {
+            _ = try await log.append(json: values)
+            Issue.record("expected a rejection")
+        } catch let e as LedgerError {
+            #expect(e.code == .invalidEvents)
+            #expect(e.issues.count == 1)
+            #expect(e.issues[0].index == 1)
+            #expect(e.issues[0].eventID == "g2")
+            #expect(e.issues[0].field == "data.agent")
+        }
+        #expect(log.lastPosition == 0)
+        #expect(try log.events(after: 0, limit: 10).isEmpty)
+    }
+
+    @Test func indexesFindCallsClientsLeadsAndTimeRanges() async throws {
+        let dir = TemporaryDirectory()
+        let log = try EventLog(directory: dir.path)
+        let lines = [
+            #"{"id":"1","type":"call.started","at":"2026-11-21T09:00:00.000+03:00","data":{"call_id":"A","direction":"inbound","client":"+7 (831) 212-36-54"}}"#,
+            #"{"id":"2","type":"call.started","at":"2026-11-21T09:01:00.000+03:00","data":{"call_id":"B","direction":"inbound","client":"anonymous"}}"#,
+            #"{"id":"3","type":"call.ended","at":"2026-11-21T09:02:00.000+03:00","data":{"call_id":"A","by":"client"}}"#,
+            #"{"id":"4","type":"lead.created","at":"2026-11-21T09:03:00.000+03:00","data":{"lead_id":"L1","type":"repair","client":"0078312123654","call_id":"A"}}"#,
+            #"{"id":"5","type":"missed.handled","at":"2026-11-21T06:04:00Z","data":{"department":"sales","client":"78312123654","by":"ann","reason":"spam"}}"#,
+            #"{"id":"6","type":"lead.converted","at":"2026-11-21T09:05:00.000+03:00","data":{"lead_id":"L1","into":"sale","amount":1500.50}}"#,
+        ]
+        _ = try await log.append(lines.map(parseEvent))
+        #expect(try log.events(callID: "A").map(\.event.id) == ["1", "3"])
+        #expect(try log.events(callID: "B").map(\.event.id) == ["2"])
+        #expect(try log.events(client: ClientNumber("+78312123654")).map(\.event.id) == ["1", "4", "5"])
+        #expect(try log.events(client: ClientNumber("anonymous")).isEmpty)
+        #expect(try log.events(leadID: "L1").map(\.event.id) == ["4", "6"])
+        let from = try EventTime(rfc3339: "2026-11-21T09:01:00+03:00")
+        let to = try EventTime(rfc3339: "2026-11-21T09:04:00+03:00")
+        #expect(try log.events(occurredFrom: from, to: to).map(\.event.id) == ["2", "3", "4"])
+        // Numbers and unknown fields come back verbatim.
+        #expect(try log.event(id: "6")?.event.data["amount"] == .number("1500.50"))
+        #expect(try log.verify().isClean)
+    }
+
+    @Test func concurrentAppendersAreAllAcknowledgedGaplessly() async throws {
+        let dir = TemporaryDirectory()
+        let log = try EventLog(directory: dir.path)
+        let perTask = 20
+        let positions = try await withThrowingTaskGroup(of: [UInt64].self) { group in
+            for t in 0..<64 {
+                group.addTask {
+                    var ps: [UInt64] = []
+                    for n in 0..<perTask {
+                        let r = try await log.append([makeEvent("t\(t)-\(n)", at: 1_795_000_000_000 + Int64(n))])
+                        ps.append(contentsOf: r.positions)
+                    }
+                    return ps
+                }
+            }
+            var all: [UInt64] = []
+            for try await ps in group { all += ps }
+            return all
+        }
+        #expect(positions.sorted() == Array(1...UInt64(64 * perTask)))
+        #expect(log.lastPosition == UInt64(64 * perTask))
+        let report = try log.verify()
+        #expect(report.isClean)
+        #expect(report.records == 64 * perTask)
+    }
+
+    @Test func theMapGrowsFromATinyInitialSize() async throws {
+        let dir = TemporaryDirectory()
+        var c = EventLogConfiguration()
+        c.initialMapSize = 64 * 1024
+        let log = try EventLog(directory: dir.path, configuration: c)
+        let before = try log.stats().mapBytes
+        let events = (0..<20_000).map { makeEvent("m\($0)", at: 1_795_000_000_000 + Int64($0)) }
+        let r = try await log.append(events)
+        #expect(r.appended == 20_000)
+        let after = try log.stats()
+        #expect(after.mapBytes > before)
+        #expect(after.events == 20_000)
+        #expect(try log.verify().isClean)
+    }
+
+    @Test func tailDeliversHistoryThenLiveEvents() async throws {
+        let dir = TemporaryDirectory()
+        let log = try EventLog(directory: dir.path)
+        _ = try await log.append((1...3).map { makeEvent("h\($0)") })
+        let reader = Task { () -> [UInt64] in
+            var seen: [UInt64] = []
+            for try await e in log.tail(after: 1, pageSize: 2) {
+                seen.append(e.position)
+                if seen.count == 5 { break }
+            }
+            return seen
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        _ = try await log.append([makeEvent("l1")])
+        _ = try await log.append([makeEvent("l2"), makeEvent("l3")])
+        #expect(try await reader.value == [2, 3, 4, 5, 6])
+    }
+
+    @Test func verifyReportsACorruptedRecordWithItsPosition() async throws {
+        let dir = TemporaryDirectory()
+        do {
+            let log = try EventLog(directory: dir.path)
+            _ = try await log.append((1...50).map { n in
+                makeEvent("k\(n)", data: ["call_id": .string("c\(n)"), "department": "sales", "note": .string(n == 17 ? "CORRUPT-ME-PLEASE" : "fine")])
+            })
+            log.close()
+        }
+        // Flip one byte of record 17's payload on disk.
+        let file = dir.path + "/data.mdb"
+        var bytes = [UInt8](FileManager.default.contents(atPath: file)!)
+        let needle = Array("CORRUPT-ME-PLEASE".utf8)
+        let at = (0...(bytes.count - needle.count)).first { Array(bytes[$0..<($0 + needle.count)]) == needle }!
+        bytes[at + 3] ^= 0x20
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+
+        let log = try EventLog(directory: dir.path)
+        let report = try log.verify()
+        #expect(!report.isClean)
+        #expect(report.problems.contains { $0.position == 17 && $0.message.contains("checksum") })
+        #expect(report.problems.allSatisfy { $0.position == 17 })
+        #expect(throws: LedgerError.self) { try log.events(after: 16, limit: 1) }
+    }
+
+    @Test func backupIsACompactedCopyThatOpensAndVerifies() async throws {
+        let dir = TemporaryDirectory()
+        let log = try EventLog(directory: dir.sub("live"))
+        _ = try await log.append((1...500).map { makeEvent("b\($0)", at: 1_795_000_000_000 + Int64($0)) })
+        let report = try log.backup(to: dir.sub("copy"))
+        #expect(report.isClean)
+        #expect(report.records == 500)
+        let copy = try EventLog(directory: dir.sub("copy"))
+        #expect(copy.lastPosition == 500)
+        #expect(try copy.events(after: 499, limit: 1).first?.event.id == "b500")
+        // A non-empty target is refused.
+        #expect(throws: (any Error).self) { try log.backup(to: dir.sub("copy")) }
+    }
+}

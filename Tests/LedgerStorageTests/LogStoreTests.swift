@@ -1,0 +1,62 @@
+import Foundation
+import LedgerStorage
+import Testing
+
+/// A schema for raw records: the payload's first byte is the entity key, content is the bytes.
+struct RawSchema: RecordSchema {
+    func sameContent(stored: [UInt8], new: [UInt8]) -> Bool { stored == new }
+    func indexEntries(of payload: [UInt8]) throws -> PendingRecord {
+        record(id: String(decoding: payload.dropFirst(), as: UTF8.self), entity: payload[0])
+    }
+}
+
+func record(id: String, entity: UInt8, ms: Int64 = 0) -> PendingRecord {
+    PendingRecord(id: Array(id.utf8), payload: [entity] + Array(id.utf8), occurredAt: ms,
+                  entityKeys: [EntityKey(index: 0, key: [entity])])
+}
+
+@Suite struct LogStoreTests {
+    let dir = NSTemporaryDirectory() + "call-ledger-tests/store-\(UUID().uuidString)"
+
+    @Test func appendsGaplessAndIndexesEntities() async throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try LogStore(path: dir, schema: RawSchema(), configuration: .init(entityIndexes: ["e"]))
+        let o = try await store.append([record(id: "a", entity: 1), record(id: "b", entity: 2), record(id: "c", entity: 1)])
+        #expect(o.positions == [1, 2, 3])
+        #expect(try store.positions(entity: 0, key: [1]) == [1, 3])
+        #expect(try store.records(after: 1, limit: 10).map(\.position) == [2, 3])
+        #expect(try store.position(ofID: Array("b".utf8)) == 2)
+        let dup = try await store.append([record(id: "b", entity: 2)])
+        #expect(dup.duplicates == 1 && dup.positions == [2])
+        await #expect(throws: StorageError.self) { try await store.append([record(id: "d", entity: 1), record(id: "b", entity: 9)]) }
+        #expect(store.lastPosition == 3)
+        #expect(try store.verify().isClean)
+    }
+
+    @Test func entityKeysLongerThanLMDBAllowsAreHashed() async throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try LogStore(path: dir, schema: RawSchema(), configuration: .init(entityIndexes: ["e"]))
+        let long = [UInt8](repeating: 65, count: 2000)
+        var r = record(id: "x", entity: 1)
+        r.entityKeys = [EntityKey(index: 0, key: long)]
+        _ = try await store.append([r])
+        #expect(try store.positions(entity: 0, key: long) == [1])
+    }
+
+    @Test func aClosedStoreRefusesAppends() async throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try LogStore(path: dir, schema: RawSchema(), configuration: .init(entityIndexes: ["e"]))
+        store.close()
+        await #expect(throws: StorageError.self) { try await store.append([record(id: "a", entity: 1)]) }
+    }
+
+    @Test func lmdbErrorsMatchByName() {
+        let e: any Error = LMDBError.mapFull
+        switch e {
+        case LMDBError.notFound: Issue.record("wrong match")
+        case LMDBError.mapFull: break
+        default: Issue.record("no match")
+        }
+        #expect(LMDBError.mapFull.message.contains("MDB_MAP_FULL"))
+    }
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Enforces the one direction of imports:
+#   LedgerCLI → LedgerLog → LedgerStorage → CLMDB, and LedgerEvents (Foundation only) used by all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+fail=0
+bad() { echo "import rule broken: $1" >&2; echo "$2" | sed 's/^/  /' >&2; fail=1; }
+check() { local rule=$1 found; found=$(eval "$2" || true); [ -z "$found" ] || bad "$rule" "$found"; }
+
+check "only LedgerStorage imports CLMDB" \
+  "grep -rlE '^\s*(@_implementationOnly |package |internal )?import CLMDB' Sources Tools Tests | grep -v '^Sources/LedgerStorage/'"
+check "only LedgerStorage/LMDB calls mdb_*" \
+  "grep -rlE '\bmdb_[a-z_]+\(' Sources Tools | grep -v '^Sources/LedgerStorage/LMDB/'"
+check "LedgerEvents imports nothing of ours" \
+  "grep -rlE '^\s*import (Ledger|CLMDB|ArgumentParser)' Sources/LedgerEvents"
+check "LedgerStorage does not know events" \
+  "grep -rlE '^\s*import (LedgerEvents|LedgerLog|ArgumentParser)' Sources/LedgerStorage"
+check "libraries never import ArgumentParser or the CLI" \
+  "grep -rlE '^\s*import (ArgumentParser|LedgerCLI)' Sources | grep -v '^Sources/LedgerCLI/'"
+check "LedgerLog does not import the CLI" \
+  "grep -rlE '^\s*import LedgerCLI' Sources/LedgerLog"
+check "unsafe pointers only in the LMDB room (and the CRC over its buffers)" \
+  "grep -rlE 'Unsafe(Mutable)?(Raw)?(Buffer)?Pointer|withUnsafe' Sources | grep -vE '^Sources/LedgerStorage/(LMDB/|CRC32C.swift|RecordFormat.swift)'"
+[ $fail = 0 ] && echo "imports: ok" >&2
+exit $fail
