@@ -9,30 +9,30 @@
 /// before the next day's earliest start is sorted and delivered, so memory stays bounded and
 /// output can stop early (`maxEvents`).
 final class SimulationEngine {
-    let cfg: SimulatorConfiguration
-    var rng: SimRandom
-    var lateRng: SimRandom
-    let startDay: Int64
-    let dayCount: Int
+    private let cfg: SimulatorConfiguration
+    private var rng: SimRandom
+    private var lateRng: SimRandom
+    private let startDay: Int64
+    private let dayCount: Int
     /// The period ends at local midnight after the last day, in each department's own zone.
-    let endLocalMs: Int64
-    let lateFraction: Double
+    private let endLocalMs: Int64
+    private let lateFraction: Double
 
-    var depts: [Dept] = []
-    var agents: [Agent] = []
-    var usedAgentIds = Set<String>()
-    var clients: [Client] = []
-    var clientKeys = Set<String>()
-    var tasks = TaskHeap()
-    var pending: [PendingEvent] = []
-    var seq: Int64 = 0
-    var taskSeq: Int64 = 0
-    var callCounter = 0
-    var leadCounter = 0
-    var now: Int64 = .min
-    var stopped = false
-    var maxOffsetMs: Int64 = 0
-    var minOffsetMs: Int64 = 0
+    private var depts: [Dept] = []
+    private var agents: [Agent] = []
+    private var usedAgentIds = Set<String>()
+    private var clients: [Client] = []
+    private var clientKeys = Set<String>()
+    private var tasks = TaskHeap()
+    private var pending: [PendingEvent] = []
+    private var seq: Int64 = 0
+    private var taskSeq: Int64 = 0
+    private var callCounter = 0
+    private var leadCounter = 0
+    private var now: Int64 = .min
+    private var stopped = false
+    private var maxOffsetMs: Int64 = 0
+    private var minOffsetMs: Int64 = 0
 
     init(_ cfg: SimulatorConfiguration) {
         self.cfg = cfg
@@ -61,11 +61,11 @@ final class SimulationEngine {
     }
 
     /// Earliest UTC instant at which day k starts in any department.
-    func globalDayStart(_ k: Int) -> Int64 {
+    private func globalDayStart(_ k: Int) -> Int64 {
         (startDay + Int64(k)) * SimClock.msPerDay - maxOffsetMs
     }
 
-    func processTasks(before limit: Int64) {
+    private func processTasks(before limit: Int64) {
         while let top = tasks.first, top.time < limit {
             _ = tasks.pop()
             now = max(now, top.time)
@@ -82,7 +82,7 @@ final class SimulationEngine {
         }
     }
 
-    func flush(before threshold: Int64, _ deliver: (PendingEvent) -> Bool) {
+    private func flush(before threshold: Int64, _ deliver: (PendingEvent) -> Bool) {
         var ready: [PendingEvent] = []
         var rest: [PendingEvent] = []
         ready.reserveCapacity(pending.count)
@@ -97,15 +97,16 @@ final class SimulationEngine {
         }
     }
 
-    func schedule(_ time: Int64, _ kind: TaskKind) {
+    private func schedule(_ time: Int64, _ kind: TaskKind) {
         taskSeq += 1
         tasks.push(SimTask(time: max(time, now), seq: taskSeq, kind: kind))
     }
 
     /// Records one event. Events after the end of the period (local midnight after the last day)
     /// are not produced; calls in progress then simply stay without `call.ended`.
-    func emit(_ type: EventType, _ at: Int64, _ offset: Int16, _ source: EventSource, _ data: String) {
-        if at + Int64(offset) * SimClock.msPerMinute >= endLocalMs { return }
+    @discardableResult
+    private func emit(_ type: EventType, _ at: Int64, _ offset: Int16, _ source: EventSource, _ data: [UInt8]) -> Bool {
+        if at + Int64(offset) * SimClock.msPerMinute >= endLocalMs { return false }
         seq += 1
         var key = at
         if lateFraction > 0 && lateRng.unit() < lateFraction {
@@ -113,11 +114,12 @@ final class SimulationEngine {
             key = at + (r < 0.5 ? lateRng.ms(1, 60) : r < 0.85 ? lateRng.ms(60, 1800) : lateRng.ms(1800, 6 * 3600))
         }
         pending.append(PendingEvent(key: key, at: at, seq: seq, offset: offset, type: type, source: source, data: data))
+        return true
     }
 
     // MARK: - World
 
-    func setUpWorld() {
+    private func setUpWorld() {
         let n = max(0, cfg.departments)
         for i in 0..<n { depts.append(makeDept(i)) }
         guard !depts.isEmpty else { return }
@@ -142,7 +144,7 @@ final class SimulationEngine {
         }
     }
 
-    func makeDept(_ i: Int) -> Dept {
+    private func makeDept(_ i: Int) -> Dept {
         let week: [[(Int, Int)]]
         switch i {
         case 0:
@@ -154,7 +156,7 @@ final class SimulationEngine {
                                              shortAbandonS: 10, serviceLevelS: 20)],
                         greetingMs: 4500, ivrProbability: 0.7,
                         ivrOptions: [IVROption(key: "1", weight: 0.55), IVROption(key: "2", weight: 0.3),
-                                     IVROption(key: "3", weight: 0.1, routeTo: 2), IVROption(key: "0", weight: 0.05)],
+                                     IVROption(key: "3", weight: 0.05, routeTo: 2), IVROption(key: "0", weight: 0.05)],
                         overflowTo: 1, overflowProbability: 0.6, groupRingProbability: 0.05,
                         leadProbability: 0.22, leadTypes: ["purchase", "purchase", "consultation"], latinNames: false)
         case 1:
@@ -165,7 +167,7 @@ final class SimulationEngine {
                                              shortAbandonS: 10, serviceLevelS: 20)],
                         greetingMs: 6000, ivrProbability: 1.0,
                         ivrOptions: [IVROption(key: "1", weight: 0.45), IVROption(key: "2", weight: 0.35),
-                                     IVROption(key: "3", weight: 0.15, routeTo: 2), IVROption(key: "0", weight: 0.05)],
+                                     IVROption(key: "3", weight: 0.07, routeTo: 2), IVROption(key: "0", weight: 0.05)],
                         overflowTo: 0, overflowProbability: 0.3, groupRingProbability: 0.3,
                         leadProbability: 0.12, leadTypes: ["repair", "repair", "consultation"], latinNames: false)
         case 2:
@@ -196,7 +198,7 @@ final class SimulationEngine {
     }
 
     /// Creates an agent (member of `home` from `joinedAt`) and returns its index.
-    func newAgent(home d: Int, joinedAt: Int64) -> Int {
+    private func newAgent(home d: Int, joinedAt: Int64) -> Int {
         let female = rng.chance(0.6)
         let sur = rng.pick(Names.surnames)
         let first = rng.pick(female ? Names.femaleFirst : Names.maleFirst)
@@ -224,13 +226,13 @@ final class SimulationEngine {
     // MARK: - Calendar helpers
 
     /// UTC instant of local midnight of day k in department d.
-    func dayStart(_ d: Int, _ k: Int) -> Int64 {
+    private func dayStart(_ d: Int, _ k: Int) -> Int64 {
         (startDay + Int64(k)) * SimClock.msPerDay - Int64(depts[d].offset) * SimClock.msPerMinute
     }
 
-    func offsetMs(_ d: Int) -> Int64 { Int64(depts[d].offset) * SimClock.msPerMinute }
+    private func offsetMs(_ d: Int) -> Int64 { Int64(depts[d].offset) * SimClock.msPerMinute }
 
-    func config(_ d: Int, at t: Int64) -> DeptConfig {
+    private func config(_ d: Int, at t: Int64) -> DeptConfig {
         let cs = depts[d].configs
         var i = cs.count - 1
         while i > 0 && cs[i].from > t { i -= 1 }
@@ -238,12 +240,12 @@ final class SimulationEngine {
     }
 
     /// Open intervals of a local day number, from the settings in force at that day's noon.
-    func hours(_ d: Int, localDay dn: Int64) -> [(Int, Int)] {
+    private func hours(_ d: Int, localDay dn: Int64) -> [(Int, Int)] {
         let noon = dn * SimClock.msPerDay + 12 * 3_600_000 - offsetMs(d)
         return config(d, at: noon).hours.days[SimClock.weekday(days: dn)]
     }
 
-    func isOpen(_ d: Int, _ t: Int64) -> Bool {
+    private func isOpen(_ d: Int, _ t: Int64) -> Bool {
         let local = t + offsetMs(d)
         let dn = SimClock.floorDiv(local, SimClock.msPerDay)
         let minute = Int((local - dn * SimClock.msPerDay) / SimClock.msPerMinute)
@@ -254,7 +256,7 @@ final class SimulationEngine {
     }
 
     /// `t` when open, else the start of the next open interval (within 9 days), else nil.
-    func nextOpening(_ d: Int, _ t: Int64) -> Int64? {
+    private func nextOpening(_ d: Int, _ t: Int64) -> Int64? {
         let local = t + offsetMs(d)
         let dn0 = SimClock.floorDiv(local, SimClock.msPerDay)
         for i in 0..<9 {
@@ -270,70 +272,42 @@ final class SimulationEngine {
     }
 
     /// A time inside working hours: `t` if open, else shortly after the next opening.
-    func workingTime(_ d: Int, _ t: Int64, lo: Double, hi: Double) -> Int64 {
+    private func workingTime(_ d: Int, _ t: Int64, lo: Double, hi: Double) -> Int64 {
         if isOpen(d, t) { return t }
         return (nextOpening(d, t) ?? t) + rng.ms(lo, hi)
     }
 
     // MARK: - Agents' availability
 
-    func isMember(_ a: Int, _ d: Int, _ t: Int64) -> Bool {
-        for m in agents[a].memberships where m.dept == d && m.from <= t && t < m.to { return true }
-        return false
+    private func isMember(_ a: Int, _ d: Int, _ t: Int64) -> Bool {
+        agents[a].isMember(d, t)
     }
 
-    /// Advances the cursor past intervals that ended before now (tasks run in time order).
-    func availableInterval(_ a: Int, containing t: Int64) -> (Int64, Int64)? {
-        var i = agents[a].availableCursor
-        let av = agents[a].available
-        while i < av.count && av[i].1 <= now { i += 1 }
-        agents[a].availableCursor = i
-        while i < av.count && av[i].0 <= t {
-            if t < av[i].1 { return av[i] }
-            i += 1
-        }
-        return nil
-    }
-
-    func isFree(_ a: Int, _ from: Int64, _ to: Int64) -> Bool {
-        if agents[a].busy.count > 6 {
-            let n = now
-            agents[a].busy.removeAll { $0.1 <= n }
-        }
-        for b in agents[a].busy where b.0 < to && from < b.1 { return false }
-        return true
-    }
-
-    /// Latest instant the agent can stay on a call that starts at `t`: the end of its
-    /// `available` interval or the next reservation, whichever is first.
-    func freeUntil(_ a: Int, _ t: Int64) -> Int64 {
-        guard let iv = availableInterval(a, containing: t) else { return t }
-        var limit = iv.1
-        for b in agents[a].busy {
-            if b.0 <= t && t < b.1 { return t }
-            if b.0 > t && b.0 < limit { limit = b.0 }
-        }
-        return limit
+    private func freeUntil(_ a: Int, _ t: Int64) -> Int64 {
+        let n = now
+        return agents[a].freeUntil(t, now: n)
     }
 
     /// Members of d that are `available` and neither ringing nor talking over [t, t + span).
-    func freeAgents(_ d: Int, _ t: Int64, span: Int64, except: Int = -1) -> [Int] {
+    private func freeAgents(_ d: Int, _ t: Int64, span: Int64, except: Int = -1) -> [Int] {
+        let members = depts[d].members
+        let n = now
         var out: [Int] = []
-        for a in depts[d].members where a != except {
-            guard isMember(a, d, t), let iv = availableInterval(a, containing: t), iv.1 >= t + span,
-                  isFree(a, t, t + span) else { continue }
-            out.append(a)
+        agents.withUnsafeMutableBufferPointer { ag in
+            for a in members where a != except && ag[a].canTake(d, t, span: span, now: n) {
+                out.append(a)
+            }
         }
         return out
     }
 
-    func reserve(_ a: Int, _ from: Int64, _ to: Int64) {
+    private func reserve(_ a: Int, _ from: Int64, _ to: Int64) {
         agents[a].busy.append((from, to))
         if to > agents[a].lastFree { agents[a].lastFree = to }
     }
 
     /// Usually the longest-idle agent, sometimes any.
-    func chooseAgent(_ cands: [Int]) -> Int {
+    private func chooseAgent(_ cands: [Int]) -> Int {
         if cands.count == 1 || rng.chance(0.3) { return rng.pick(cands) }
         var best = cands[0]
         for a in cands where agents[a].lastFree < agents[best].lastFree { best = a }
@@ -342,7 +316,7 @@ final class SimulationEngine {
 
     // MARK: - Clients
 
-    func newClient() -> Int {
+    private func newClient() -> Int {
         while true {
             var digits: String
             var russian = true
@@ -367,7 +341,7 @@ final class SimulationEngine {
         }
     }
 
-    func randomDigits(_ n: Int) -> String {
+    private func randomDigits(_ n: Int) -> String {
         var s = ""
         for _ in 0..<n { s.append(Character(Unicode.Scalar(UInt8(48 + rng.below(10))))) }
         return s
@@ -375,7 +349,7 @@ final class SimulationEngine {
 
     /// How the number appears in an event. Mostly the client's own style; sometimes another
     /// style that normalises to the same digits (`+7…`, `7…`, `+7 (831) 212-36-54`, `007…`).
-    func clientText(_ c: Int) -> String {
+    private func clientText(_ c: Int) -> String {
         if c < 0 { return rng.pick(Names.hiddenNumbers) }
         let cl = clients[c]
         var style = cl.style
@@ -394,20 +368,20 @@ final class SimulationEngine {
         }
     }
 
-    func pickInboundClient() -> Int {
+    private func pickInboundClient() -> Int {
         let r = rng.unit()
         if r < 0.03 { return -1 }
         if r < 0.35 && !clients.isEmpty { return rng.below(clients.count) }
         return newClient()
     }
 
-    func closeEpisodes(_ c: Int) {
+    private func closeEpisodes(_ c: Int) {
         if c >= 0 { clients[c].open.removeAll() }
     }
 
     // MARK: - Day seeding
 
-    func seedDay(_ k: Int) {
+    private func seedDay(_ k: Int) {
         for d in depts.indices {
             if k == 0 { announceDepartment(d) }
             if k == 1 && d == (depts.count >= 2 ? 1 : 0) { reconfigure(d, k) }
@@ -422,7 +396,7 @@ final class SimulationEngine {
         }
     }
 
-    func announceDepartment(_ d: Int) {
+    private func announceDepartment(_ d: Int) {
         let at = dayStart(d, 0)
         depts[d].configs[0].from = at
         emitConfig(d, at, depts[d].configs[0])
@@ -435,7 +409,7 @@ final class SimulationEngine {
         }
     }
 
-    func emitConfig(_ d: Int, _ at: Int64, _ c: DeptConfig) {
+    private func emitConfig(_ d: Int, _ at: Int64, _ c: DeptConfig) {
         var o = JSONObjectBuilder()
         o.plain("department", depts[d].name)
         o.string("name", depts[d].title)
@@ -447,7 +421,7 @@ final class SimulationEngine {
     }
 
     /// Settings change in force from day 2 on (reports must use the settings valid at each call).
-    func reconfigure(_ d: Int, _ k: Int) {
+    private func reconfigure(_ d: Int, _ k: Int) {
         var c = depts[d].configs[depts[d].configs.count - 1]
         c.from = dayStart(d, k)
         if d == 1 {
@@ -461,17 +435,20 @@ final class SimulationEngine {
         emitConfig(d, c.from, c)
     }
 
-    func isChurnDay(_ k: Int) -> Bool {
-        let first = dayCount / 2
-        return k >= first && (k - first) % 7 == 0
+    /// Staff changes: on day min(days / 2, 2) (the middle of a short run), then every 7 days.
+    private var firstChurnDay: Int { min(dayCount / 2, 2) }
+
+    private func isChurnDay(_ k: Int) -> Bool {
+        k >= firstChurnDay && (k - firstChurnDay) % 7 == 0
     }
 
-    func churnDept(_ k: Int) -> Int {
-        ((k - dayCount / 2) / 7 + 1) % depts.count
+    /// Support first, then the other departments in turn.
+    private func churnDept(_ k: Int) -> Int {
+        ((k - firstChurnDay) / 7 + 1) % depts.count
     }
 
     /// An agent leaves at ~12:30 local (offline first), a new one joins at ~13:00.
-    func churn(_ d: Int, _ k: Int) -> (Int?, Int?) {
+    private func churn(_ d: Int, _ k: Int) -> (Int?, Int?) {
         let base = dayStart(d, k)
         var leaving: Int? = nil
         let homeActive = depts[d].members.filter { agents[$0].home == d && agents[$0].active && agents[$0].memberships.count == 1 }
@@ -498,7 +475,7 @@ final class SimulationEngine {
         return (leaving, n)
     }
 
-    func emitStatus(_ a: Int, _ at: Int64, _ status: String, _ reason: String?) {
+    private func emitStatus(_ a: Int, _ at: Int64, _ status: String, _ reason: String?) {
         var o = JSONObjectBuilder()
         o.plain("agent", agents[a].id)
         o.plain("status", status)
@@ -508,7 +485,7 @@ final class SimulationEngine {
 
     /// One working day of presence: available at shift start, breaks (lunch, coffee), an
     /// occasional DND, offline at the end. Records the `available` intervals for ringing.
-    func presence(_ a: Int, _ k: Int, notBefore: Int64?) {
+    private func presence(_ a: Int, _ k: Int, notBefore: Int64?) {
         let d = agents[a].home
         let dn = startDay + Int64(k)
         let ivals = hours(d, localDay: dn)
@@ -566,7 +543,7 @@ final class SimulationEngine {
     /// Arrivals of the day: in-hours calls with a daily profile and one busy burst,
     /// out-of-hours calls (few, at night or on closed days), unrelated outbound calls,
     /// CRM web leads, and on the last day a call in the last minute (left in progress).
-    func seedTraffic(_ d: Int, _ k: Int) {
+    private func seedTraffic(_ d: Int, _ k: Int) {
         let dn = startDay + Int64(k)
         let ivals = hours(d, localDay: dn)
         let base = dayStart(d, k)
@@ -613,15 +590,15 @@ final class SimulationEngine {
             }
         }
         if k == dayCount - 1 {
-            schedule(base + SimClock.msPerDay - rng.ms(10, 40), .inbound(dept: d, client: -2, attempt: 0))
+            schedule(base + SimClock.msPerDay - rng.ms(0.5, 2.0), .inbound(dept: d, client: -2, attempt: 0))
         }
     }
 
-    static let hourWeights: [Double] = [0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.4, 0.5, 0.6, 0.75, 1.0, 1.2,
+    private static let hourWeights: [Double] = [0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.4, 0.5, 0.6, 0.75, 1.0, 1.2,
                                         1.1, 0.85, 1.0, 1.1, 1.0, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.3]
 
     /// A random instant inside the open intervals, shaped by `hourWeights`.
-    func sampleOpen(_ ivals: [(Int, Int)], _ base: Int64) -> Int64 {
+    private func sampleOpen(_ ivals: [(Int, Int)], _ base: Int64) -> Int64 {
         var total: Int64 = 0
         for iv in ivals { total += Int64(iv.1 - iv.0) * SimClock.msPerMinute }
         while true {
@@ -637,27 +614,28 @@ final class SimulationEngine {
         }
     }
 
-    func randomMemberId(_ d: Int, _ t: Int64) -> String {
+    private func randomMemberId(_ d: Int, _ t: Int64) -> String {
         let ms = depts[d].members.filter { isMember($0, d, t) }
         return ms.isEmpty ? depts[d].supervisor : agents[rng.pick(ms)].id
     }
 
     // MARK: - Calls
 
-    func makeCallId(_ t: Int64) -> String {
+    private func makeCallId(_ t: Int64) -> String {
         callCounter += 1
         return String(t / 1000) + "." + String(callCounter)
     }
 
     /// A call event with `call_id` first, then the given fields.
-    func callEvent(_ type: EventType, _ at: Int64, _ off: Int16, _ callId: String, _ fill: (inout JSONObjectBuilder) -> Void) {
+    @discardableResult
+    private func callEvent(_ type: EventType, _ at: Int64, _ off: Int16, _ callId: String, _ fill: (inout JSONObjectBuilder) -> Void) -> Bool {
         var o = JSONObjectBuilder()
         o.plain("call_id", callId)
         fill(&o)
-        emit(type, at, off, .pbx, o.finish())
+        return emit(type, at, off, .pbx, o.finish())
     }
 
-    func ended(_ at: Int64, _ off: Int16, _ callId: String, by: String, cause: String? = nil) {
+    private func ended(_ at: Int64, _ off: Int16, _ callId: String, by: String, cause: String? = nil) {
         callEvent(.callEnded, at, off, callId) { o in
             o.plain("by", by)
             if let cause { o.plain("cause", cause) }
@@ -665,7 +643,7 @@ final class SimulationEngine {
     }
 
     /// ~1 in 50 call.started carries an unknown extra field (forward compatibility).
-    func maybeExtra(_ o: inout JSONObjectBuilder) {
+    private func maybeExtra(_ o: inout JSONObjectBuilder) {
         guard rng.below(50) == 0 else { return }
         if rng.chance(0.5) {
             o.plain("pbx_node", "n" + String(rng.int(1, 3)))
@@ -675,7 +653,7 @@ final class SimulationEngine {
     }
 
     /// Talk time: some under 30 s, most 30 s – 6 min, some up to 10 min.
-    func talkMs() -> Int64 {
+    private func talkMs() -> Int64 {
         let r = rng.unit()
         if r < 0.14 { return rng.ms(4, 30) }
         if r < 0.85 {
@@ -686,7 +664,7 @@ final class SimulationEngine {
     }
 
     /// How long a caller waits in the queue before giving up.
-    func patienceMs() -> Int64 {
+    private func patienceMs() -> Int64 {
         let r = rng.unit()
         if r < 0.08 { return rng.ms(4, 12) }
         if r < 0.45 { return rng.ms(12, 60) }
@@ -694,10 +672,10 @@ final class SimulationEngine {
         return rng.ms(180, 420)
     }
 
-    enum MissKind { case outOfHours, routing, greeting, ivr, queue }
+    private enum MissKind { case outOfHours, routing, greeting, ivr, queue }
 
     /// An inbound call from start to end (or to the end of the period).
-    func inboundCall(owner d: Int, clientRef: Int, attempt: Int) {
+    private func inboundCall(owner d: Int, clientRef: Int, attempt: Int) {
         let t0 = now
         let off = depts[d].offset
         let client = clientRef == -2 ? pickInboundClient() : clientRef
@@ -785,7 +763,7 @@ final class SimulationEngine {
               deadline: deadline, attempt: attempt)
     }
 
-    struct RingPlan {
+    private struct RingPlan {
         var agent: Int
         var start: Int64
         var outcome: String   // "answer", "rejected", "no_answer"
@@ -793,7 +771,7 @@ final class SimulationEngine {
         var talkEnd: Int64
     }
 
-    func planRing(_ a: Int, _ start: Int64) -> RingPlan {
+    private func planRing(_ a: Int, _ start: Int64) -> RingPlan {
         let r = rng.unit()
         let ag = agents[a]
         if r < ag.answerProbability {
@@ -810,11 +788,12 @@ final class SimulationEngine {
 
     /// Distribution: queue in a department, ring free members one (or two) at a time,
     /// overflow to another department after ~60 s, until answered or the caller gives up.
-    func queue(callId: String, off: Int16, client: Int, owner: Int, first: Int, at tq: Int64,
+    private func queue(callId: String, off: Int16, client: Int, owner: Int, first: Int, at tq: Int64,
                deadline: Int64, attempt: Int) {
         var cur = first
         var t = tq
         var missedIn: [Int] = []
+        var lastRung: [Int] = []
         callEvent(.callQueued, t, off, callId) { $0.plain("department", depts[cur].name) }
         var overflowAt: Int64 = .max
         if let target = depts[cur].overflowTo, target != cur, target < depts.count,
@@ -836,7 +815,12 @@ final class SimulationEngine {
                 continue
             }
             if t + Int64(off) * SimClock.msPerMinute >= endLocalMs { return } // period over
-            let cands = freeAgents(cur, t, span: 26_000)
+            var cands = freeAgents(cur, t, span: 26_000)
+            if cands.count > 1 && !lastRung.isEmpty {
+                // Prefer someone who was not rung in the previous round.
+                let others = cands.filter { !lastRung.contains($0) }
+                if !others.isEmpty { cands = others }
+            }
             if cands.isEmpty {
                 t = min(t + rng.ms(2, 6), min(deadline, overflowAt))
                 continue
@@ -935,6 +919,7 @@ final class SimulationEngine {
                 }
                 reserve(p.agent, p.start, p.end)
             }
+            lastRung = plans.map(\.agent)
             t = cycleEnd + rng.ms(1, 4)
         }
     }
@@ -943,7 +928,7 @@ final class SimulationEngine {
     /// Opens episodes, and decides what happens next: the client calls again, the department
     /// calls back (sometimes the next day, sometimes from another department), or somebody
     /// dismisses the missed call by hand.
-    func missed(_ c: Int, _ missedIn: [Int], _ kind: MissKind, owner: Int, _ end: Int64, _ attempt: Int,
+    private func missed(_ c: Int, _ missedIn: [Int], _ kind: MissKind, owner: Int, _ end: Int64, _ attempt: Int,
                 followUps: Bool = true) {
         guard c >= 0 else { return }
         for d in missedIn where !clients[c].open.contains(d) { clients[c].open.append(d) }
@@ -975,12 +960,12 @@ final class SimulationEngine {
     /// Outbound leg: the agent dials; the client answers (then talk) or not (no_answer, busy),
     /// or the agent gives up dialling. Returns whether it connected.
     @discardableResult
-    func outboundCall(agent a: Int, deptName: String, line: String, client: Int, off: Int16,
+    private func outboundCall(agent a: Int, deptName: String, line: String, client: Int, off: Int16,
                       answerProbability: Double) -> (connected: Bool, end: Int64, callId: String) {
         let t0 = now
         let callId = makeCallId(t0)
         let number = clientText(client)
-        callEvent(.callStarted, t0, off, callId) { o in
+        let started = callEvent(.callStarted, t0, off, callId) { o in
             o.plain("direction", "outbound")
             o.string("client", number)
             o.plain("line", line)
@@ -988,6 +973,7 @@ final class SimulationEngine {
             o.plain("department", deptName)
             maybeExtra(&o)
         }
+        if started { pending[pending.count - 1].outbound = true }
         let r = rng.unit()
         if r < answerProbability {
             let at = t0 + rng.ms(6, 25)
@@ -1017,7 +1003,7 @@ final class SimulationEngine {
     }
 
     /// A callback attempt to a client with a missed call in `d`.
-    func callback(dept d: Int, client c: Int, attempt: Int, tries: Int, viaOther: Bool) {
+    private func callback(dept d: Int, client c: Int, attempt: Int, tries: Int, viaOther: Bool) {
         // Already reached (called back, got through, dismissed)? Usually nobody calls again.
         if !clients[c].open.contains(d) && !rng.chance(0.1) { return }
         var agentDept = d
@@ -1048,7 +1034,7 @@ final class SimulationEngine {
     }
 
     /// An outbound call not caused by a missed call (follow-ups, sales calls).
-    func unrelatedOutbound(dept d: Int) {
+    private func unrelatedOutbound(dept d: Int) {
         let cands = freeAgents(d, now, span: 90_000)
         guard !cands.isEmpty else { return }
         let c = !clients.isEmpty && rng.chance(0.6) ? rng.below(clients.count) : newClient()
@@ -1056,10 +1042,10 @@ final class SimulationEngine {
                      off: depts[d].offset, answerProbability: 0.6)
     }
 
-    static let dismissReasons = ["called_back_other_channel", "not_a_client", "spam", "duplicate", "other"]
+    private static let dismissReasons = ["called_back_other_channel", "not_a_client", "spam", "duplicate", "other"]
 
     /// A person dismisses the client's open missed call by hand.
-    func dismissal(dept d: Int, client c: Int, forced: Bool) {
+    private func dismissal(dept d: Int, client c: Int, forced: Bool) {
         let open = clients[c].open.contains(d)
         guard open || forced else { return }
         let reason = open ? SimulationEngine.dismissReasons[rng.weighted([0.35, 0.15, 0.15, 0.15, 0.2])] : "duplicate"
@@ -1077,7 +1063,7 @@ final class SimulationEngine {
 
     // MARK: - Leads
 
-    static let statusGroups: [String: String] = [
+    private static let statusGroups: [String: String] = [
         "new": "new", "in_work": "in_progress", "waiting_parts": "in_progress", "done": "closed_success",
         "price": "closed_failure", "too_slow": "closed_failure", "no_answer": "closed_failure",
         "changed_mind": "closed_failure",
@@ -1086,7 +1072,7 @@ final class SimulationEngine {
     /// A CRM lead and its whole life: status changes (sometimes back and forth), re-assignments,
     /// success with a conversion, failure with a reason (sometimes converted later anyway), or
     /// still open. Events after the end of the period are not produced.
-    func createLead(_ d: Int, _ c0: Int64, client: Int?, callId: String?, assignee: String?) {
+    private func createLead(_ d: Int, _ c0: Int64, client: Int?, callId: String?, assignee: String?) {
         leadCounter += 1
         let num = String(leadCounter)
         let leadId = "L-" + String(repeating: "0", count: max(0, 6 - num.count)) + num

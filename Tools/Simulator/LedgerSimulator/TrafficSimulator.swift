@@ -128,7 +128,7 @@ public struct TrafficSimulator: Sendable {
                 count += 1
                 byType[Int(event.type.rawValue)] += 1
                 if event.type == .callStarted {
-                    if event.data.utf8.contains(0x6F), event.data.contains("\"direction\":\"outbound\"") {
+                    if event.outbound {
                         outbound += 1
                     } else {
                         inbound += 1
@@ -171,7 +171,7 @@ struct LineRenderer {
         buffer.append(contentsOf: LineRenderer.typeHeaders[Int(e.type.rawValue)])
         timestamps.append(utcMs: e.at, offsetMinutes: e.offset, to: &buffer)
         buffer.append(contentsOf: LineRenderer.sourceHeaders[Int(e.source.rawValue)])
-        buffer.append(contentsOf: e.data.utf8)
+        buffer.append(contentsOf: e.data)
         buffer.append(UInt8(ascii: "}"))
     }
 

@@ -58,8 +58,10 @@ struct PendingEvent {
     var offset: Int16
     var type: EventType
     var source: EventSource
-    /// The `data` object as JSON text.
-    var data: String
+    /// For `call.started`: whether the direction is outbound (for the summary).
+    var outbound: Bool = false
+    /// The `data` object as JSON text (UTF-8).
+    var data: [UInt8]
 }
 
 /// Opening hours of one week: per ISO weekday (Mon = 0) a list of [start, end) minutes.
@@ -150,6 +152,50 @@ struct Agent {
     var lastFree: Int64 = 0
     var active = true
     var leavesAt: Int64? = nil
+
+    func isMember(_ d: Int, _ t: Int64) -> Bool {
+        for m in memberships where m.dept == d && m.from <= t && t < m.to { return true }
+        return false
+    }
+
+    /// The `available` interval containing `t`. Intervals that ended by `now` are skipped for
+    /// good (tasks run in time order, so nothing asks about the past again).
+    mutating func availableInterval(containing t: Int64, now: Int64) -> (Int64, Int64)? {
+        var i = availableCursor
+        let n = available.count
+        while i < n && available[i].1 <= now { i += 1 }
+        if i != availableCursor { availableCursor = i }
+        while i < n && available[i].0 <= t {
+            if t < available[i].1 { return available[i] }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Neither ringing nor talking anywhere in [from, to).
+    mutating func isFree(_ from: Int64, _ to: Int64, now: Int64) -> Bool {
+        if busy.count > 6 { busy.removeAll { $0.1 <= now } }
+        for b in busy where b.0 < to && from < b.1 { return false }
+        return true
+    }
+
+    /// Latest instant the agent can stay on a call that starts at `t`: the end of its
+    /// `available` interval or the next reservation, whichever is first.
+    mutating func freeUntil(_ t: Int64, now: Int64) -> Int64 {
+        guard let iv = availableInterval(containing: t, now: now) else { return t }
+        var limit = iv.1
+        for b in busy {
+            if b.0 <= t && t < b.1 { return t }
+            if b.0 > t && b.0 < limit { limit = b.0 }
+        }
+        return limit
+    }
+
+    /// Member of d, `available` and free over [t, t + span).
+    mutating func canTake(_ d: Int, _ t: Int64, span: Int64, now: Int64) -> Bool {
+        guard isMember(d, t), let iv = availableInterval(containing: t, now: now), iv.1 >= t + span else { return false }
+        return isFree(t, t + span, now: now)
+    }
 }
 
 struct Client {
