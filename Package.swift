@@ -2,6 +2,7 @@
 import PackageDescription
 
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+let lifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 
 let package = Package(
     name: "call-ledger",
@@ -14,6 +15,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // The C door: Debian's liblmdb through pkg-config. Only LedgerStorage imports it.
@@ -24,7 +26,13 @@ let package = Package(
         .target(name: "LedgerStorage", dependencies: ["CLMDB"]),
         // The event log: LedgerEvents stored through LedgerStorage.
         .target(name: "LedgerLog", dependencies: ["LedgerEvents", "LedgerStorage"]),
-        .executableTarget(name: "LedgerCLI", dependencies: ["LedgerLog", "LedgerEvents", "LedgerSimulator", argumentParser]),
+        // Read models: the projection engine (workers, checkpoints, rebuilds, as-of queries).
+        .target(name: "LedgerProjections", dependencies: ["LedgerEvents", "LedgerLog", "LedgerStorage", lifecycle]),
+        .executableTarget(name: "LedgerCLI", dependencies: ["LedgerProjections", "LedgerLog", "LedgerEvents", "LedgerSimulator",
+                                                            "CallsPerLineHour", argumentParser, lifecycle]),
+        // The worked example of an analyst's projection, built only on the public API.
+        .target(name: "CallsPerLineHour", dependencies: ["LedgerProjections", "LedgerEvents"],
+                path: "Examples/CallsPerLineHour"),
 
         // Tools: the deterministic traffic simulator (a library for tests and benchmarks, and an executable).
         .target(name: "LedgerSimulator", path: "Tools/Simulator/LedgerSimulator"),
@@ -41,6 +49,8 @@ let package = Package(
         .testTarget(name: "LedgerEventsTests", dependencies: ["LedgerEvents"]),
         .testTarget(name: "LedgerStorageTests", dependencies: ["LedgerStorage"]),
         .testTarget(name: "LedgerLogTests", dependencies: ["LedgerLog", "LedgerEvents", "LedgerSimulator", "LedgerTestSupport"]),
+        .testTarget(name: "LedgerProjectionsTests", dependencies: ["LedgerProjections", "LedgerLog", "LedgerEvents",
+                                                                   "LedgerSimulator", "LedgerTestSupport", "CallsPerLineHour"]),
         .testTarget(name: "LedgerCLITests", dependencies: ["LedgerEvents", "LedgerSimulator", "LedgerTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -64,12 +64,14 @@ public struct LogStats: Sendable, Codable {
 /// ```
 ///
 /// Indexes: by id, by occurred time, by `call_id` (call events), by normalised client
-/// (`call.started`, `missed.handled`, `lead.created`; hidden numbers are not indexed) and by `lead_id`.
+/// (`call.started`, `missed.handled`, `lead.created`; hidden numbers are not indexed), by `lead_id`,
+/// by department (`department.configured`, `agent.joined`, `agent.left`) and by agent
+/// (`agent.status`, `agent.joined`, `agent.left`).
 public final class EventLog: Sendable {
     /// The entity indexes, in ``LogStoreConfiguration/entityIndexes`` order.
     public enum Index: Int, Sendable, CaseIterable {
-        case call = 0, client = 1, lead = 2
-        static let names = ["call", "client", "lead"]
+        case call = 0, client = 1, lead = 2, department = 3, agent = 4
+        static let names = ["call", "client", "lead", "department", "agent"]
     }
 
     let store: LogStore
@@ -161,6 +163,16 @@ public final class EventLog: Sendable {
         if let l = e.leadID, e.type.rawValue.hasPrefix("lead.") {
             keys.append(EntityKey(index: Index.lead.rawValue, key: Array(l.utf8)))
         }
+        switch e.type {
+        case .departmentConfigured, .agentJoined, .agentLeft:
+            if let d = e.department { keys.append(EntityKey(index: Index.department.rawValue, key: Array(d.utf8))) }
+        default: break
+        }
+        switch e.type {
+        case .agentStatus, .agentJoined, .agentLeft:
+            if let a = e.agent { keys.append(EntityKey(index: Index.agent.rawValue, key: Array(a.utf8))) }
+        default: break
+        }
         return keys
     }
 
@@ -218,6 +230,32 @@ public final class EventLog: Sendable {
         try reading {
             let ps = try store.positions(entity: index.rawValue, key: key)
             return try store.records(at: ps).map(decode).filter { keep($0.event) }
+        }
+    }
+
+    /// A department's settings and membership events (`department.configured`, `agent.joined`,
+    /// `agent.left`), in log order.
+    public func events(department: String) throws -> [RecordedEvent] {
+        try entityEvents(.department, Array(department.utf8)) { $0.department == department }
+    }
+
+    /// An agent's presence and membership events (`agent.status`, `agent.joined`, `agent.left`), in log order.
+    public func events(agent: String) throws -> [RecordedEvent] {
+        try entityEvents(.agent, Array(agent.utf8)) { $0.type.rawValue.hasPrefix("agent.") && $0.agent == agent }
+    }
+
+    /// The last position whose `recorded_at` is at or before `time` (0 if none): the log prefix
+    /// "as known then". `recorded_at` never decreases along positions, so this is a binary search.
+    public func lastPosition(recordedAtOrBefore time: EventTime) throws -> UInt64 {
+        try reading {
+            var lo: UInt64 = 0  // known ≤ time (0 = before the log)
+            var hi = store.lastPosition + 1  // known > time
+            while hi - lo > 1 {
+                let mid = lo + (hi - lo) / 2
+                guard let r = try store.records(at: [mid]).first else { throw LedgerError(.corrupted, "position \(mid) is missing") }
+                if r.recordedAt <= time.milliseconds { lo = mid } else { hi = mid }
+            }
+            return lo
         }
     }
 

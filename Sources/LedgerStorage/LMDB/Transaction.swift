@@ -63,6 +63,17 @@ package struct Transaction {
         try check(rc)
     }
 
+    /// Removes `key` (all its values); returns whether it existed.
+    package func delete(_ db: Database, _ key: [UInt8]) throws(LMDBError) -> Bool {
+        let rc: Int32 = key.withUnsafeBytes { kb in
+            var k = MDB_val(mv_size: kb.count, mv_data: UnsafeMutableRawPointer(mutating: kb.baseAddress))
+            return mdb_del(txn, db.dbi, &k, nil)
+        }
+        if rc == MDB_NOTFOUND { return false }
+        try check(rc)
+        return true
+    }
+
     /// Whether the exact (key, value) pair exists in a sorted-duplicates database.
     package func containsPair(_ db: Database, _ key: [UInt8], _ value: [UInt8]) throws(LMDBError) -> Bool {
         var cursor: OpaquePointer?

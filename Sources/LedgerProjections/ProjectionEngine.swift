@@ -1,0 +1,432 @@
+import Foundation
+import LedgerEvents
+import LedgerLog
+import LedgerStorage
+import Synchronization
+
+/// What `projections status` shows for one projection.
+public struct ProjectionStatus: Sendable, Codable, Equatable {
+    public enum State: String, Sendable, Codable {
+        case running, rebuilding, failed
+    }
+
+    public var name: String
+    public var version: Int
+    /// The last log position applied.
+    public var checkpoint: UInt64
+    /// Events in the log not yet applied.
+    public var lag: UInt64
+    public var state: State
+    /// When failed: the position of the event it could not apply, and why.
+    public var failure: ProjectionFailure?
+}
+
+/// Runs projections over an ``EventLog``: keeps their facts current, rebuilds them aside and
+/// swaps them in, and answers queries as of any ``Cut``.
+///
+/// ```swift
+/// let engine = try ProjectionEngine(log: log)
+/// try engine.register(CallsPerLineHour())
+/// try engine.catchUp()                       // or run engine.workers() in a ServiceGroup
+/// let facts = try engine.facts(of: CallsPerLineHour(), in: range, cut: .position(1000))
+/// ```
+///
+/// Each projection keeps its state in its own LMDB environment under
+/// `<ledger>/projections/<name>/gen-N/`; the file `CURRENT` names the generation in use.
+public final class ProjectionEngine: Sendable {
+    public let log: EventLog
+    public let directory: String
+    private let slots = Mutex<[String: Slot]>([:])
+    private let order = Mutex<[String]>([])
+
+    /// Opens the engine on `log`, keeping state under `directory` (default `<ledger>/projections`).
+    public init(log: EventLog, directory: String? = nil) throws {
+        self.log = log
+        self.directory = directory ?? log.directory + "/projections"
+        try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
+    }
+
+    // MARK: Registration
+
+    /// Registers a projection, opening its state (created empty on first use).
+    /// A stored version different from `projection.version` is rebuilt by ``prepare(_:progress:)``
+    /// (workers do it on start).
+    public func register<P: Projection>(_ projection: P) throws {
+        let erased = AnyProjection(projection)
+        guard erased.name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }), !erased.name.isEmpty else {
+            throw ProjectionError("projection name \"\(erased.name)\" must be letters, digits, - or _")
+        }
+        let slot = try Slot(projection: erased, directory: directory + "/" + erased.name)
+        try slots.withLock { s in
+            guard s[erased.name] == nil else { throw ProjectionError("a projection named \(erased.name) is already registered") }
+            s[erased.name] = slot
+        }
+        order.withLock { $0.append(erased.name) }
+    }
+
+    /// Names of the registered projections, in registration order.
+    public var names: [String] { order.withLock { $0 } }
+
+    func slot(_ name: String) throws -> Slot {
+        guard let s = slots.withLock({ $0[name] }) else {
+            throw ProjectionError("no projection named \(name); registered: \(names.joined(separator: ", "))")
+        }
+        return s
+    }
+
+    // MARK: Status
+
+    /// Name, version, checkpoint, lag and state of every projection.
+    public func status() throws -> [ProjectionStatus] {
+        let head = log.lastPosition
+        return try names.map { name in
+            let s = try slot(name)
+            let meta = try s.active.meta()
+            let state: ProjectionStatus.State = s.isRebuilding ? .rebuilding : (meta.failure != nil ? .failed : .running)
+            return ProjectionStatus(name: name, version: s.projection.version, checkpoint: meta.checkpoint,
+                                    lag: head > meta.checkpoint ? head - meta.checkpoint : 0, state: state, failure: meta.failure)
+        }
+    }
+
+    // MARK: Applying events
+
+    /// Applies every committed event each projection has not seen yet (all projections, or `name`).
+    /// A projection that fails stops at the failing event and records it; the others go on.
+    public func catchUp(_ name: String? = nil, pageSize: Int = 2048) throws {
+        for n in name.map({ [$0] }) ?? names {
+            let s = try slot(n)
+            try s.work.withLock { _ in try catchUp(s, store: s.active, until: log.lastPosition, pageSize: pageSize) }
+        }
+    }
+
+    /// Rebuilds a projection whose stored version differs from its code, before it serves.
+    public func prepare(_ name: String, progress: ((Int, Int) -> Void)? = nil) throws {
+        let s = try slot(name)
+        if try s.active.meta().version != s.projection.version {
+            try rebuild(name, progress: progress)
+        }
+    }
+
+    /// Catches `store` up to `target` in pages of short read transactions. Stops quietly at a failure.
+    private func catchUp(_ s: Slot, store: ProjectionStore, until target: UInt64, pageSize: Int) throws {
+        var meta = try store.meta()
+        if meta.failure != nil { return }
+        while meta.checkpoint < target {
+            let page = try log.events(after: meta.checkpoint, limit: min(pageSize, Int(target - meta.checkpoint)))
+            guard let last = page.last else { break }
+            do {
+                try apply(s, store: store, page)
+            } catch {
+                try isolateFailure(s, store: store, page)
+                return
+            }
+            meta.checkpoint = last.position
+        }
+    }
+
+    /// Re-applies a failed page one event at a time, committing the good ones, and records the
+    /// first event that fails with its position and error.
+    private func isolateFailure(_ s: Slot, store: ProjectionStore, _ page: [RecordedEvent]) throws {
+        for e in page {
+            do {
+                try apply(s, store: store, [e])
+            } catch {
+                let failure = ProjectionFailure(position: e.position, message: "\(error)")
+                try store.kv.write { w in try ProjectionStore.setFailure(w, failure) }
+                return
+            }
+        }
+    }
+
+    /// Recomputes the facts of every entity the page touches, and writes them with the new
+    /// checkpoint in one transaction.
+    private func apply(_ s: Slot, store: ProjectionStore, _ page: [RecordedEvent]) throws {
+        guard let last = page.last else { return }
+        let source = LogEventSource(log: log, cut: ResolvedCut(maxPosition: last.position, maxAt: nil))
+        var seen = Set<String>()
+        var entities: [String] = []
+        for e in page {
+            for entity in try s.projection.touched(e, source) where seen.insert(entity).inserted { entities.append(entity) }
+        }
+        let records = try entities.map { entity -> (String, FactRecord?) in
+            (entity, try s.projection.record(entity, source))
+        }
+        try store.kv.write { w in
+            for (entity, record) in records { try Self.store(w, entity: entity, record: record) }
+            try ProjectionStore.setCheckpoint(w, last.position)
+        }
+    }
+
+    /// Replaces an entity's fact and its `current` keys; adds its keys to `ever`.
+    private static func store(_ w: KeyValueWriter, entity: String, record: FactRecord?) throws {
+        let e = Array(entity.utf8)
+        guard e.count <= 400 else { throw ProjectionError("entity key longer than 400 bytes: \(entity.prefix(40))…") }
+        if let old = try w.get("facts", key: e).map(FactRecord.init(decoding:)) {
+            for k in old.keys where !(record?.keys.contains(k) ?? false) {
+                try w.delete("current", key: FactRecord.scopeKey(k, entity: e))
+            }
+        }
+        guard let record else {
+            try w.delete("facts", key: e)
+            return
+        }
+        try w.put("facts", key: e, value: record.encoded())
+        for k in record.keys {
+            let sk = FactRecord.scopeKey(k, entity: e)
+            try w.put("current", key: sk, value: [])
+            try w.put("ever", key: sk, value: [])
+        }
+    }
+
+    // MARK: Rebuild
+
+    /// Rebuilds a projection from position 1 into a new generation while the old one keeps
+    /// answering queries, then catches it up and swaps it in atomically.
+    ///
+    /// - Parameter progress: called with (events loaded, events to load).
+    public func rebuild(_ name: String, progress: ((Int, Int) -> Void)? = nil) throws {
+        let s = try slot(name)
+        s.setRebuilding(true)
+        defer { s.setRebuilding(false) }
+        let generation = s.nextGeneration()
+        let dir = s.directory + "/" + generation
+        try? FileManager.default.removeItem(atPath: dir)
+        let fresh = try ProjectionStore(directory: dir)
+        let head = log.lastPosition
+        try bulkLoad(s, into: fresh, through: head, progress: progress)
+        try s.work.withLock { _ in
+            try catchUp(s, store: fresh, until: log.lastPosition, pageSize: 2048)
+            try s.swap(to: fresh, generation: generation)
+        }
+    }
+
+    /// Loads events 1…`head` into memory grouped by entity, computes every touched entity's fact
+    /// once, and writes them in key order (append-only puts) with checkpoint `head`.
+    private func bulkLoad(_ s: Slot, into store: ProjectionStore, through head: UInt64, progress: ((Int, Int) -> Void)?) throws {
+        let memory = MemoryEventSource()
+        var all: [RecordedEvent] = []
+        all.reserveCapacity(Int(head))
+        var cursor: UInt64 = 0
+        while cursor < head {
+            let page = try log.events(after: cursor, limit: min(8192, Int(head - cursor)))
+            guard let last = page.last else { break }
+            for e in page { memory.add(e) }
+            all.append(contentsOf: page)
+            cursor = last.position
+            progress?(Int(cursor), Int(head))
+        }
+        memory.seal()
+        var entities = Set<String>()
+        var failure: ProjectionFailure?
+        for e in all {
+            do {
+                for entity in try s.projection.touched(e, memory) { entities.insert(entity) }
+            } catch {
+                failure = ProjectionFailure(position: e.position, message: "\(error)")
+                break
+            }
+        }
+        all = []
+        var rows: [([UInt8], FactRecord)] = []
+        if failure == nil {
+            do {
+                for entity in entities {
+                    if let r = try s.projection.record(entity, memory) { rows.append((Array(entity.utf8), r)) }
+                }
+            } catch {
+                failure = ProjectionFailure(position: head, message: "\(error)")
+            }
+        }
+        rows.sort { $0.0.lexicographicallyPrecedes($1.0) }
+        var scope: [[UInt8]] = []
+        for (e, r) in rows { for k in r.keys { scope.append(FactRecord.scopeKey(k, entity: e)) } }
+        scope.sort { $0.lexicographicallyPrecedes($1) }
+        var unique: [[UInt8]] = []
+        for k in scope where unique.last != k { unique.append(k) }
+        try store.kv.write { w in
+            for (e, r) in rows { try w.put("facts", key: e, value: r.encoded(), append: true) }
+            for k in unique {
+                try w.put("current", key: k, value: [], append: true)
+                try w.put("ever", key: k, value: [], append: true)
+            }
+            try ProjectionStore.setCheckpoint(w, failure == nil ? head : 0)
+            try ProjectionStore.setVersion(w, s.projection.version)
+            try ProjectionStore.setFailure(w, failure)
+        }
+    }
+
+    // MARK: Queries
+
+    /// The facts of `projection` whose query keys fall in `range`, as of `cut`.
+    ///
+    /// Live (`.all`) reads stored facts. A cut reads the stored fact of every entity whose events
+    /// all lie inside the cut, skips entities with none inside, and recomputes the rest from the
+    /// log filtered to the cut, so the answer equals a fresh replay of the cut.
+    public func facts<P: Projection>(of projection: P, in range: QueryKey.ClosedOpenRange, cut: Cut = .all) throws -> [(entity: String, fact: P.Fact)] {
+        let s = try slot(projection.name)
+        let store = s.active
+        let checkpoint = try store.meta().checkpoint
+        let resolved = try resolve(cut, checkpoint: checkpoint)
+        let index = cut == .all ? "current" : "ever"
+        var candidates: [[UInt8]] = []
+        var stored: [[UInt8]: FactRecord] = [:]
+        try store.kv.read { r in
+            var seen = Set<[UInt8]>()
+            try r.scan(index, from: range.lower.bytes) { k, _ in
+                guard k.lexicographicallyPrecedes(range.upper.bytes) else { return false }
+                let e = FactRecord.entity(ofScopeKey: k)
+                if seen.insert(e).inserted { candidates.append(e) }
+                return true
+            }
+            for e in candidates {
+                if let v = try r.get("facts", key: e) { stored[e] = try FactRecord(decoding: v) }
+            }
+        }
+        let decoder = JSONDecoder()
+        var out: [(entity: String, fact: P.Fact)] = []
+        for e in candidates {
+            let entity = String(decoding: e, as: UTF8.self)
+            var record = stored[e]
+            if cut != .all {
+                if let r = record, r.window.isInside(resolved) {
+                    // unchanged in the cut
+                } else if let r = record, r.window.isOutside(resolved) {
+                    continue
+                } else {
+                    record = try s.projection.record(entity, LogEventSource(log: log, cut: resolved))
+                }
+            }
+            guard let record, record.keys.contains(where: range.contains) else { continue }
+            out.append((entity, try decoder.decode(P.Fact.self, from: Data(record.fact))))
+        }
+        return out
+    }
+
+    /// The fact of one entity as of `cut`, or `nil`.
+    public func fact<P: Projection>(of projection: P, entity: String, cut: Cut = .all) throws -> P.Fact? {
+        let s = try slot(projection.name)
+        let store = s.active
+        let resolved = try resolve(cut, checkpoint: try store.meta().checkpoint)
+        var record = try store.kv.read { r in try r.get("facts", key: Array(entity.utf8)).map(FactRecord.init(decoding:)) }
+        if cut != .all, !(record.map { $0.window.isInside(resolved) } ?? false) {
+            record = try s.projection.record(entity, LogEventSource(log: log, cut: resolved))
+        }
+        return try record.map { try JSONDecoder().decode(P.Fact.self, from: Data($0.fact)) }
+    }
+
+    /// The cut as bounds on position (never beyond the projection's checkpoint) and occurred time.
+    func resolve(_ cut: Cut, checkpoint: UInt64) throws -> ResolvedCut {
+        switch cut {
+        case .all: return ResolvedCut(maxPosition: checkpoint, maxAt: nil)
+        case .position(let p): return ResolvedCut(maxPosition: min(p, checkpoint), maxAt: nil)
+        case .recordedAt(let t): return ResolvedCut(maxPosition: min(try log.lastPosition(recordedAtOrBefore: t), checkpoint), maxAt: nil)
+        case .occurredAt(let t): return ResolvedCut(maxPosition: checkpoint, maxAt: t.milliseconds)
+        }
+    }
+
+    /// Computes a fact over a whole cut from scratch, ignoring stored state: the reference a
+    /// fresh replay would give (tests compare queries against it).
+    public func replayedFacts<P: Projection>(of projection: P, in range: QueryKey.ClosedOpenRange, cut: Cut) throws -> [(entity: String, fact: P.Fact)] {
+        let resolved = try resolve(cut, checkpoint: log.lastPosition)
+        let memory = MemoryEventSource()
+        var all: [RecordedEvent] = []
+        try log.scan(after: 0, limit: Int(resolved.maxPosition)) { e in
+            if resolved.contains(e) {
+                memory.add(e)
+                all.append(e)
+            }
+        }
+        memory.seal()
+        var entities = Set<String>()
+        for e in all { for x in try projection.entities(touchedBy: e, source: memory) { entities.insert(x) } }
+        var out: [(entity: String, fact: P.Fact)] = []
+        for e in entities.sorted() {
+            guard let f = try projection.fact(of: e, source: memory),
+                  projection.queryKeys(of: f).contains(where: range.contains) else { continue }
+            out.append((e, f))
+        }
+        return out
+    }
+}
+
+/// A projection with its fact type erased to bytes.
+struct AnyProjection: Sendable {
+    let name: String
+    let version: Int
+    let touched: @Sendable (RecordedEvent, any EventSource) throws -> [String]
+    let compute: @Sendable (String, any EventSource) throws -> (fact: [UInt8], keys: [QueryKey])?
+
+    init<P: Projection>(_ p: P) {
+        name = p.name
+        version = p.version
+        touched = { try p.entities(touchedBy: $0, source: $1) }
+        compute = { entity, source in
+            guard let f = try p.fact(of: entity, source: source) else { return nil }
+            let enc = JSONEncoder()
+            enc.outputFormatting = .sortedKeys
+            return (Array(try enc.encode(f)), p.queryKeys(of: f).sorted())
+        }
+    }
+
+    /// The entity's fact with the window of events it read, or `nil`.
+    func record(_ entity: String, _ source: any EventSource) throws -> FactRecord? {
+        let tracking = TrackingSource(source)
+        guard let (fact, keys) = try compute(entity, tracking) else { return nil }
+        return FactRecord(window: tracking.window, keys: keys, fact: fact)
+    }
+}
+
+/// A registered projection: its active generation, and the lock that serialises its writers.
+final class Slot: Sendable {
+    let projection: AnyProjection
+    let directory: String
+    let work = Mutex<Void>(())
+    private struct State {
+        var active: ProjectionStore
+        var generation: Int
+        var rebuilding = false
+    }
+    private let state: Mutex<State>
+
+    init(projection: AnyProjection, directory: String) throws {
+        self.projection = projection
+        self.directory = directory
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let pointer = directory + "/CURRENT"
+        var name = (try? String(contentsOfFile: pointer, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        if name.isEmpty || !fm.fileExists(atPath: directory + "/" + name) {
+            name = "gen-1"
+            let store = try ProjectionStore(directory: directory + "/" + name)
+            try store.kv.write { w in try ProjectionStore.setVersion(w, projection.version) }
+            try Self.writePointer(pointer, name)
+        }
+        let store = try ProjectionStore(directory: directory + "/" + name)
+        state = Mutex(State(active: store, generation: Int(name.dropFirst(4)) ?? 1))
+    }
+
+    var active: ProjectionStore { state.withLock { $0.active } }
+    var isRebuilding: Bool { state.withLock { $0.rebuilding } }
+    func setRebuilding(_ v: Bool) { state.withLock { $0.rebuilding = v } }
+    func nextGeneration() -> String { "gen-\(state.withLock { $0.generation } + 1)" }
+
+    /// Makes `store` the active generation: the pointer file first (atomic rename), then memory.
+    func swap(to store: ProjectionStore, generation: String) throws {
+        try Self.writePointer(directory + "/CURRENT", generation)
+        let old = state.withLock { s -> ProjectionStore in
+            defer {
+                s.active = store
+                s.generation = Int(generation.dropFirst(4)) ?? s.generation + 1
+            }
+            return s.active
+        }
+        // Open readers keep the old files mapped until they finish; the directory can go now.
+        try? FileManager.default.removeItem(atPath: old.directory)
+    }
+
+    static func writePointer(_ path: String, _ name: String) throws {
+        let tmp = path + ".tmp"
+        try Data((name + "\n").utf8).write(to: URL(fileURLWithPath: tmp))
+        if rename(tmp, path) != 0 { throw ProjectionError("cannot replace \(path): errno \(errno)") }
+    }
+}

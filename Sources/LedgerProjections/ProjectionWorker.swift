@@ -1,0 +1,56 @@
+import LedgerLog
+import ServiceLifecycle
+
+/// Keeps one projection current: rebuilds it first if its version changed, catches up from its
+/// checkpoint in bounded pages, then follows the live tail. Run it in a `ServiceGroup`.
+///
+/// A projection that throws on an event stops alone at that event (its status shows where and
+/// why) while the others and the log go on; a storage error is retried with backoff. The worker
+/// returns only on shutdown.
+public struct ProjectionWorker: Service, CustomStringConvertible {
+    public let engine: ProjectionEngine
+    public let name: String
+
+    public init(engine: ProjectionEngine, name: String) {
+        self.engine = engine
+        self.name = name
+    }
+
+    public var description: String { "ProjectionWorker(\(name))" }
+
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            var backoff: Duration = .milliseconds(100)
+            var prepared = false
+            while !Task.isCancelled {
+                do {
+                    if !prepared {
+                        try engine.prepare(name)
+                        prepared = true
+                    }
+                    try engine.catchUp(name)
+                    backoff = .milliseconds(100)
+                    let status = try engine.status().first { $0.name == name }
+                    if status?.state == .failed {
+                        // Stopped at a bad event: wait for a rebuild (which clears the failure).
+                        try await Task.sleep(for: .seconds(1))
+                        continue
+                    }
+                    await engine.log.waitForAppend(beyond: status?.checkpoint ?? 0)
+                } catch is CancellationError {
+                    return
+                } catch {
+                    try await Task.sleep(for: backoff)
+                    backoff = min(backoff * 2, .seconds(10))
+                }
+            }
+        }
+    }
+}
+
+extension ProjectionEngine {
+    /// One worker per registered projection.
+    public func workers() -> [ProjectionWorker] {
+        names.map { ProjectionWorker(engine: self, name: $0) }
+    }
+}
