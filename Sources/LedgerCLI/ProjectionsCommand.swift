@@ -1,0 +1,181 @@
+import ArgumentParser
+import CallsPerLineHour
+import Foundation
+import LedgerEvents
+import LedgerLog
+import LedgerProjections
+
+/// The projections every command knows: registered on an engine over the ledger in `--data`.
+enum Registry {
+    static func engine(_ log: EventLog) throws -> ProjectionEngine {
+        let engine = try ProjectionEngine(log: log)
+        try engine.register(CallsPerLineHour())
+        return engine
+    }
+
+    /// Opens the ledger and its projections, bringing them up to date (rebuilding a projection whose
+    /// version changed, then applying new events) with a progress bar on a terminal.
+    static func openCaughtUp(_ global: GlobalOptions) throws -> ProjectionEngine {
+        let engine = try engine(try global.openLog())
+        for name in engine.names {
+            let bar = ProgressBar("rebuilding \(name)", total: Int(engine.log.lastPosition))
+            try engine.prepare(name) { done, total in bar.update(done) }
+            try engine.catchUp(name)
+        }
+        return engine
+    }
+}
+
+struct Projections: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Read models: status, catch-up and rebuilds.",
+        subcommands: [Status.self, CatchUp.self, Rebuild.self]
+    )
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Name, version, checkpoint, lag and state of every projection.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "table or json.") var format: ReportFormat = .table
+
+        func run() async throws {
+            let engine = try Registry.engine(try global.openLog())
+            defer { engine.log.close() }
+            let status = try engine.status()
+            switch format {
+            case .json:
+                let enc = JSONEncoder()
+                enc.outputFormatting = [.sortedKeys]
+                print(String(decoding: try enc.encode(status), as: UTF8.self))
+            case .table:
+                print(Terminal.table(["name", "version", "checkpoint", "lag", "state"], status.map { s in
+                    let state = s.failure.map { "failed at \($0.position): \($0.message)" } ?? s.state.rawValue
+                    return [s.name, String(s.version), String(s.checkpoint), String(s.lag), state]
+                }), terminator: "")
+            }
+        }
+    }
+
+    struct CatchUp: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "catch-up",
+            abstract: "Apply the events projections have not seen yet (the server's workers do this live)."
+        )
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "One projection (default: all).") var name: String?
+        @Option(help: "Events per transaction.") var pageSize: Int = 2048
+
+        func run() async throws {
+            let engine = try Registry.engine(try global.openLog())
+            defer { engine.log.close() }
+            for n in name.map({ [$0] }) ?? engine.names {
+                try engine.prepare(n)
+                try engine.catchUp(n, pageSize: pageSize)
+            }
+            try await Status.parse(["--data", global.data]).run()
+        }
+    }
+
+    struct Rebuild: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Rebuild a projection from position 1 aside, then swap it in (queries keep working meanwhile)."
+        )
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The projection's name (see projections status).") var name: String
+
+        func run() async throws {
+            let engine = try Registry.engine(try global.openLog())
+            defer { engine.log.close() }
+            guard engine.names.contains(name) else {
+                throw CLIError("no projection named \(name); known: \(engine.names.joined(separator: ", "))")
+            }
+            let started = Date()
+            let bar = ProgressBar("rebuilding \(name)", total: Int(engine.log.lastPosition))
+            try engine.rebuild(name) { done, _ in bar.update(done) }
+            bar.finish()
+            let secs = Date().timeIntervalSince(started)
+            let n = Double(engine.log.lastPosition)
+            print(String(format: "rebuilt %@ over %@ events in %.2f s (%@ events/s)", name, Terminal.thousands(Int(n)), secs,
+                         Terminal.thousands(Int(secs > 0 ? n / secs : 0))))
+        }
+    }
+}
+
+/// `--as-of-position N`, `--as-of-recorded T`, `--as-of T`: one at a time.
+struct AsOfOptions: ParsableArguments {
+    @Option(help: "Answer as of this log position (what the log held then).")
+    var asOfPosition: UInt64?
+    @Option(help: ArgumentHelp("Answer as of this recorded time (what we knew then), RFC 3339.", valueName: "T"))
+    var asOfRecorded: String?
+    @Option(help: ArgumentHelp("Answer with the events that had happened by this time (late arrivals included), RFC 3339.", valueName: "T"))
+    var asOf: String?
+
+    func validate() throws {
+        let given = [asOfPosition != nil, asOfRecorded != nil, asOf != nil].filter { $0 }.count
+        if given > 1 { throw ValidationError("give one of --as-of-position, --as-of-recorded, --as-of") }
+        for (flag, v) in [("--as-of-recorded", asOfRecorded), ("--as-of", asOf)] {
+            if let v, (try? EventTime(rfc3339: v)) == nil { throw ValidationError("\(flag): expected \(EventTime.expectedForm)") }
+        }
+    }
+
+    var cut: Cut {
+        if let p = asOfPosition { return .position(p) }
+        if let t = asOfRecorded.flatMap({ try? EventTime(rfc3339: $0) }) { return .recordedAt(t) }
+        if let t = asOf.flatMap({ try? EventTime(rfc3339: $0) }) { return .occurredAt(t) }
+        return .all
+    }
+}
+
+/// Parses a report period bound: a date (`2026-11-21`, midnight UTC) or an RFC 3339 time.
+func parseBound(_ s: String, flag: String) throws -> EventTime {
+    if let t = try? EventTime(rfc3339: s) { return t }
+    if let t = try? EventTime(rfc3339: s + "T00:00:00Z") { return t }
+    throw ValidationError("\(flag): expected a date YYYY-MM-DD or \(EventTime.expectedForm)")
+}
+
+struct Report: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Reports from the read models.", subcommands: [CallsPerLine.self])
+
+    struct CallsPerLine: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "calls-per-line",
+            abstract: "Inbound calls per line per hour (the example projection)."
+        )
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var asOf: AsOfOptions
+        @Option(help: "Period start: YYYY-MM-DD (UTC) or RFC 3339.") var from: String
+        @Option(help: "Period end (exclusive).") var to: String
+        @Option(help: "table, json or csv.") var format: TabularFormat = .table
+
+        func run() async throws {
+            let engine = try Registry.openCaughtUp(global)
+            defer { engine.log.close() }
+            let rows = try CallsPerLineHour.report(engine, from: try parseBound(from, flag: "--from"),
+                                                   to: try parseBound(to, flag: "--to"), cut: asOf.cut)
+            try emit(rows, format: format, header: ["line", "hour", "calls"]) { [$0.line, $0.hour, String($0.calls)] }
+        }
+    }
+}
+
+enum TabularFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, json, csv
+}
+
+/// Prints rows as a table, JSON (the rows' Codable form) or RFC 4180 CSV.
+func emit<R: Encodable>(_ rows: [R], format: TabularFormat, header: [String], cells: (R) -> [String]) throws {
+    switch format {
+    case .table:
+        print(Terminal.table(header, rows.map(cells)), terminator: "")
+    case .json:
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        print(String(decoding: try enc.encode(rows), as: UTF8.self))
+    case .csv:
+        func field(_ s: String) -> String {
+            s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+                ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+        }
+        var out = header.map(field).joined(separator: ",") + "\r\n"
+        for r in rows { out += cells(r).map(field).joined(separator: ",") + "\r\n" }
+        print(out, terminator: "")
+    }
+}
