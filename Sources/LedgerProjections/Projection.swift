@@ -27,7 +27,8 @@ import LedgerEvents
 /// }
 /// ```
 public protocol Projection: Sendable {
-    /// What the projection keeps per entity. Stored as JSON.
+    /// What the projection keeps per entity, stored with ``FactCoder`` (structs, arrays, optionals,
+    /// raw-value enums; no dictionaries).
     associatedtype Fact: Codable & Sendable
 
     /// A unique, stable name (letters, digits, `-`, `_`): it names the state directory.

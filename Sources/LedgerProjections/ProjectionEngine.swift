@@ -282,7 +282,6 @@ public final class ProjectionEngine: Sendable {
                 if let v = try r.get("facts", key: e) { stored[e] = try FactRecord(decoding: v) }
             }
         }
-        let decoder = JSONDecoder()
         var out: [(entity: String, fact: P.Fact)] = []
         for e in candidates {
             let entity = String(decoding: e, as: UTF8.self)
@@ -297,7 +296,7 @@ public final class ProjectionEngine: Sendable {
                 }
             }
             guard let record, record.keys.contains(where: range.contains) else { continue }
-            out.append((entity, try decoder.decode(P.Fact.self, from: Data(record.fact))))
+            out.append((entity, try FactCoder.decode(P.Fact.self, from: record.fact)))
         }
         return out
     }
@@ -311,7 +310,7 @@ public final class ProjectionEngine: Sendable {
         if cut != .all, !(record.map { $0.window.isInside(resolved) } ?? false) {
             record = try s.projection.record(entity, LogEventSource(log: log, cut: resolved))
         }
-        return try record.map { try JSONDecoder().decode(P.Fact.self, from: Data($0.fact)) }
+        return try record.map { try FactCoder.decode(P.Fact.self, from: $0.fact) }
     }
 
     /// The cut as bounds on position (never beyond the projection's checkpoint) and occurred time.
@@ -362,9 +361,7 @@ struct AnyProjection: Sendable {
         touched = { try p.entities(touchedBy: $0, source: $1) }
         compute = { entity, source in
             guard let f = try p.fact(of: entity, source: source) else { return nil }
-            let enc = JSONEncoder()
-            enc.outputFormatting = .sortedKeys
-            return (Array(try enc.encode(f)), p.queryKeys(of: f).sorted())
+            return (try FactCoder.encode(f), p.queryKeys(of: f).sorted())
         }
     }
 

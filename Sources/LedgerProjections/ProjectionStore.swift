@@ -3,7 +3,7 @@ import LedgerStorage
 
 /// One generation of a projection's state: an LMDB environment of four databases.
 ///
-/// - `facts`: entity → window (min/max position, min/max occurred ms) ‖ query keys ‖ fact (JSON)
+/// - `facts`: entity → window (min/max position, min/max occurred ms) ‖ query keys ‖ fact (``FactCoder``)
 /// - `current`: query key ‖ entity ‖ u16 entity length → ∅ (the facts as they are now)
 /// - `ever`: the same, never pruned (every key a fact ever had: the candidates of as-of queries)
 /// - `meta`: `checkpoint`, `version`, `failure`
