@@ -9,8 +9,13 @@ check() { local rule=$1 found; found=$(eval "$2" || true); [ -z "$found" ] || ba
 
 check "only LedgerStorage imports CLMDB" \
   "grep -rlE '^\s*(@_implementationOnly |package |internal )?import CLMDB' Sources Tools Tests | grep -v '^Sources/LedgerStorage/'"
+# (Tools/Benchmarks holds the raw-C baselines it compiles with gcc: C code, not Swift calling LMDB.)
 check "only LedgerStorage/LMDB calls mdb_*" \
-  "grep -rlE '\bmdb_[a-z_]+\(' Sources Tools | grep -v '^Sources/LedgerStorage/LMDB/'"
+  "grep -rlE '\bmdb_[a-z_]+\(' --include='*.swift' Sources Tools Examples | grep -vE '^(Sources/LedgerStorage/LMDB/|Tools/Benchmarks/)'"
+check "LedgerProjections and LedgerReports never import CLMDB, NIO, Hummingbird or ArgumentParser" \
+  "grep -rlE '^\s*import (CLMDB|NIO|Hummingbird|ArgumentParser)' Sources/LedgerProjections Sources/LedgerReports"
+check "LedgerReports reads storage only through LedgerProjections" \
+  "grep -rlE '^\s*import LedgerStorage' Sources/LedgerReports"
 check "LedgerEvents imports nothing of ours" \
   "grep -rlE '^\s*import (Ledger|CLMDB|ArgumentParser)' Sources/LedgerEvents"
 check "LedgerStorage does not know events" \
