@@ -28,7 +28,9 @@ let package = Package(
         .target(name: "LedgerLog", dependencies: ["LedgerEvents", "LedgerStorage"]),
         // Read models: the projection engine (workers, checkpoints, rebuilds, as-of queries).
         .target(name: "LedgerProjections", dependencies: ["LedgerEvents", "LedgerLog", "LedgerStorage", lifecycle]),
-        .executableTarget(name: "LedgerCLI", dependencies: ["LedgerProjections", "LedgerLog", "LedgerEvents", "LedgerSimulator",
+        // The call-center read models (calls, episodes) and the reports computed from them.
+        .target(name: "LedgerReports", dependencies: ["LedgerProjections", "LedgerLog", "LedgerEvents"]),
+        .executableTarget(name: "LedgerCLI", dependencies: ["LedgerReports", "LedgerProjections", "LedgerLog", "LedgerEvents", "LedgerSimulator",
                                                             "CallsPerLineHour", argumentParser, lifecycle]),
         // The worked example of an analyst's projection, built only on the public API.
         .target(name: "CallsPerLineHour", dependencies: ["LedgerProjections", "LedgerEvents"],
@@ -51,6 +53,8 @@ let package = Package(
         .testTarget(name: "LedgerLogTests", dependencies: ["LedgerLog", "LedgerEvents", "LedgerSimulator", "LedgerTestSupport"]),
         .testTarget(name: "LedgerProjectionsTests", dependencies: ["LedgerProjections", "LedgerLog", "LedgerEvents",
                                                                    "LedgerSimulator", "LedgerTestSupport", "CallsPerLineHour"]),
+        .testTarget(name: "LedgerReportsTests", dependencies: ["LedgerReports", "LedgerProjections", "LedgerLog", "LedgerEvents",
+                                                               "LedgerSimulator", "LedgerTestSupport"]),
         .testTarget(name: "LedgerCLITests", dependencies: ["LedgerEvents", "LedgerSimulator", "LedgerTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -4,11 +4,14 @@ import Foundation
 import LedgerEvents
 import LedgerLog
 import LedgerProjections
+import LedgerReports
 
 /// The projections every command knows: registered on an engine over the ledger in `--data`.
 enum Registry {
     static func engine(_ log: EventLog) throws -> ProjectionEngine {
         let engine = try ProjectionEngine(log: log)
+        try engine.register(CallsProjection())
+        try engine.register(ClientsProjection())
         try engine.register(CallsPerLineHour())
         return engine
     }
@@ -133,7 +136,10 @@ func parseBound(_ s: String, flag: String) throws -> EventTime {
 }
 
 struct Report: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Reports from the read models.", subcommands: [CallsPerLine.self])
+    static let configuration = CommandConfiguration(
+        abstract: "Reports from the read models.",
+        subcommands: [Unprocessed.self, Processed.self, DepartmentSummary.self, Calls.self, CallsPerLine.self]
+    )
 
     struct CallsPerLine: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -160,22 +166,44 @@ enum TabularFormat: String, ExpressibleByArgument, CaseIterable {
     case table, json, csv
 }
 
+/// `--format table|json|csv` and `--output FILE` of every report.
+struct OutputOptions: ParsableArguments {
+    @Option(help: "table, json or csv.") var format: TabularFormat = .table
+    @Option(help: "Write to this file instead of standard output.") var output: String?
+
+    func write(_ text: String) throws {
+        if let output {
+            try text.write(toFile: output, atomically: true, encoding: .utf8)
+        } else {
+            print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
+        }
+    }
+}
+
 /// Prints rows as a table, JSON (the rows' Codable form) or RFC 4180 CSV.
 func emit<R: Encodable>(_ rows: [R], format: TabularFormat, header: [String], cells: (R) -> [String]) throws {
+    print(try render(rows, format: format, header: header, cells: cells), terminator: "")
+}
+
+/// Rows as a table, JSON or RFC 4180 CSV text.
+func render<R: Encodable>(_ rows: [R], format: TabularFormat, header: [String], cells: (R) -> [String]) throws -> String {
     switch format {
-    case .table:
-        print(Terminal.table(header, rows.map(cells)), terminator: "")
-    case .json:
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.sortedKeys]
-        print(String(decoding: try enc.encode(rows), as: UTF8.self))
-    case .csv:
-        func field(_ s: String) -> String {
-            s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
-                ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-        }
+    case .table: return Terminal.table(header, rows.map(cells))
+    case .json: return try reportJSON(rows) + "\n"
+    case .csv: return CSV.text(header, rows.map(cells))
+    }
+}
+
+/// RFC 4180: CRLF line ends, fields quoted when they hold a comma, quote or line break.
+enum CSV {
+    static func field(_ s: String) -> String {
+        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" })
+            ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    }
+
+    static func text(_ header: [String], _ rows: [[String]]) -> String {
         var out = header.map(field).joined(separator: ",") + "\r\n"
-        for r in rows { out += cells(r).map(field).joined(separator: ",") + "\r\n" }
-        print(out, terminator: "")
+        for r in rows { out += r.map(field).joined(separator: ",") + "\r\n" }
+        return out
     }
 }

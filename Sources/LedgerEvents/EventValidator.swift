@@ -62,7 +62,7 @@ public enum EventValidator {
                     opt("service_level_s", .number(minimum: 0))]
         case .missedHandled:
             return [req("department", .idString), req("client", .string), req("by", .idString),
-                    req("reason", .oneOf(MissedReason.allCases.map(\.rawValue))), opt("comment", .string)]
+                    req("reason", .oneOf(DismissalReason.allCases.map(\.rawValue))), opt("comment", .string)]
         case .leadCreated:
             return [req("lead_id", .idString), req("type", .idString), opt("client", .string),
                     opt("call_id", .idString), opt("assignee", .idString)]
@@ -241,7 +241,7 @@ public enum EventValidator {
 }
 
 /// The reasons a person may give for dismissing a missed call by hand.
-public enum MissedReason: String, Sendable, CaseIterable, Codable {
+public enum DismissalReason: String, Sendable, CaseIterable, Codable {
     case calledBackOtherChannel = "called_back_other_channel"
     case notAClient = "not_a_client"
     case spam

@@ -313,6 +313,13 @@ public final class ProjectionEngine: Sendable {
         return try record.map { try FactCoder.decode(P.Fact.self, from: $0.fact) }
     }
 
+    /// The log filtered to `cut` (for settings and membership timelines read at query time).
+    /// Bounded by `projection`'s checkpoint when given, so it agrees with that projection's facts.
+    public func eventSource(for cut: Cut, consistentWith projection: String? = nil) throws -> any EventSource {
+        let checkpoint = try projection.map { try slot($0).active.meta().checkpoint } ?? log.lastPosition
+        return LogEventSource(log: log, cut: try resolve(cut, checkpoint: checkpoint))
+    }
+
     /// The cut as bounds on position (never beyond the projection's checkpoint) and occurred time.
     func resolve(_ cut: Cut, checkpoint: UInt64) throws -> ResolvedCut {
         switch cut {

@@ -1,0 +1,234 @@
+import LedgerEvents
+
+/// Everything the reports need to know about one call leg, computed from its events alone
+/// (in occurred-time order, so arrival order does not matter).
+///
+/// Department-dependent judgements (outside hours, short abandon threshold) are left to query
+/// time, where the settings in force at the call's time are known: see ``MissedReason``.
+public struct CallFact: Codable, Sendable, Equatable {
+    public var callID: String
+    /// `inbound` or `outbound`; nil while the call's `call.started` has not arrived.
+    public var direction: String?
+    /// The number as sent, and normalised ("" for a hidden number).
+    public var clientRaw: String?
+    public var client: String?
+    public var line: String?
+    public var startedAt: Int64?
+    /// `call.started`'s department: the line's owner (inbound) or on whose behalf (outbound).
+    public var ownerDepartment: String?
+    /// Outbound: who dials.
+    public var dialler: String?
+    public var greetingAt: Int64?
+    public var ivr: [IVRChoice]
+    public var routingFailure: String?
+    /// Queue stints up to the first answer (later queues are transfers, not the call's department).
+    public var stints: [Stint]
+    /// Every offer to an agent, with how it ended.
+    public var rings: [Ring]
+    public var answeredAt: Int64?
+    public var answeredBy: String?
+    public var transfers: [Transfer]
+    public var endedAt: Int64?
+    public var endedBy: String?
+    public var endCause: String?
+
+    public struct IVRChoice: Codable, Sendable, Equatable {
+        public var at: Int64
+        public var option: String?
+    }
+
+    public struct Stint: Codable, Sendable, Equatable {
+        public var department: String
+        public var queuedAt: Int64
+        /// When it left this department's queue: answered, moved on, or ended; nil while waiting.
+        public var leftAt: Int64?
+    }
+
+    public struct Ring: Codable, Sendable, Equatable {
+        public var agent: String
+        /// The department whose queue the call was in when it rang (the line's owner if never queued).
+        public var department: String?
+        public var at: Int64
+        public var endedAt: Int64?
+        /// `no_answer`, `rejected`, `caller_hung_up`, `answered_elsewhere`, `answered`; nil while ringing.
+        public var outcome: String?
+    }
+
+    public struct Transfer: Codable, Sendable, Equatable {
+        public var at: Int64
+        public var agent: String
+        public var toAgent: String?
+        public var toDepartment: String?
+    }
+
+    public var isInbound: Bool { direction == "inbound" }
+    public var isInProgress: Bool { endedAt == nil }
+
+    /// The call's summary from its events (any order; sorted here by occurred time, then position).
+    public static func compute(callID: String, events unsorted: [RecordedEvent]) -> CallFact? {
+        let events = unsorted.sorted { a, b in
+            a.event.at.milliseconds != b.event.at.milliseconds ? a.event.at.milliseconds < b.event.at.milliseconds : a.position < b.position
+        }
+        guard !events.isEmpty else { return nil }
+        var f = CallFact(callID: callID, ivr: [], stints: [], rings: [], transfers: [])
+        for r in events {
+            let e = r.event
+            let at = e.at.milliseconds
+            let d = e.data
+            switch e.type {
+            case .callStarted:
+                guard f.startedAt == nil else { continue }  // a repeated start keeps the first
+                f.startedAt = at
+                f.direction = d.string("direction")
+                f.clientRaw = d.string("client")
+                f.client = f.clientRaw.map { ClientNumber($0).digits }
+                f.line = d.string("line")
+                f.ownerDepartment = d.string("department")
+                f.dialler = d.string("agent")
+            case .callGreeting:
+                if f.greetingAt == nil { f.greetingAt = at }
+            case .callIVR:
+                f.ivr.append(IVRChoice(at: at, option: d.string("option")))
+            case .callRoutingFailed:
+                if f.routingFailure == nil { f.routingFailure = d.string("cause") }
+            case .callQueued:
+                guard f.answeredAt == nil, f.endedAt == nil, let dept = d.string("department") else { continue }
+                if let last = f.stints.last, last.leftAt == nil {
+                    if last.department == dept { continue }  // a repeated queued for the same department
+                    f.stints[f.stints.count - 1].leftAt = at
+                }
+                f.stints.append(Stint(department: dept, queuedAt: at, leftAt: nil))
+            case .callRinging:
+                guard let agent = d.string("agent") else { continue }
+                let dept = f.stints.last(where: { $0.queuedAt <= at && ($0.leftAt.map { at <= $0 } ?? true) })?.department
+                    ?? (f.stints.isEmpty ? f.ownerDepartment : f.stints.last?.department)
+                f.rings.append(Ring(agent: agent, department: dept, at: at, endedAt: nil, outcome: nil))
+            case .callRingEnded:
+                guard let agent = d.string("agent") else { continue }
+                let outcome = d.string("outcome")
+                if let i = f.rings.firstIndex(where: { $0.agent == agent && $0.outcome == nil && $0.at <= at }) {
+                    f.rings[i].endedAt = at
+                    f.rings[i].outcome = outcome
+                } else {
+                    // An end without its start: keep it as a zero-length offer.
+                    let dept = f.stints.last?.department ?? f.ownerDepartment
+                    f.rings.append(Ring(agent: agent, department: dept, at: at, endedAt: at, outcome: outcome))
+                }
+            case .callAnswered:
+                guard f.answeredAt == nil else { continue }
+                f.answeredAt = at
+                f.answeredBy = d.string("agent")
+                if let i = f.stints.indices.last, f.stints[i].leftAt == nil { f.stints[i].leftAt = at }
+                for i in f.rings.indices where f.rings[i].outcome == nil && f.rings[i].at <= at {
+                    f.rings[i].endedAt = at
+                    f.rings[i].outcome = f.rings[i].agent == f.answeredBy ? "answered" : "answered_elsewhere"
+                }
+            case .callTransferred:
+                f.transfers.append(Transfer(at: at, agent: d.string("agent") ?? "", toAgent: d.string("to_agent"),
+                                            toDepartment: d.string("to_department")))
+            case .callEnded:
+                guard f.endedAt == nil else { continue }
+                f.endedAt = at
+                f.endedBy = d.string("by")
+                f.endCause = d.string("cause")
+                if let i = f.stints.indices.last, f.stints[i].leftAt == nil { f.stints[i].leftAt = at }
+                for i in f.rings.indices where f.rings[i].outcome == nil {
+                    f.rings[i].endedAt = at
+                    f.rings[i].outcome = "caller_hung_up"
+                }
+            default:
+                continue
+            }
+        }
+        return f
+    }
+
+    // MARK: Departments
+
+    /// The departments an inbound call was in, in order (queue stints, or the line's owner when it
+    /// was never queued), each once.
+    public var departments: [String] {
+        guard isInbound else { return [] }
+        var out: [String] = []
+        for s in stints where !out.contains(s.department) { out.append(s.department) }
+        if out.isEmpty, let o = ownerDepartment { out.append(o) }
+        return out
+    }
+
+    /// The department the call belongs to: its last queue before answer or end, else the line's owner.
+    public var finalDepartment: String? {
+        guard isInbound else { return nil }
+        return stints.last?.department ?? ownerDepartment
+    }
+
+    /// How the call went for department `d` (which must be in ``departments``).
+    public func outcome(in d: String) -> Outcome {
+        if d == finalDepartment {
+            if answeredAt != nil { return .answered }
+            if let endedAt { return .missed(at: endedAt) }
+            return .inProgress
+        }
+        // Moved on: missed by d when the next department's queue took it.
+        let lastIndex = stints.lastIndex { $0.department == d }
+        if let i = lastIndex, let left = stints[i].leftAt { return .missed(at: left) }
+        return .inProgress
+    }
+
+    public enum Outcome: Sendable, Equatable {
+        case answered
+        case missed(at: Int64)
+        case inProgress
+
+        public var name: String {
+            switch self {
+            case .answered: "answered"
+            case .missed: "missed"
+            case .inProgress: "in_progress"
+            }
+        }
+    }
+
+    /// Seconds waited in `d`'s queue (every stint in `d`), or nil if never queued there or still waiting.
+    public func queueWait(in d: String) -> Double? {
+        let mine = stints.filter { $0.department == d }
+        guard !mine.isEmpty else { return nil }
+        var total: Int64 = 0
+        for s in mine {
+            guard let left = s.leftAt else { return nil }
+            total += left - s.queuedAt
+        }
+        return Double(total) / 1000
+    }
+
+    /// Seconds from start to answer or end; nil while in progress or without a start.
+    public var totalWait: Double? {
+        guard let s = startedAt, let e = answeredAt ?? endedAt else { return nil }
+        return Double(e - s) / 1000
+    }
+
+    /// Whether an agent was rung while the call was in `d`.
+    public func wasRung(in d: String) -> Bool { rings.contains { $0.department == d } }
+
+    /// What the missed-reason rules need about the call in `d`.
+    public func reasonInputs(in d: String) -> ReasonInputs {
+        ReasonInputs(startedAt: startedAt ?? 0, greeted: greetingAt != nil, inIVR: !ivr.isEmpty, queued: !stints.isEmpty,
+                     routingFailure: routingFailure, endedInDepartment: d == finalDepartment && endedAt != nil,
+                     endedByClient: endedBy == "client",
+                     durationMs: endedAt.flatMap { e in startedAt.map { e - $0 } } ?? .max,
+                     rung: wasRung(in: d))
+    }
+}
+
+/// The facts the missed-reason rules look at, kept with each missed call of an episode.
+public struct ReasonInputs: Codable, Sendable, Equatable {
+    public var startedAt: Int64
+    public var greeted: Bool
+    public var inIVR: Bool
+    public var queued: Bool
+    public var routingFailure: String?
+    /// The call ended while in this department (not moved on to another).
+    public var endedInDepartment: Bool
+    public var endedByClient: Bool
+    public var durationMs: Int64
+    public var rung: Bool
+}

@@ -1,0 +1,369 @@
+import Foundation
+import LedgerEvents
+import LedgerProjections
+
+/// The department missed report (reports.md, "Department missed report"): four sections for a
+/// department and a period `[from, to)`, computed from the call and client facts of a cut.
+public struct DepartmentReport: Codable, Sendable {
+    public var department: String
+    public var from: String
+    public var to: String
+    public var volume: Volume
+    public var callbacks: Callbacks
+    public var agents: [AgentRow]
+    public var dynamics: [Bucket]?
+
+    /// Section I — volume and why.
+    public struct Volume: Codable, Sendable, Equatable {
+        public var incoming = 0
+        public var answered = 0
+        public var missed = 0
+        public var missedShare: Double = 0
+        public var uniqueMissed = 0
+        public var repeatMissed = 0
+        public var hiddenMissed = 0
+        public var avgWaitS: Double = 0
+        public var avgTotalWaitS: Double = 0
+        public var reasons = OrderedCounts(keys: MissedReason.allCases.map(\.rawValue))
+        public var classes = OrderedCounts(keys: MissedReason.ReasonClass.allCases.map(\.rawValue))
+
+        enum CodingKeys: String, CodingKey {
+            case incoming, answered, missed, missedShare = "missed_share", uniqueMissed = "unique_missed"
+            case repeatMissed = "repeat_missed", hiddenMissed = "hidden_missed", avgWaitS = "avg_wait_s"
+            case avgTotalWaitS = "avg_total_wait_s", reasons, classes
+        }
+    }
+
+    /// Section II — callbacks, over episodes opened in the period.
+    public struct Callbacks: Codable, Sendable, Equatable {
+        public var episodes = 0
+        public var calledBackByDepartment = 0
+        public var calledBackElsewhere = 0
+        public var dismissed = 0
+        public var notCalledBack = 0
+        public var avgCallbackDelayS: Double = 0
+        public var resolvedWithin = OrderedCounts(keys: ["300", "900", "3600"])
+
+        enum CodingKeys: String, CodingKey {
+            case episodes, calledBackByDepartment = "called_back_by_department", calledBackElsewhere = "called_back_elsewhere"
+            case dismissed, notCalledBack = "not_called_back", avgCallbackDelayS = "avg_callback_delay_s"
+            case resolvedWithin = "resolved_within"
+        }
+    }
+
+    /// Section III — one agent.
+    public struct AgentRow: Codable, Sendable, Equatable {
+        public var agent: String
+        public var name: String?
+        public var offered = 0
+        public var answered = 0
+        public var missedOffered = 0
+        public var rejected = 0
+        public var missedShare: Double = 0
+        public var callbackAttempts = 0
+        public var avgAttemptsPerEpisode: Double = 0
+        public var removed = false
+
+        enum CodingKeys: String, CodingKey {
+            case agent, name, offered, answered, missedOffered = "missed_offered", rejected, missedShare = "missed_share"
+            case callbackAttempts = "callback_attempts", avgAttemptsPerEpisode = "avg_attempts_per_episode", removed
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(agent, forKey: .agent)
+            try c.encode(name, forKey: .name)  // null when unknown, so every row has the same keys
+            try c.encode(offered, forKey: .offered)
+            try c.encode(answered, forKey: .answered)
+            try c.encode(missedOffered, forKey: .missedOffered)
+            try c.encode(rejected, forKey: .rejected)
+            try c.encode(missedShare, forKey: .missedShare)
+            try c.encode(callbackAttempts, forKey: .callbackAttempts)
+            try c.encode(avgAttemptsPerEpisode, forKey: .avgAttemptsPerEpisode)
+            try c.encode(removed, forKey: .removed)
+        }
+    }
+
+    /// Section IV — one bucket: Section I numbers plus Section II status counts.
+    public struct Bucket: Codable, Sendable, Equatable {
+        public var start: String
+        public var end: String
+        public var volume: Volume
+        public var statuses: Callbacks
+
+        enum CodingKeys: String, CodingKey {
+            case start, end, episodes, calledBackByDepartment = "called_back_by_department"
+            case calledBackElsewhere = "called_back_elsewhere", dismissed, notCalledBack = "not_called_back"
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(start, forKey: .start)
+            try c.encode(end, forKey: .end)
+            try volume.encode(to: encoder)
+            try c.encode(statuses.episodes, forKey: .episodes)
+            try c.encode(statuses.calledBackByDepartment, forKey: .calledBackByDepartment)
+            try c.encode(statuses.calledBackElsewhere, forKey: .calledBackElsewhere)
+            try c.encode(statuses.dismissed, forKey: .dismissed)
+            try c.encode(statuses.notCalledBack, forKey: .notCalledBack)
+        }
+
+        public init(start: String, end: String, volume: Volume, statuses: Callbacks) {
+            self.start = start
+            self.end = end
+            self.volume = volume
+            self.statuses = statuses
+        }
+
+        public init(from decoder: any Decoder) throws {
+            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "buckets are output only"))
+        }
+    }
+
+    /// Bucket sizes of Section IV.
+    public enum BucketSize: String, Sendable, CaseIterable {
+        case day, week, month
+    }
+}
+
+/// A report period in a department's calendar.
+public struct ReportPeriod: Sendable {
+    /// Instants (ms), `[from, to)`.
+    public var from: Int64
+    public var to: Int64
+
+    public init(from: Int64, to: Int64) {
+        self.from = from
+        self.to = to
+    }
+
+    /// A bound given as `YYYY-MM-DD` (local midnight in `tz`) or an RFC 3339 time.
+    public static func instant(_ text: String, in tz: TimeZone) -> Int64? {
+        if let d = Calendar2.day(of: text), text.count == 10 { return Calendar2.startOfDay(d, in: tz) }
+        return (try? EventTime(rfc3339: text))?.milliseconds
+    }
+}
+
+/// Reads a department's facts from a cut and computes its reports.
+public struct DepartmentView {
+    public let engine: ProjectionEngine
+    public let department: String
+    public let cut: Cut
+    public let timeline: DepartmentTimeline
+    let source: any EventSource
+
+    public init(engine: ProjectionEngine, department: String, cut: Cut = .all) throws {
+        self.engine = engine
+        self.department = department
+        self.cut = cut
+        source = try engine.eventSource(for: cut, consistentWith: "calls")
+        timeline = DepartmentTimeline(department: department, events: try source.events(department: department))
+    }
+
+    public var timeZone: TimeZone { timeline.timeZone }
+
+    /// Calls of the department started in the period.
+    public func calls(_ p: ReportPeriod) throws -> [CallFact] {
+        try engine.facts(of: CallsProjection(), in: CallsProjection.range(department: department, from: p.from, to: p.to), cut: cut)
+            .map(\.fact).sorted { ($0.startedAt ?? 0, $0.callID) < ($1.startedAt ?? 0, $1.callID) }
+    }
+
+    /// Episodes of the department opened in the period, with their client.
+    public func episodes(_ p: ReportPeriod) throws -> [ClientFact.Episode] {
+        let facts = try engine.facts(of: ClientsProjection(), in: QueryKey.range("episode", department, from: p.from, to: p.to), cut: cut)
+        return facts.flatMap { $0.fact.episodes.filter { $0.department == department && $0.openedAt >= p.from && $0.openedAt < p.to } }
+            .sorted { $0.openedAt < $1.openedAt }
+    }
+
+    /// The reason a call was missed by this department.
+    public func reason(_ inputs: ReasonInputs) -> MissedReason {
+        MissedReason.classify(inputs, settings: timeline.settings(at: inputs.startedAt))
+    }
+
+    // MARK: The report
+
+    public func report(_ p: ReportPeriod, by bucket: DepartmentReport.BucketSize? = nil) throws -> DepartmentReport {
+        let calls = try calls(p)
+        let episodes = try episodes(p)
+        var report = DepartmentReport(department: department, from: Calendar2.rfc3339(p.from, in: timeZone),
+                                      to: Calendar2.rfc3339(p.to, in: timeZone), volume: volume(calls),
+                                      callbacks: callbacks(episodes), agents: try agents(p, calls: calls), dynamics: nil)
+        if let bucket {
+            report.dynamics = buckets(p, bucket).map { b in
+                let period = ReportPeriod(from: b.from, to: b.to)
+                let c = calls.filter { ($0.startedAt ?? 0) >= period.from && ($0.startedAt ?? 0) < period.to }
+                let e = episodes.filter { $0.openedAt >= period.from && $0.openedAt < period.to }
+                return DepartmentReport.Bucket(start: Calendar2.dateString(b.startDay), end: Calendar2.dateString(b.endDay),
+                                               volume: volume(c), statuses: callbacks(e))
+            }
+        }
+        return report
+    }
+
+    /// Section I over `calls` (calls of the department).
+    public func volume(_ calls: [CallFact]) -> DepartmentReport.Volume {
+        var v = DepartmentReport.Volume()
+        var missedClients = Set<String>()
+        var nonHiddenMissed = 0
+        var waits: [Double] = []
+        var totals: [Double] = []
+        for c in calls {
+            v.incoming += 1
+            let o = c.outcome(in: department)
+            switch o {
+            case .answered: v.answered += 1
+            case .missed:
+                v.missed += 1
+                if let client = c.client, !client.isEmpty {
+                    nonHiddenMissed += 1
+                    missedClients.insert(client)
+                } else {
+                    v.hiddenMissed += 1
+                }
+                let r = reason(c.reasonInputs(in: department))
+                v.reasons[r.rawValue] += 1
+                v.classes[r.reasonClass.rawValue] += 1
+            case .inProgress: break
+            }
+            if o != .inProgress {
+                if let w = c.queueWait(in: department) { waits.append(w) }
+                if let t = c.totalWait { totals.append(t) }
+            }
+        }
+        v.missedShare = share(v.missed, v.incoming)
+        v.uniqueMissed = missedClients.count
+        v.repeatMissed = nonHiddenMissed - missedClients.count
+        v.avgWaitS = mean(waits)
+        v.avgTotalWaitS = mean(totals)
+        return v
+    }
+
+    /// Whether an episode was closed by a callback of this department.
+    func closedByDepartmentCallback(_ e: ClientFact.Episode) -> Bool {
+        guard e.closedHow == "callback", let at = e.closedAt else { return false }
+        return e.closingDepartment == department || (e.closedBy.map { timeline.isMember($0, at: at) } ?? false)
+    }
+
+    func isDepartmentAttempt(_ a: ClientFact.Attempt) -> Bool {
+        a.department == department || (a.agent.map { timeline.isMember($0, at: a.at) } ?? false)
+    }
+
+    /// Section II over `episodes` (episodes of the department).
+    public func callbacks(_ episodes: [ClientFact.Episode]) -> DepartmentReport.Callbacks {
+        var c = DepartmentReport.Callbacks()
+        var delays: [Double] = []
+        var within = [300: 0, 900: 0, 3600: 0]
+        for e in episodes {
+            c.episodes += 1
+            let dayEnd = Calendar2.endOfDay(of: e.openedAt, in: timeZone)
+            if let closed = e.closedAt, closed < dayEnd {
+                switch e.closedHow {
+                case "callback": if closedByDepartmentCallback(e) { c.calledBackByDepartment += 1 } else { c.calledBackElsewhere += 1 }
+                case "client_got_through": c.calledBackElsewhere += 1
+                case "dismissed": c.dismissed += 1
+                default: c.notCalledBack += 1
+                }
+            } else {
+                c.notCalledBack += 1
+            }
+            if let first = e.attempts.first(where: isDepartmentAttempt) { delays.append(Double(first.at - e.openedAt) / 1000) }
+            if closedByDepartmentCallback(e), let closed = e.closedAt {
+                for n in within.keys where closed - e.openedAt <= Int64(n) * 1000 { within[n]! += 1 }
+            }
+        }
+        c.avgCallbackDelayS = mean(delays)
+        for n in [300, 900, 3600] { c.resolvedWithin[String(n)] = share(within[n]!, c.episodes) }
+        return c
+    }
+
+    /// Section III: members at any time of the period, plus anyone rung for the department's calls.
+    public func agents(_ p: ReportPeriod, calls: [CallFact]) throws -> [DepartmentReport.AgentRow] {
+        var rows: [String: DepartmentReport.AgentRow] = [:]
+        for a in timeline.members(from: p.from, to: p.to) { rows[a] = DepartmentReport.AgentRow(agent: a) }
+        var missedTotal = 0
+        var missedRang: [String: Int] = [:]
+        for c in calls {
+            let outcome = c.outcome(in: department)
+            let isMissed: Bool = { if case .missed = outcome { return true } else { return false } }()
+            if isMissed { missedTotal += 1 }
+            let rings = c.rings.filter { $0.department == department }
+            for agent in Set(rings.map(\.agent)) {
+                var row = rows[agent] ?? DepartmentReport.AgentRow(agent: agent)
+                let mine = rings.filter { $0.agent == agent }
+                row.offered += 1
+                let answeredByAgent = outcome == .answered && c.answeredBy == agent
+                if !answeredByAgent && mine.contains(where: { ["no_answer", "rejected", "caller_hung_up"].contains($0.outcome ?? "") }) {
+                    row.missedOffered += 1
+                }
+                if mine.contains(where: { $0.outcome == "rejected" }) { row.rejected += 1 }
+                if isMissed { missedRang[agent, default: 0] += 1 }
+                rows[agent] = row
+            }
+            if outcome == .answered, let a = c.answeredBy {
+                var row = rows[a] ?? DepartmentReport.AgentRow(agent: a)
+                row.answered += 1
+                rows[a] = row
+            }
+        }
+        // Callback attempts: outbound calls by the agent, started in the period, to a client with an
+        // open episode of the department.
+        let attemptFacts = try engine.facts(of: ClientsProjection(), in: QueryKey.range("attempt", department, from: p.from, to: p.to), cut: cut)
+        var attempts: [String: Set<String>] = [:]
+        var attempted: [String: Set<String>] = [:]
+        for f in attemptFacts {
+            for (k, e) in f.fact.episodes.enumerated() where e.department == department {
+                for a in e.attempts where a.at >= p.from && a.at < p.to {
+                    guard let agent = a.agent else { continue }
+                    attempts[agent, default: []].insert(a.callID)
+                    attempted[agent, default: []].insert(f.entity + "#\(k)")
+                }
+            }
+        }
+        // Rows are members and agents rung for the department's calls; others' callbacks add no row.
+        for (agent, calls) in attempts {
+            guard var row = rows[agent] else { continue }
+            row.callbackAttempts = calls.count
+            row.avgAttemptsPerEpisode = share(calls.count, attempted[agent]?.count ?? 0)
+            rows[agent] = row
+        }
+        var out: [DepartmentReport.AgentRow] = []
+        for agent in rows.keys.sorted() {
+            var row = rows[agent]!
+            row.missedShare = share(missedRang[agent] ?? 0, missedTotal)
+            row.removed = timeline.wasRemoved(agent, by: p.to)
+            row.name = timeline.names[agent] ?? (try? agentName(agent))
+            out.append(row)
+        }
+        return out
+    }
+
+    /// The name an agent joined any department with (for agents rung here but members elsewhere).
+    func agentName(_ agent: String) throws -> String? {
+        try source.events(agent: agent).last { $0.event.type == .agentJoined && $0.event.data.string("name") != nil }?.event.data.string("name")
+    }
+
+    /// Section IV bucket bounds: local days, ISO weeks (Monday) or months, clipped to the period.
+    func buckets(_ p: ReportPeriod, _ size: DepartmentReport.BucketSize) -> [(from: Int64, to: Int64, startDay: Int, endDay: Int)] {
+        var out: [(from: Int64, to: Int64, startDay: Int, endDay: Int)] = []
+        var day = Calendar2.day(of: p.from, in: timeZone)
+        let lastInstant = p.to
+        while Calendar2.startOfDay(day, in: timeZone) < lastInstant {
+            var next: Int
+            switch size {
+            case .day: next = day + 1
+            case .week:
+                let weekday = ((day % 7) + 7 + 3) % 7
+                next = day + (7 - weekday)
+            case .month:
+                let (y, m, _) = EventTime.civilFromDays(day)
+                next = EventTime.daysFromCivil(year: m == 12 ? y + 1 : y, month: m == 12 ? 1 : m + 1, day: 1)
+            }
+            let from = max(p.from, Calendar2.startOfDay(day, in: timeZone))
+            let to = min(p.to, Calendar2.startOfDay(next, in: timeZone))
+            let endDay = to == p.to ? Calendar2.day(of: p.to - 1, in: timeZone) + 1 : next
+            if from < to { out.append((from, to, Calendar2.day(of: from, in: timeZone), endDay)) }
+            day = next
+        }
+        return out
+    }
+}

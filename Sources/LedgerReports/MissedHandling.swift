@@ -1,0 +1,44 @@
+import Foundation
+import LedgerEvents
+import LedgerLog
+import LedgerProjections
+
+/// Dismissing an open episode by hand: the shared rules of the CLI's `handle` and the API.
+public enum MissedHandling {
+    /// Why a dismissal was refused.
+    public struct Refusal: Error, Sendable, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Checks the rules, appends `missed.handled` (id `handled-<uuid>`, `at` now, source `call-ledger`),
+    /// and returns the closed episode as the processed list now shows it.
+    ///
+    /// - Throws: ``Refusal`` when there is no open episode for (department, client), the reason is
+    ///   unknown, or the reason is `other` without a comment; ``LedgerError`` when appending fails.
+    public static func handle(engine: ProjectionEngine, department: String, client: String, by: String, reason: String,
+                              comment: String?, now: Date = Date()) async throws -> EpisodeRow {
+        guard DismissalReason(rawValue: reason) != nil else {
+            throw Refusal(description: "unknown reason \"\(reason)\"; use one of \(DismissalReason.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if reason == "other" && !(comment ?? "").contains(where: { !$0.isWhitespace }) {
+            throw Refusal(description: "a comment is required when the reason is other: say what happened")
+        }
+        let number = ClientNumber(client)
+        guard !number.isHidden else { throw Refusal(description: "\"\(client)\" is a hidden number: hidden numbers have no episodes") }
+        try engine.catchUp()
+        let view = try DepartmentView(engine: engine, department: department)
+        guard try view.unprocessed().contains(where: { $0.client == number.digits }) else {
+            throw Refusal(description: "client \(number.digits) has no open missed-call episode in \(department): nothing to dismiss")
+        }
+        var data: JSONObject = ["department": .string(department), "client": .string(client), "by": .string(by), "reason": .string(reason)]
+        if let comment { data["comment"] = .string(comment) }
+        let at = EventTime(milliseconds: Int64((now.timeIntervalSince1970 * 1000).rounded(.down)))
+        let event = Event(id: "handled-\(UUID().uuidString.lowercased())", type: .missedHandled, at: at, source: "call-ledger", data: data)
+        _ = try await engine.log.append([event])
+        try engine.catchUp()
+        guard let row = try view.processed(limit: 50).first(where: { $0.client == number.digits && $0.closedHow == "dismissed" }) else {
+            throw Refusal(description: "the dismissal was stored but the episode did not close; check the audit")
+        }
+        return row
+    }
+}

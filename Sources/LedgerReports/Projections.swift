@@ -1,0 +1,74 @@
+import LedgerEvents
+import LedgerProjections
+
+/// Calls: one ``CallFact`` per call, found by (department, start) for each department the call was in.
+public struct CallsProjection: Projection {
+    public let name = "calls"
+    public let version = 1
+    public init() {}
+
+    public func entities(touchedBy e: RecordedEvent, source: any EventSource) -> [String] {
+        e.event.type.isCallEvent ? [e.event.callID!] : []
+    }
+
+    public func fact(of callID: String, source: any EventSource) throws -> CallFact? {
+        CallFact.compute(callID: callID, events: try source.events(callID: callID))
+    }
+
+    public func queryKeys(of c: CallFact) -> [QueryKey] {
+        guard let s = c.startedAt else { return [] }
+        if c.isInbound { return c.departments.map { QueryKey("dept", $0, time: s) } }
+        return [QueryKey("outbound", time: s)]
+    }
+
+    /// Calls of `department` started in `[from, to)`.
+    public static func range(department: String, from: Int64, to: Int64) -> QueryKey.ClosedOpenRange {
+        QueryKey.range("dept", department, from: from, to: to)
+    }
+}
+
+/// Clients: one ``ClientFact`` (episodes, dismissals) per non-hidden client.
+public struct ClientsProjection: Projection {
+    public let name = "clients"
+    public let version = 1
+    public init() {}
+
+    public func entities(touchedBy e: RecordedEvent, source: any EventSource) throws -> [String] {
+        let ev = e.event
+        switch ev.type {
+        case .callStarted, .missedHandled:
+            guard let c = ev.client, !c.isHidden else { return [] }
+            return [c.digits]
+        case _ where ev.type.isCallEvent:
+            // Other call events do not name the client: find it in the call's start, if it has arrived.
+            let start = try source.events(callID: ev.callID!).first { $0.event.type == .callStarted }
+            guard let c = start?.event.client, !c.isHidden else { return [] }
+            return [c.digits]
+        default:
+            return []
+        }
+    }
+
+    public func fact(of client: String, source: any EventSource) throws -> ClientFact? {
+        let own = try source.events(client: ClientNumber(client))
+        var callIDs: [String] = []
+        var seen = Set<String>()
+        for e in own where e.event.type == .callStarted {
+            if let id = e.event.callID, seen.insert(id).inserted { callIDs.append(id) }
+        }
+        let calls = try callIDs.compactMap { id in CallFact.compute(callID: id, events: try source.events(callID: id)) }
+            .filter { $0.client == client }
+        return ClientFact.compute(client: client, calls: calls, dismissals: own.filter { $0.event.type == .missedHandled })
+    }
+
+    public func queryKeys(of f: ClientFact) -> [QueryKey] {
+        var keys: [QueryKey] = []
+        for e in f.episodes {
+            keys.append(QueryKey("episode", e.department, time: e.openedAt))
+            if let c = e.closedAt { keys.append(QueryKey("closed", e.department, time: c)) } else { keys.append(QueryKey("open", e.department)) }
+            for a in e.attempts { keys.append(QueryKey("attempt", e.department, time: a.at)) }
+        }
+        for d in f.dismissals { keys.append(QueryKey("dismissal", time: d.at)) }
+        return Array(Set(keys))
+    }
+}
