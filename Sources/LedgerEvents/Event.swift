@@ -30,6 +30,16 @@ public struct Event: Sendable, Hashable {
             && data.isSemanticallyEqual(to: other.data)
     }
 
+    /// The canonical order of events: occurred time, then (for the same instant) the natural
+    /// order of a call's life (started, greeting, IVR, routing, queued, ringing, ring ended,
+    /// answered, transferred, ended; other types after), then the producer's id. Never the log
+    /// position: that is arrival order, and read models must not depend on it.
+    public static func occursBefore(_ a: Event, _ b: Event) -> Bool {
+        if a.at.milliseconds != b.at.milliseconds { return a.at.milliseconds < b.at.milliseconds }
+        if a.type.code != b.type.code { return a.type.code < b.type.code }
+        return a.id < b.id
+    }
+
     public var callID: String? { data.string("call_id") }
     public var leadID: String? { data.string("lead_id") }
     public var department: String? { data.string("department") }

@@ -4,8 +4,8 @@ import Synchronization
 
 /// The events a projection may read while computing a fact: one cut of the log, through its indexes.
 ///
-/// Every list is in (occurred time, position) order, so a fact computed from it does not depend on
-/// the order events arrived in.
+/// Every list is in ``Event/occursBefore(_:_:)`` order (occurred time, call-life order, id), so a
+/// fact computed from it does not depend on the order events arrived in.
 public protocol EventSource {
     /// The `call.*` events of one call.
     func events(callID: String) throws -> [RecordedEvent]
@@ -20,10 +20,10 @@ public protocol EventSource {
 }
 
 extension RecordedEvent {
-    /// The order facts see events in: occurred time, then position.
+    /// The order facts see events in: ``Event/occursBefore(_:_:)`` (occurred time, call-life
+    /// order, id), never arrival order.
     @inline(__always) static func byOccurrence(_ a: RecordedEvent, _ b: RecordedEvent) -> Bool {
-        a.event.at.milliseconds != b.event.at.milliseconds
-            ? a.event.at.milliseconds < b.event.at.milliseconds : a.position < b.position
+        Event.occursBefore(a.event, b.event)
     }
 }
 
@@ -71,7 +71,7 @@ final class MemoryEventSource: EventSource {
         }
     }
 
-    /// Sorts every group into (occurred time, position) order; call once after the last `add`.
+    /// Sorts every group into occurrence order; call once after the last `add`.
     func seal() {
         for k in byCall.keys { byCall[k]!.sort(by: RecordedEvent.byOccurrence) }
         for k in byClient.keys { byClient[k]!.sort(by: RecordedEvent.byOccurrence) }

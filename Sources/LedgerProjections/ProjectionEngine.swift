@@ -99,10 +99,12 @@ public final class ProjectionEngine: Sendable {
         }
     }
 
-    /// Rebuilds a projection whose stored version differs from its code, before it serves.
+    /// Rebuilds a projection whose stored version (or record layout) differs from the code's,
+    /// before it serves.
     public func prepare(_ name: String, progress: ((Int, Int) -> Void)? = nil) throws {
         let s = try slot(name)
-        if try s.active.meta().version != s.projection.version {
+        let meta = try s.active.meta()
+        if meta.version != s.projection.version || meta.format != ProjectionStore.format {
             try rebuild(name, progress: progress)
         }
     }
@@ -157,7 +159,7 @@ public final class ProjectionEngine: Sendable {
         }
     }
 
-    /// Replaces an entity's fact and its `current` keys; adds its keys to `ever`.
+    /// Replaces an entity's fact record and its `current` keys.
     private static func store(_ w: KeyValueWriter, entity: String, record: FactRecord?) throws {
         let e = Array(entity.utf8)
         guard e.count <= 400 else { throw ProjectionError("entity key longer than 400 bytes: \(entity.prefix(40))…") }
@@ -171,11 +173,7 @@ public final class ProjectionEngine: Sendable {
             return
         }
         try w.put("facts", key: e, value: record.encoded())
-        for k in record.keys {
-            let sk = FactRecord.scopeKey(k, entity: e)
-            try w.put("current", key: sk, value: [])
-            try w.put("ever", key: sk, value: [])
-        }
+        for k in record.keys { try w.put("current", key: FactRecord.scopeKey(k, entity: e), value: []) }
     }
 
     // MARK: Rebuild
@@ -245,10 +243,7 @@ public final class ProjectionEngine: Sendable {
         for k in scope where unique.last != k { unique.append(k) }
         try store.kv.write { w in
             for (e, r) in rows { try w.put("facts", key: e, value: r.encoded(), append: true) }
-            for k in unique {
-                try w.put("current", key: k, value: [], append: true)
-                try w.put("ever", key: k, value: [], append: true)
-            }
+            for k in unique { try w.put("current", key: k, value: [], append: true) }
             try ProjectionStore.setCheckpoint(w, failure == nil ? head : 0)
             try ProjectionStore.setVersion(w, s.projection.version)
             try ProjectionStore.setFailure(w, failure)
@@ -259,46 +254,49 @@ public final class ProjectionEngine: Sendable {
 
     /// The facts of `projection` whose query keys fall in `range`, as of `cut`.
     ///
-    /// Live (`.all`) reads stored facts. A cut reads the stored fact of every entity whose events
-    /// all lie inside the cut, skips entities with none inside, and recomputes the rest from the
-    /// log filtered to the cut, so the answer equals a fresh replay of the cut.
+    /// Live (`.all`) reads the `current` key index. A cut classifies every stored record by the
+    /// window of events its fact was computed from: inside the cut, the stored fact and keys hold;
+    /// outside, the entity has no fact; straddling, the fact is recomputed from the log filtered to
+    /// the cut. So the answer equals a fresh replay of the cut, whatever states the cut produces.
     public func facts<P: Projection>(of projection: P, in range: QueryKey.ClosedOpenRange, cut: Cut = .all) throws -> [(entity: String, fact: P.Fact)] {
         let s = try slot(projection.name)
         let store = s.active
         let checkpoint = try store.meta().checkpoint
         let resolved = try resolve(cut, checkpoint: checkpoint)
-        let index = cut == .all ? "current" : "ever"
-        var candidates: [[UInt8]] = []
-        var stored: [[UInt8]: FactRecord] = [:]
+        var found: [(entity: String, fact: [UInt8])] = []
+        var straddling: [String] = []
         try store.kv.read { r in
-            var seen = Set<[UInt8]>()
-            try r.scan(index, from: range.lower.bytes) { k, _ in
-                guard k.lexicographicallyPrecedes(range.upper.bytes) else { return false }
-                let e = FactRecord.entity(ofScopeKey: k)
-                if seen.insert(e).inserted { candidates.append(e) }
-                return true
-            }
-            for e in candidates {
-                if let v = try r.get("facts", key: e) { stored[e] = try FactRecord(decoding: v) }
-            }
-        }
-        var out: [(entity: String, fact: P.Fact)] = []
-        for e in candidates {
-            let entity = String(decoding: e, as: UTF8.self)
-            var record = stored[e]
-            if cut != .all {
-                if let r = record, r.window.isInside(resolved) {
-                    // unchanged in the cut
-                } else if let r = record, r.window.isOutside(resolved) {
-                    continue
-                } else {
-                    record = try s.projection.record(entity, LogEventSource(log: log, cut: resolved))
+            if cut == .all {
+                var seen = Set<[UInt8]>()
+                try r.scan("current", from: range.lower.bytes) { k, _ in
+                    guard k.lexicographicallyPrecedes(range.upper.bytes) else { return false }
+                    let e = FactRecord.entity(ofScopeKey: k)
+                    if seen.insert(e).inserted, let v = try r.get("facts", key: e), let f = try FactRecord(decoding: v).fact {
+                        found.append((String(decoding: e, as: UTF8.self), f))
+                    }
+                    return true
+                }
+            } else {
+                try r.scan("facts") { k, v in
+                    let rec = try FactRecord(decoding: v)
+                    if rec.window.isInside(resolved) {
+                        if let f = rec.fact, rec.keys.contains(where: range.contains) { found.append((String(decoding: k, as: UTF8.self), f)) }
+                    } else if !rec.window.isOutside(resolved) {
+                        straddling.append(String(decoding: k, as: UTF8.self))
+                    }
+                    return true
                 }
             }
-            guard let record, record.keys.contains(where: range.contains) else { continue }
-            out.append((entity, try FactCoder.decode(P.Fact.self, from: record.fact)))
         }
-        return out
+        if !straddling.isEmpty {
+            let source = LogEventSource(log: log, cut: resolved)
+            for entity in straddling {
+                guard let rec = try s.projection.record(entity, source), let f = rec.fact, rec.keys.contains(where: range.contains) else { continue }
+                found.append((entity, f))
+            }
+        }
+        found.sort { $0.entity < $1.entity }
+        return try found.map { ($0.entity, try FactCoder.decode(P.Fact.self, from: $0.fact)) }
     }
 
     /// The fact of one entity as of `cut`, or `nil`.
@@ -308,9 +306,10 @@ public final class ProjectionEngine: Sendable {
         let resolved = try resolve(cut, checkpoint: try store.meta().checkpoint)
         var record = try store.kv.read { r in try r.get("facts", key: Array(entity.utf8)).map(FactRecord.init(decoding:)) }
         if cut != .all, !(record.map { $0.window.isInside(resolved) } ?? false) {
+            // Not known to hold in the cut: recompute (an entity with no record has no events at all).
             record = try s.projection.record(entity, LogEventSource(log: log, cut: resolved))
         }
-        return try record.map { try FactCoder.decode(P.Fact.self, from: $0.fact) }
+        return try record?.fact.map { try FactCoder.decode(P.Fact.self, from: $0) }
     }
 
     /// The log filtered to `cut` (for settings and membership timelines read at query time).
@@ -372,11 +371,12 @@ struct AnyProjection: Sendable {
         }
     }
 
-    /// The entity's fact with the window of events it read, or `nil`.
+    /// The entity's fact (possibly nil) with the window of events it read; `nil` when it read none.
     func record(_ entity: String, _ source: any EventSource) throws -> FactRecord? {
         let tracking = TrackingSource(source)
-        guard let (fact, keys) = try compute(entity, tracking) else { return nil }
-        return FactRecord(window: tracking.window, keys: keys, fact: fact)
+        let computed = try compute(entity, tracking)
+        guard !tracking.window.isEmpty else { return nil }
+        return FactRecord(window: tracking.window, keys: computed?.keys ?? [], fact: computed?.fact)
     }
 }
 

@@ -1,11 +1,12 @@
 import Foundation
 import LedgerStorage
 
-/// One generation of a projection's state: an LMDB environment of four databases.
+/// One generation of a projection's state: an LMDB environment of three databases.
 ///
-/// - `facts`: entity → window (min/max position, min/max occurred ms) ‖ query keys ‖ fact (``FactCoder``)
+/// - `facts`: entity → window (min/max position, min/max occurred ms) ‖ query keys ‖ fact
+///   (``FactCoder``), or a window with no fact when the entity's fact is nil (an as-of cut may
+///   still give it one)
 /// - `current`: query key ‖ entity ‖ u16 entity length → ∅ (the facts as they are now)
-/// - `ever`: the same, never pruned (every key a fact ever had: the candidates of as-of queries)
 /// - `meta`: `checkpoint`, `version`, `failure`
 ///
 /// The checkpoint is written in the same transaction as the facts it covers, so a crash never
@@ -14,16 +15,20 @@ final class ProjectionStore: Sendable {
     let kv: KeyValueStore
     let directory: String
 
-    static let databases = ["facts", "current", "ever", "meta"]
+    static let databases = ["facts", "current", "meta"]
 
     init(directory: String) throws {
         self.directory = directory
         kv = try KeyValueStore(path: directory, databases: Self.databases)
     }
 
+    /// The layout of fact records; a store written with another layout is rebuilt on start.
+    static let format = 2
+
     struct Meta: Sendable {
         var checkpoint: UInt64
         var version: Int
+        var format: Int
         var failure: ProjectionFailure?
     }
 
@@ -35,7 +40,8 @@ final class ProjectionStore: Sendable {
         let cp = try r.get("meta", key: Array("checkpoint".utf8)).map { Bytes.readUInt64($0) } ?? 0
         let v = try r.get("meta", key: Array("version".utf8)).map { Int(Bytes.readUInt64($0)) } ?? 0
         let f = try r.get("meta", key: Array("failure".utf8)).flatMap { try? JSONDecoder().decode(ProjectionFailure.self, from: Data($0)) }
-        return Meta(checkpoint: cp, version: v, failure: f)
+        let format = try r.get("meta", key: Array("format".utf8)).map { Int(Bytes.readUInt64($0)) } ?? 0
+        return Meta(checkpoint: cp, version: v, format: format, failure: f)
     }
 
     static func setCheckpoint(_ w: KeyValueWriter, _ p: UInt64) throws {
@@ -44,6 +50,7 @@ final class ProjectionStore: Sendable {
 
     static func setVersion(_ w: KeyValueWriter, _ v: Int) throws {
         try w.put("meta", key: Array("version".utf8), value: Bytes.uint64(UInt64(v)))
+        try w.put("meta", key: Array("format".utf8), value: Bytes.uint64(UInt64(format)))
     }
 
     static func setFailure(_ w: KeyValueWriter, _ f: ProjectionFailure?) throws {
@@ -55,15 +62,16 @@ final class ProjectionStore: Sendable {
     }
 }
 
-/// A stored fact with the span of events it was computed from and its query keys.
+/// A stored fact with the span of events it was computed from and its query keys
+/// (`fact` nil: the entity has events but no fact).
 struct FactRecord: Sendable {
     var window: FactWindow
     var keys: [QueryKey]
-    var fact: [UInt8]
+    var fact: [UInt8]?
 
     func encoded() -> [UInt8] {
         var b: [UInt8] = []
-        b.reserveCapacity(40 + fact.count + keys.reduce(0) { $0 + $1.bytes.count + 2 })
+        b.reserveCapacity(41 + (fact?.count ?? 0) + keys.reduce(0) { $0 + $1.bytes.count + 2 })
         b += Bytes.uint64(window.minPosition)
         b += Bytes.uint64(window.maxPosition)
         b += Bytes.uint64(UInt64(bitPattern: window.minAt))
@@ -73,11 +81,16 @@ struct FactRecord: Sendable {
             b += Bytes.uint16(k.bytes.count)
             b += k.bytes
         }
-        b += fact
+        if let fact {
+            b.append(1)
+            b += fact
+        } else {
+            b.append(0)
+        }
         return b
     }
 
-    init(window: FactWindow, keys: [QueryKey], fact: [UInt8]) {
+    init(window: FactWindow, keys: [QueryKey], fact: [UInt8]?) {
         self.window = window
         self.keys = keys
         self.fact = fact
@@ -100,7 +113,14 @@ struct FactRecord: Sendable {
             i += len
         }
         self.keys = keys
-        fact = Array(b[i...])
+        guard i < b.count else { throw ProjectionError("damaged fact record (no fact flag)") }
+        fact = b[i] == 1 ? Array(b[(i + 1)...]) : nil
+    }
+
+    /// Only the window and keys (skips copying the fact): for scans that classify records.
+    static func header(_ b: [UInt8]) throws -> (window: FactWindow, keys: [QueryKey], hasFact: Bool) {
+        let r = try FactRecord(decoding: b)
+        return (r.window, r.keys, r.fact != nil)
     }
 
     /// The scope-index key of `entity` under `key`.

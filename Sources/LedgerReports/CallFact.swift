@@ -64,11 +64,9 @@ public struct CallFact: Codable, Sendable, Equatable {
     public var isInbound: Bool { direction == "inbound" }
     public var isInProgress: Bool { endedAt == nil }
 
-    /// The call's summary from its events (any order; sorted here by occurred time, then position).
+    /// The call's summary from its events (any order; sorted here canonically, see ``Event/occursBefore(_:_:)``).
     public static func compute(callID: String, events unsorted: [RecordedEvent]) -> CallFact? {
-        let events = unsorted.sorted { a, b in
-            a.event.at.milliseconds != b.event.at.milliseconds ? a.event.at.milliseconds < b.event.at.milliseconds : a.position < b.position
-        }
+        let events = unsorted.sorted { Event.occursBefore($0.event, $1.event) }
         guard !events.isEmpty else { return nil }
         var f = CallFact(callID: callID, ivr: [], stints: [], rings: [], transfers: [])
         for r in events {

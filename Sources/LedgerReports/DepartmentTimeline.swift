@@ -14,7 +14,7 @@ public struct DepartmentTimeline: Sendable {
 
     public init(department: String, events: [RecordedEvent]) {
         self.department = department
-        let sorted = events.sorted { ($0.event.at.milliseconds, $0.position) < ($1.event.at.milliseconds, $1.position) }
+        let sorted = events.sorted { Event.occursBefore($0.event, $1.event) }
         for r in sorted where r.event.department == department {
             let e = r.event
             switch e.type {

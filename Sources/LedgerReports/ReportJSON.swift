@@ -1,4 +1,5 @@
 import Foundation
+import LedgerEvents
 
 /// Counts keyed by name, encoded as a JSON object in a fixed key order (every key present).
 public struct OrderedCounts: Codable, Sendable, Equatable {
@@ -29,7 +30,7 @@ public struct OrderedCounts: Codable, Sendable, Equatable {
         var c = encoder.container(keyedBy: Key.self)
         for k in keys {
             let v = values[k] ?? 0
-            if v == v.rounded() && abs(v) < 1e15 { try c.encode(Int(v), forKey: Key(stringValue: k)) } else { try c.encode(v, forKey: Key(stringValue: k)) }
+            try c.encode(v, forKey: Key(stringValue: k))
         }
     }
 
@@ -46,9 +47,7 @@ public struct OrderedCounts: Codable, Sendable, Equatable {
 @inline(__always) func mean(_ xs: [Double]) -> Double { xs.isEmpty ? 0 : xs.reduce(0, +) / Double(xs.count) }
 
 
-/// JSON encoding of reports: the spec's names, keys in declaration order.
-public func reportJSON<T: Encodable>(_ value: T, pretty: Bool = false) throws -> String {
-    let enc = JSONEncoder()
-    enc.outputFormatting = pretty ? [.prettyPrinted, .withoutEscapingSlashes] : [.withoutEscapingSlashes]
-    return String(decoding: try enc.encode(value), as: UTF8.self)
+/// JSON encoding of reports: the spec's names, keys in declaration order, the same text every time.
+public func reportJSON<T: Encodable>(_ value: T) throws -> String {
+    try OrderedJSONEncoder.string(value)
 }

@@ -1,0 +1,153 @@
+import Foundation
+
+/// Encodes `Encodable` values to JSON keeping keys in the order they are encoded (declaration
+/// order for synthesized `Codable`), so reports print in the spec's field order and the same
+/// report always prints the same text. Foundation's `JSONEncoder` here orders keys by hash.
+public enum OrderedJSONEncoder {
+    public static func encode<T: Encodable>(_ value: T) throws -> JSONValue {
+        let root = Node()
+        try value.encode(to: ValueEncoder(node: root))
+        return root.value
+    }
+
+    public static func string<T: Encodable>(_ value: T) throws -> String {
+        JSONWriter.string(try encode(value))
+    }
+
+    /// A mutable tree node: the value being built at one place of the document.
+    final class Node {
+        enum Kind {
+            case unset
+            case scalar(JSONValue)
+            case object([(String, Node)])
+            case array([Node])
+        }
+        var kind = Kind.unset
+
+        var value: JSONValue {
+            switch kind {
+            case .unset: return .null
+            case .scalar(let v): return v
+            case .object(let members): return .object(JSONObject(members.map { (key: $0.0, value: $0.1.value) }))
+            case .array(let items): return .array(items.map(\.value))
+            }
+        }
+
+        func child(forKey key: String) -> Node {
+            var members: [(String, Node)] = []
+            if case .object(let m) = kind { members = m }
+            if let existing = members.first(where: { $0.0 == key }) { return existing.1 }
+            let n = Node()
+            members.append((key, n))
+            kind = .object(members)
+            return n
+        }
+
+        func makeObject() {
+            if case .object = kind { return }
+            kind = .object([])
+        }
+
+        func append() -> Node {
+            var items: [Node] = []
+            if case .array(let a) = kind { items = a }
+            let n = Node()
+            items.append(n)
+            kind = .array(items)
+            return n
+        }
+
+        func makeArray() {
+            if case .array = kind { return }
+            kind = .array([])
+        }
+    }
+
+    static func scalar<T: Encodable>(_ v: T) throws -> JSONValue? {
+        switch v {
+        case let x as String: return .string(x)
+        case let x as Bool: return .bool(x)
+        case let x as Int: return .number(String(x))
+        case let x as Int64: return .number(String(x))
+        case let x as Int32: return .number(String(x))
+        case let x as UInt64: return .number(String(x))
+        case let x as UInt32: return .number(String(x))
+        case let x as UInt: return .number(String(x))
+        case let x as Double:
+            guard x.isFinite else { throw EncodingError.invalidValue(x, .init(codingPath: [], debugDescription: "not a finite number")) }
+            if x == x.rounded() && abs(x) < 1e15 { return .number(String(Int64(x))) }
+            return .number("\(x)")
+        case let x as Float: return try scalar(Double(x))
+        case let x as JSONValue: return x
+        default: return nil
+        }
+    }
+
+    static func put<T: Encodable>(_ v: T, into node: Node) throws {
+        if let s = try scalar(v) { node.kind = .scalar(s) } else { try v.encode(to: ValueEncoder(node: node)) }
+    }
+
+    struct ValueEncoder: Encoder {
+        let node: Node
+        var codingPath: [any CodingKey] = []
+        var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+        func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
+            node.makeObject()
+            return KeyedEncodingContainer(Keyed<Key>(node: node))
+        }
+        func unkeyedContainer() -> any UnkeyedEncodingContainer {
+            node.makeArray()
+            return Unkeyed(node: node)
+        }
+        func singleValueContainer() -> any SingleValueEncodingContainer { Single(node: node) }
+    }
+
+    struct Keyed<Key: CodingKey>: KeyedEncodingContainerProtocol {
+        let node: Node
+        var codingPath: [any CodingKey] = []
+        mutating func encodeNil(forKey key: Key) throws { node.child(forKey: key.stringValue).kind = .scalar(.null) }
+        mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws { try put(value, into: node.child(forKey: key.stringValue)) }
+        mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
+            let c = node.child(forKey: key.stringValue)
+            c.makeObject()
+            return KeyedEncodingContainer(Keyed<NestedKey>(node: c))
+        }
+        mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
+            let c = node.child(forKey: key.stringValue)
+            c.makeArray()
+            return Unkeyed(node: c)
+        }
+        mutating func superEncoder() -> any Encoder { ValueEncoder(node: node.child(forKey: "super")) }
+        mutating func superEncoder(forKey key: Key) -> any Encoder { ValueEncoder(node: node.child(forKey: key.stringValue)) }
+    }
+
+    struct Unkeyed: UnkeyedEncodingContainer {
+        let node: Node
+        var codingPath: [any CodingKey] = []
+        var count: Int {
+            if case .array(let a) = node.kind { return a.count }
+            return 0
+        }
+        mutating func encodeNil() throws { node.append().kind = .scalar(.null) }
+        mutating func encode<T: Encodable>(_ value: T) throws { try put(value, into: node.append()) }
+        mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
+            let c = node.append()
+            c.makeObject()
+            return KeyedEncodingContainer(Keyed<NestedKey>(node: c))
+        }
+        mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
+            let c = node.append()
+            c.makeArray()
+            return Unkeyed(node: c)
+        }
+        mutating func superEncoder() -> any Encoder { ValueEncoder(node: node.append()) }
+    }
+
+    struct Single: SingleValueEncodingContainer {
+        let node: Node
+        var codingPath: [any CodingKey] = []
+        mutating func encodeNil() throws { node.kind = .scalar(.null) }
+        mutating func encode<T: Encodable>(_ value: T) throws { try put(value, into: node) }
+    }
+}
