@@ -20,6 +20,9 @@ let package = Package(
     targets: [
         // The C door: Debian's liblmdb through pkg-config. Only LedgerStorage imports it.
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
+        // Spreadsheet export through Debian's libxlsxwriter; only LedgerXLSX imports it.
+        .systemLibrary(name: "CXLSXWriter", pkgConfig: "xlsxwriter", providers: [.apt(["libxlsxwriter-dev", "zlib1g-dev"])]),
+        .target(name: "LedgerXLSX", dependencies: ["CXLSXWriter"]),
         // Wire format v1: pure value types, parsing, validation, binary codec. Imports nothing of ours.
         .target(name: "LedgerEvents"),
         // LMDB wrapper and the append-only record store. Knows records and index keys, not events.
@@ -30,7 +33,7 @@ let package = Package(
         .target(name: "LedgerProjections", dependencies: ["LedgerEvents", "LedgerLog", "LedgerStorage", lifecycle]),
         // The call-center read models (calls, episodes) and the reports computed from them.
         .target(name: "LedgerReports", dependencies: ["LedgerProjections", "LedgerLog", "LedgerEvents"]),
-        .executableTarget(name: "LedgerCLI", dependencies: ["LedgerReports", "LedgerProjections", "LedgerLog", "LedgerEvents", "LedgerSimulator",
+        .executableTarget(name: "LedgerCLI", dependencies: ["LedgerReports", "LedgerXLSX", "LedgerProjections", "LedgerLog", "LedgerEvents", "LedgerSimulator",
                                                             "CallsPerLineHour", argumentParser, lifecycle]),
         // The worked example of an analyst's projection, built only on the public API.
         .target(name: "CallsPerLineHour", dependencies: ["LedgerProjections", "LedgerEvents"],

@@ -10,6 +10,8 @@ check() { local rule=$1 found; found=$(eval "$2" || true); [ -z "$found" ] || ba
 check "only LedgerStorage imports CLMDB" \
   "grep -rlE '^\s*(@_implementationOnly |package |internal )?import CLMDB' Sources Tools Tests | grep -v '^Sources/LedgerStorage/'"
 # (Tools/Benchmarks holds the raw-C baselines it compiles with gcc: C code, not Swift calling LMDB.)
+check "only LedgerXLSX imports CXLSXWriter" \
+  "grep -rlE '^\s*import CXLSXWriter' Sources Tools Tests | grep -v '^Sources/LedgerXLSX/'"
 check "only LedgerStorage/LMDB calls mdb_*" \
   "grep -rlE '\bmdb_[a-z_]+\(' --include='*.swift' Sources Tools Examples | grep -vE '^(Sources/LedgerStorage/LMDB/|Tools/Benchmarks/)'"
 check "LedgerProjections and LedgerReports never import CLMDB, NIO, Hummingbird or ArgumentParser" \
@@ -24,7 +26,7 @@ check "libraries never import ArgumentParser or the CLI" \
   "grep -rlE '^\s*import (ArgumentParser|LedgerCLI)' Sources | grep -v '^Sources/LedgerCLI/'"
 check "LedgerLog does not import the CLI" \
   "grep -rlE '^\s*import LedgerCLI' Sources/LedgerLog"
-check "unsafe pointers only in the LMDB room (and the CRC over its buffers)" \
-  "grep -rlE 'Unsafe(Mutable)?(Raw)?(Buffer)?Pointer|withUnsafe' Sources | grep -vE '^Sources/LedgerStorage/(LMDB/|CRC32C.swift|RecordFormat.swift)'"
+check "unsafe pointers only in the LMDB room (and the CRC over its buffers) and the XLSX writer" \
+  "grep -rlE 'Unsafe(Mutable)?(Raw)?(Buffer)?Pointer|withUnsafe' Sources | grep -vE '^Sources/(LedgerStorage/(LMDB/|CRC32C.swift|RecordFormat.swift)|LedgerXLSX/)'"
 [ $fail = 0 ] && echo "imports: ok" >&2
 exit $fail

@@ -1,5 +1,6 @@
 import Foundation
 import LedgerReports
+import LedgerXLSX
 
 /// The department report as an 80-column table and as RFC 4180 CSV (`section,name,value`).
 enum DepartmentReportText {
@@ -73,5 +74,55 @@ enum DepartmentReportText {
             }
         }
         return CSV.text(["section", "name", "value"], rows)
+    }
+
+    /// One sheet per section, numbers as numbers (shares formatted as percentages).
+    static func sheets(_ r: DepartmentReport) -> [XLSXSheet] {
+        let v = r.volume, c = r.callbacks
+        var volume: [[XLSXCell]] = [
+            [.text("incoming"), .number(Double(v.incoming))], [.text("answered"), .number(Double(v.answered))],
+            [.text("missed"), .number(Double(v.missed))], [.text("missed_share"), .number(v.missedShare)],
+            [.text("unique_missed"), .number(Double(v.uniqueMissed))], [.text("repeat_missed"), .number(Double(v.repeatMissed))],
+            [.text("hidden_missed"), .number(Double(v.hiddenMissed))], [.text("avg_wait_s"), .number(v.avgWaitS)],
+            [.text("avg_total_wait_s"), .number(v.avgTotalWaitS)],
+        ]
+        volume += v.reasons.keys.map { [.text("reasons." + $0), .number(v.reasons[$0])] }
+        volume += v.classes.keys.map { [.text("classes." + $0), .number(v.classes[$0])] }
+        var callbacks: [[XLSXCell]] = [
+            [.text("episodes"), .number(Double(c.episodes))], [.text("called_back_by_department"), .number(Double(c.calledBackByDepartment))],
+            [.text("called_back_elsewhere"), .number(Double(c.calledBackElsewhere))], [.text("dismissed"), .number(Double(c.dismissed))],
+            [.text("not_called_back"), .number(Double(c.notCalledBack))], [.text("avg_callback_delay_s"), .number(c.avgCallbackDelayS)],
+        ]
+        callbacks += c.resolvedWithin.keys.map { [.text("resolved_within." + $0), .number(c.resolvedWithin[$0])] }
+        let agentColumns: [(title: String, kind: XLSXColumnKind)] = [
+            ("agent", .text), ("name", .text), ("offered", .integer), ("answered", .integer), ("missed_offered", .integer),
+            ("rejected", .integer), ("missed_share", .percent), ("callback_attempts", .integer), ("avg_attempts_per_episode", .decimal),
+            ("removed", .text),
+        ]
+        let agents = r.agents.map { a -> [XLSXCell] in
+            [.text(a.agent), .text(a.name ?? ""), .number(Double(a.offered)), .number(Double(a.answered)), .number(Double(a.missedOffered)),
+             .number(Double(a.rejected)), .number(a.missedShare), .number(Double(a.callbackAttempts)), .number(a.avgAttemptsPerEpisode),
+             .text(a.removed ? "yes" : "no")]
+        }
+        // Sections I and II as metric/value pairs (shares are fractions here, as in JSON).
+        var sheets = [XLSXSheet(name: "Volume", columns: [("metric", .text), ("value", .decimal)], rows: volume),
+                      XLSXSheet(name: "Callbacks", columns: [("metric", .text), ("value", .decimal)], rows: callbacks)]
+        sheets.append(XLSXSheet(name: "Agents", columns: agentColumns, rows: agents))
+        if let d = r.dynamics {
+            let cols: [(title: String, kind: XLSXColumnKind)] = [
+                ("start", .text), ("end", .text), ("incoming", .integer), ("answered", .integer), ("missed", .integer), ("missed_share", .percent),
+                ("unique_missed", .integer), ("repeat_missed", .integer), ("hidden_missed", .integer), ("avg_wait_s", .decimal),
+                ("avg_total_wait_s", .decimal), ("episodes", .integer), ("called_back_by_department", .integer),
+                ("called_back_elsewhere", .integer), ("dismissed", .integer), ("not_called_back", .integer),
+            ]
+            sheets.append(XLSXSheet(name: "Dynamics", columns: cols, rows: d.map { b in
+                [.text(b.start), .text(b.end), .number(Double(b.volume.incoming)), .number(Double(b.volume.answered)),
+                 .number(Double(b.volume.missed)), .number(b.volume.missedShare), .number(Double(b.volume.uniqueMissed)),
+                 .number(Double(b.volume.repeatMissed)), .number(Double(b.volume.hiddenMissed)), .number(b.volume.avgWaitS),
+                 .number(b.volume.avgTotalWaitS), .number(Double(b.statuses.episodes)), .number(Double(b.statuses.calledBackByDepartment)),
+                 .number(Double(b.statuses.calledBackElsewhere)), .number(Double(b.statuses.dismissed)), .number(Double(b.statuses.notCalledBack))]
+            }))
+        }
+        return sheets
     }
 }

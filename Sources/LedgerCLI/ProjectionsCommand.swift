@@ -5,6 +5,7 @@ import LedgerEvents
 import LedgerLog
 import LedgerProjections
 import LedgerReports
+import LedgerXLSX
 
 /// The projections every command knows: registered on an engine over the ledger in `--data`.
 enum Registry {
@@ -150,26 +151,35 @@ struct Report: AsyncParsableCommand {
         @OptionGroup var asOf: AsOfOptions
         @Option(help: "Period start: YYYY-MM-DD (UTC) or RFC 3339.") var from: String
         @Option(help: "Period end (exclusive).") var to: String
-        @Option(help: "table, json or csv.") var format: TabularFormat = .table
+        @OptionGroup var out: OutputOptions
 
         func run() async throws {
             let engine = try Registry.openCaughtUp(global)
             defer { engine.log.close() }
             let rows = try CallsPerLineHour.report(engine, from: try parseBound(from, flag: "--from"),
                                                    to: try parseBound(to, flag: "--to"), cut: asOf.cut)
-            try emit(rows, format: format, header: ["line", "hour", "calls"]) { [$0.line, $0.hour, String($0.calls)] }
+            let header = ["line", "hour", "calls"]
+            let cells = { (r: LineHourCount) in [r.line, r.hour, String(r.calls)] }
+            try out.emit(table: { Terminal.table(header, rows.map(cells)) }, json: { try reportJSON(rows) },
+                         csv: { CSV.text(header, rows.map(cells)) },
+                         sheets: { [XLSXSheet(name: "Calls per line", columns: [("line", .text), ("hour", .text), ("calls", .integer)],
+                                              rows: rows.map { [.text($0.line), .text($0.hour), .number(Double($0.calls))] })] })
         }
     }
 }
 
 enum TabularFormat: String, ExpressibleByArgument, CaseIterable {
-    case table, json, csv
+    case table, json, csv, xlsx
 }
 
-/// `--format table|json|csv` and `--output FILE` of every report.
+/// `--format table|json|csv|xlsx` and `--output FILE` of every report.
 struct OutputOptions: ParsableArguments {
-    @Option(help: "table, json or csv.") var format: TabularFormat = .table
+    @Option(help: "table, json, csv or xlsx (xlsx needs --output).") var format: TabularFormat = .table
     @Option(help: "Write to this file instead of standard output.") var output: String?
+
+    func validate() throws {
+        if format == .xlsx && output == nil { throw ValidationError("--format xlsx needs --output FILE.xlsx") }
+    }
 
     func write(_ text: String) throws {
         if let output {
@@ -178,19 +188,17 @@ struct OutputOptions: ParsableArguments {
             print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
         }
     }
-}
 
-/// Prints rows as a table, JSON (the rows' Codable form) or RFC 4180 CSV.
-func emit<R: Encodable>(_ rows: [R], format: TabularFormat, header: [String], cells: (R) -> [String]) throws {
-    print(try render(rows, format: format, header: header, cells: cells), terminator: "")
-}
-
-/// Rows as a table, JSON or RFC 4180 CSV text.
-func render<R: Encodable>(_ rows: [R], format: TabularFormat, header: [String], cells: (R) -> [String]) throws -> String {
-    switch format {
-    case .table: return Terminal.table(header, rows.map(cells))
-    case .json: return try reportJSON(rows) + "\n"
-    case .csv: return CSV.text(header, rows.map(cells))
+    /// Writes the report in the chosen format; each renderer runs only when chosen.
+    func emit(table: () throws -> String, json: () throws -> String, csv: () throws -> String, sheets: () throws -> [XLSXSheet]) throws {
+        switch format {
+        case .table: try write(table())
+        case .json: try write(json())
+        case .csv: try write(csv())
+        case .xlsx:
+            try XLSXWriter.write(try sheets(), to: output!)
+            FileHandle.standardError.write(Data("wrote \(output!)\n".utf8))
+        }
     }
 }
 

@@ -4,6 +4,7 @@ import LedgerEvents
 import LedgerLog
 import LedgerProjections
 import LedgerReports
+import LedgerXLSX
 
 /// Formats shared by the report commands.
 enum Cells {
@@ -20,6 +21,12 @@ enum Cells {
 }
 
 extension EpisodeRow {
+    static func sheet(_ name: String, _ rows: [EpisodeRow]) -> XLSXSheet {
+        let numeric: Set<String> = ["lost_for_s", "missed_calls", "callback_attempts"]
+        return XLSXSheet(name: name, columns: csvHeader.map { ($0, numeric.contains($0) ? ($0 == "lost_for_s" ? .decimal : .integer) : .text) },
+                         rows: rows.map { r in r.csvCells.enumerated().map { k, v in numeric.contains(csvHeader[k]) ? .number(Double(v) ?? 0) : .text(v) } })
+    }
+
     static let header = ["client", "first call", "last call", "lost for", "missed", "attempts", "reason"]
     var cells: [String] {
         [client, Cells.short(firstCallAt), Cells.short(lastCallAt), Cells.num(lostForS), String(missedCalls), String(callbackAttempts), lastReason]
@@ -48,11 +55,9 @@ struct Unprocessed: AsyncParsableCommand {
         let engine = try Registry.openCaughtUp(global)
         defer { engine.log.close() }
         let rows = try DepartmentView(engine: engine, department: department, cut: asOf.cut).unprocessed()
-        switch out.format {
-        case .table: try out.write(Terminal.table(EpisodeRow.header, rows.map(\.cells)) + "\(rows.count) open episode\(rows.count == 1 ? "" : "s")\n")
-        case .json: try out.write(try reportJSON(rows))
-        case .csv: try out.write(CSV.text(EpisodeRow.csvHeader, rows.map(\.csvCells)))
-        }
+        try out.emit(table: { Terminal.table(EpisodeRow.header, rows.map(\.cells)) + "\(rows.count) open episode\(rows.count == 1 ? "" : "s")\n" },
+                     json: { try reportJSON(rows) }, csv: { CSV.text(EpisodeRow.csvHeader, rows.map(\.csvCells)) },
+                     sheets: { [EpisodeRow.sheet("Unprocessed", rows)] })
     }
 }
 
@@ -75,11 +80,8 @@ struct Processed: AsyncParsableCommand {
             period = ReportPeriod(from: try bound(from, "--from", view.timeZone) ?? Int64.min / 2, to: try bound(to, "--to", view.timeZone) ?? Int64.max / 2)
         }
         let rows = try view.processed(period, limit: limit)
-        switch out.format {
-        case .table: try out.write(Terminal.table(EpisodeRow.processedHeader, rows.map(\.processedCells)))
-        case .json: try out.write(try reportJSON(rows))
-        case .csv: try out.write(CSV.text(EpisodeRow.csvHeader, rows.map(\.csvCells)))
-        }
+        try out.emit(table: { Terminal.table(EpisodeRow.processedHeader, rows.map(\.processedCells)) }, json: { try reportJSON(rows) },
+                     csv: { CSV.text(EpisodeRow.csvHeader, rows.map(\.csvCells)) }, sheets: { [EpisodeRow.sheet("Processed", rows)] })
     }
 }
 
@@ -117,11 +119,8 @@ struct DepartmentSummary: AsyncParsableCommand {
         let period = ReportPeriod(from: try bound(from, "--from", view.timeZone)!, to: try bound(to, "--to", view.timeZone)!)
         guard period.from < period.to else { throw ValidationError("--from must be before --to") }
         let report = try view.report(period, by: by.flatMap { DepartmentReport.BucketSize(rawValue: $0.rawValue) })
-        switch out.format {
-        case .json: try out.write(try reportJSON(report))
-        case .csv: try out.write(DepartmentReportText.csv(report))
-        case .table: try out.write(DepartmentReportText.table(report))
-        }
+        try out.emit(table: { DepartmentReportText.table(report) }, json: { try reportJSON(report) },
+                     csv: { DepartmentReportText.csv(report) }, sheets: { DepartmentReportText.sheets(report) })
     }
 }
 
@@ -157,11 +156,14 @@ struct Calls: AsyncParsableCommand {
         let period = ReportPeriod(from: try bound(from, "--from", view.timeZone)!, to: try bound(to, "--to", view.timeZone)!)
         let rows = try view.callList(period, result: result, reason: reason)
         let cols = columns.map { $0.split(separator: ",").map(String.init) } ?? (out.format == .table ? CallColumns.tableDefault : CallColumns.all)
-        switch out.format {
-        case .json: try out.write(try reportJSON(rows))
-        case .csv: try out.write(CSV.text(cols, rows.map { r in cols.map { CallColumns.cell(r, $0, short: false) } }))
-        case .table: try out.write(Terminal.table(cols, rows.map { r in cols.map { CallColumns.cell(r, $0, short: true) } }) + "\(rows.count) calls\n")
-        }
+        try out.emit(table: { Terminal.table(cols, rows.map { r in cols.map { CallColumns.cell(r, $0, short: true) } }) + "\(rows.count) calls\n" },
+                     json: { try reportJSON(rows) },
+                     csv: { CSV.text(cols, rows.map { r in cols.map { CallColumns.cell(r, $0, short: false) } }) },
+                     sheets: { [XLSXSheet(name: "Calls", columns: cols.map { ($0, $0.hasSuffix("_s") ? .decimal : .text) },
+                                          rows: rows.map { r in cols.map { c in
+                                              let v = CallColumns.cell(r, c, short: false)
+                                              return c.hasSuffix("_s") ? (Double(v).map { .number($0) } ?? .empty) : .text(v)
+                                          } })] })
     }
 }
 
@@ -202,10 +204,14 @@ struct CallCommand: AsyncParsableCommand {
         guard let detail = try CallDetail.load(engine: engine, callID: callID, cut: asOf.cut) else {
             throw CLIError("no call \(callID) in the ledger\(asOf.cut == .all ? "" : " as of \(asOf.cut)")")
         }
-        switch out.format {
-        case .json: try out.write(try reportJSON(detail))
-        case .csv: try out.write(CSV.text(["at", "type", "text", "position"], detail.timeline.map { [$0.at, $0.type, $0.text, String($0.position)] }))
-        case .table:
+        let steps = detail.timeline.map { [$0.at, $0.type, $0.text, String($0.position)] }
+        try out.emit(table: { tableText(detail) }, json: { try reportJSON(detail) },
+                     csv: { CSV.text(["at", "type", "text", "position"], steps) },
+                     sheets: { [XLSXSheet(name: "Call \(detail.callID)", columns: [("at", .text), ("type", .text), ("what", .text), ("position", .integer)],
+                                          rows: detail.timeline.map { [.text($0.at), .text($0.type), .text($0.text), .number(Double($0.position))] })] })
+    }
+
+    func tableText(_ detail: CallDetail) -> String {
             var text = "call \(detail.callID)\n\n"
             text += Terminal.table(["at", "what"], detail.timeline.map { [Cells.short($0.at), $0.text] })
             for s in detail.summary {
@@ -213,8 +219,7 @@ struct CallCommand: AsyncParsableCommand {
                 if let a = s.answeredBy { text += ", answered by \(a)" } else if let l = s.lastRung { text += ", last rung \(l)" }
                 text += "\n"
             }
-            try out.write(text)
-        }
+            return text
     }
 }
 
@@ -245,14 +250,12 @@ struct Audit: AsyncParsableCommand {
                 [r.at, r.by, r.department, r.client, r.reason, r.comment ?? "", String(r.attemptsBefore), r.contactedLater ? "yes" : "no",
                  r.closedEpisode.map { "\($0.missedCalls) missed since \($0.firstCallAt)" } ?? "none open"]
             }
-            switch out.format {
-            case .json: try out.write(try reportJSON(rows))
-            case .csv: try out.write(CSV.text(header, rows.map(cells)))
-            case .table: try out.write(Terminal.table(["at", "by", "dept", "client", "reason", "tries", "later", "episode"], rows.map { r in
+            try out.emit(table: { Terminal.table(["at", "by", "dept", "client", "reason", "tries", "later", "episode"], rows.map { r in
                 [Cells.short(r.at), r.by, r.department, r.client, r.reason + (r.comment.map { ": \($0)" } ?? ""), String(r.attemptsBefore),
                  r.contactedLater ? "yes" : "no", r.closedEpisode == nil ? "none open" : "\(r.closedEpisode!.missedCalls) missed"]
-            }))
-            }
+            }) }, json: { try reportJSON(rows) }, csv: { CSV.text(header, rows.map(cells)) },
+                         sheets: { [XLSXSheet(name: "Dismissals", columns: header.map { ($0, $0 == "attempts_before" ? .integer : .text) },
+                                              rows: rows.map { r in cells(r).enumerated().map { k, v in header[k] == "attempts_before" ? .number(Double(v)!) : .text(v) } })] })
         }
     }
 }

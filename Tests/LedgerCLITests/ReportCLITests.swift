@@ -1,0 +1,95 @@
+import Foundation
+import LedgerEvents
+import LedgerTestSupport
+import Testing
+
+@Suite struct ReportCLITests {
+    @Test func departmentReportInEveryFormatAgreesWithItself() throws {
+        let dir = TemporaryDirectory("cli-report")
+        let data = dir.sub("data")
+        #expect(try cli(["demo", "--data", data, "--days", "2"]).0 == 0)
+        let base = ["report", "department", "--data", data, "--department", "sales", "--from", "2026-11-16", "--to", "2026-11-18", "--by", "day"]
+        let (code, json, err) = try cli(base + ["--format", "json"])
+        #expect(code == 0, "\(err)")
+        let report = try JSONParser.parse(json).objectValue!
+        #expect(report.keys == ["department", "from", "to", "volume", "callbacks", "agents", "dynamics"])
+        #expect(report.string("from") == "2026-11-16T00:00:00.000+03:00")
+        let volume = report["volume"]!.objectValue!
+        #expect(volume.keys.prefix(4) == ["incoming", "answered", "missed", "missed_share"])
+        #expect(volume["reasons"]!.objectValue!.keys.count == 8)
+        #expect(report["dynamics"]!.arrayValue!.count == 2)
+
+        let (tcode, table, _) = try cli(base)
+        #expect(tcode == 0 && table.contains("I. Volume and why") && table.contains("IV. Dynamics"))
+        let (ccode, csv, _) = try cli(base + ["--format", "csv"])
+        #expect(ccode == 0 && csv.hasPrefix("section,name,value\r\n"))
+        #expect(csv.contains("volume,incoming,\(Int(volume["incoming"]!.doubleValue!))\r\n"))
+
+        // XLSX read back with a real reader (openpyxl): values, not formulas.
+        let xlsx = dir.sub("r.xlsx")
+        #expect(try cli(base + ["--format", "xlsx", "--output", xlsx]).0 == 0)
+        let script = """
+        import json, openpyxl, sys
+        wb = openpyxl.load_workbook(sys.argv[1])
+        out = {"sheets": wb.sheetnames, "frozen": wb["Agents"].freeze_panes,
+               "volume": {r[0].value: r[1].value for r in wb["Volume"].iter_rows(min_row=2)},
+               "agents": [[c.value for c in r] for r in wb["Agents"].iter_rows(min_row=2)],
+               "share_format": wb["Agents"]["G2"].number_format}
+        print(json.dumps(out))
+        """
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", script, xlsx]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        try p.run()
+        let read = try JSONParser.parse(Array(pipe.fileHandleForReading.readDataToEndOfFile())).objectValue!
+        p.waitUntilExit()
+        #expect(read["sheets"] == ["Volume", "Callbacks", "Agents", "Dynamics"])
+        #expect(read["frozen"] == "A2")
+        #expect(read["share_format"] == "0.0%")
+        let xv = read["volume"]!.objectValue!
+        #expect(xv["incoming"]?.doubleValue == volume["incoming"]?.doubleValue)
+        #expect(xv["missed_share"]?.doubleValue == volume["missed_share"]?.doubleValue)
+        #expect(xv["reasons.not_answered"]?.doubleValue == volume["reasons"]!.objectValue!["not_answered"]?.doubleValue)
+        let agents = report["agents"]!.arrayValue!
+        #expect(read["agents"]!.arrayValue!.count == agents.count)
+        #expect(read["agents"]!.arrayValue![0].arrayValue![0].stringValue == agents[0].objectValue!.string("agent"))
+    }
+
+    @Test func handleRefusesClearlyAndMovesAnEpisodeToProcessed() throws {
+        let dir = TemporaryDirectory("cli-handle")
+        let data = dir.sub("data")
+        #expect(try cli(["demo", "--data", data, "--days", "1"]).0 == 0)
+        let (_, queueJSON, _) = try cli(["report", "unprocessed", "--data", data, "--department", "sales", "--format", "json"])
+        let queue = try JSONParser.parse(queueJSON).arrayValue!
+        try #require(!queue.isEmpty)
+        let client = queue[0].objectValue!.string("client")!
+
+        let bad = try cli(["handle", "--data", data, "--department", "sales", "--client", client, "--by", "ann", "--reason", "lazy"])
+        #expect(bad.0 != 0 && bad.2.contains("unknown reason"))
+        let noComment = try cli(["handle", "--data", data, "--department", "sales", "--client", client, "--by", "ann", "--reason", "other"])
+        #expect(noComment.0 != 0 && noComment.2.contains("--comment is required"))
+        let nobody = try cli(["handle", "--data", data, "--department", "sales", "--client", "70000000000", "--by", "ann", "--reason", "spam"])
+        #expect(nobody.0 != 0 && nobody.2.contains("no open missed-call episode"))
+
+        let (ok, out, err) = try cli(["handle", "--data", data, "--department", "sales", "--client", client, "--by", "ann",
+                                      "--reason", "other", "--comment", "reached on Telegram"])
+        #expect(ok == 0, "\(err)")
+        let row = try JSONParser.parse(out).objectValue!
+        #expect(row.string("closed_how") == "dismissed" && row.string("closed_by") == "ann" && row.string("comment") == "reached on Telegram")
+        let (_, after, _) = try cli(["report", "unprocessed", "--data", data, "--department", "sales", "--format", "json"])
+        #expect(try JSONParser.parse(after).arrayValue!.count == queue.count - 1)
+        let (_, audit, _) = try cli(["audit", "dismissals", "--data", data, "--by", "ann", "--format", "json"])
+        let rows = try JSONParser.parse(audit).arrayValue!
+        #expect(rows.count == 1 && rows[0].objectValue!.string("client") == client)
+        // The call list and a call's timeline.
+        let (_, calls, _) = try cli(["report", "calls", "--data", data, "--department", "sales", "--from", "2026-11-16", "--to", "2026-11-17",
+                                     "--result", "missed", "--format", "json"])
+        let missed = try JSONParser.parse(calls).arrayValue!
+        #expect(!missed.isEmpty && missed.allSatisfy { $0.objectValue!.string("result") == "missed" && $0.objectValue!["reason"] != .null })
+        let id = missed[0].objectValue!.string("call_id")!
+        let (ccode, detail, _) = try cli(["call", id, "--data", data])
+        #expect(ccode == 0 && detail.contains("inbound call from") && detail.contains("ended by"))
+    }
+}
