@@ -21,11 +21,13 @@ enum Registry {
     /// version changed, then applying new events) with a progress bar on a terminal.
     static func openCaughtUp(_ global: GlobalOptions) throws -> ProjectionEngine {
         let engine = try engine(try global.openLog())
-        for name in engine.names {
-            let bar = ProgressBar("rebuilding \(name)", total: Int(engine.log.lastPosition))
-            try engine.prepare(name) { done, total in bar.update(done) }
-            try engine.catchUp(name)
+        let stale = try engine.namesNeedingRebuild()
+        if !stale.isEmpty {
+            let bar = ProgressBar("rebuilding \(stale.joined(separator: ", "))", total: Int(engine.log.lastPosition))
+            try engine.rebuild(stale) { done, _ in bar.update(done) }
+            bar.finish()
         }
+        try engine.catchUp()
         return engine
     }
 }
@@ -81,25 +83,27 @@ struct Projections: AsyncParsableCommand {
 
     struct Rebuild: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Rebuild a projection from position 1 aside, then swap it in (queries keep working meanwhile)."
+            abstract: "Rebuild projections from position 1 aside, then swap them in (queries keep working meanwhile).",
+            discussion: "Without a name, every projection is rebuilt from one pass over the log."
         )
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "The projection's name (see projections status).") var name: String
+        @Argument(help: "A projection's name (see projections status); default: all.") var name: String?
 
         func run() async throws {
             let engine = try Registry.engine(try global.openLog())
             defer { engine.log.close() }
-            guard engine.names.contains(name) else {
+            if let name, !engine.names.contains(name) {
                 throw CLIError("no projection named \(name); known: \(engine.names.joined(separator: ", "))")
             }
+            let names = name.map { [$0] } ?? engine.names
             let started = Date()
-            let bar = ProgressBar("rebuilding \(name)", total: Int(engine.log.lastPosition))
-            try engine.rebuild(name) { done, _ in bar.update(done) }
+            let bar = ProgressBar("rebuilding \(names.joined(separator: ", "))", total: Int(engine.log.lastPosition))
+            try engine.rebuild(names) { done, _ in bar.update(done) }
             bar.finish()
             let secs = Date().timeIntervalSince(started)
             let n = Double(engine.log.lastPosition)
-            print(String(format: "rebuilt %@ over %@ events in %.2f s (%@ events/s)", name, Terminal.thousands(Int(n)), secs,
-                         Terminal.thousands(Int(secs > 0 ? n / secs : 0))))
+            print(String(format: "rebuilt %@ over %@ events in %.2f s (%@ events/s)", names.joined(separator: ", "),
+                         Terminal.thousands(Int(n)), secs, Terminal.thousands(Int(secs > 0 ? n / secs : 0))))
         }
     }
 }

@@ -44,7 +44,8 @@ struct LogEventSource: EventSource {
 }
 
 /// A prefix of the log held in memory, grouped by entity: the source of bulk rebuilds.
-final class MemoryEventSource: EventSource {
+// @unchecked: filled by one thread, then `seal()`ed; after that it is only read (rebuilds share it).
+final class MemoryEventSource: EventSource, @unchecked Sendable {
     private(set) var byCall: [String: [RecordedEvent]] = [:]
     private(set) var byClient: [ClientNumber: [RecordedEvent]] = [:]
     private(set) var byLead: [String: [RecordedEvent]] = [:]

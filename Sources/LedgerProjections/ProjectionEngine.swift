@@ -99,6 +99,19 @@ public final class ProjectionEngine: Sendable {
         }
     }
 
+    /// Projections whose stored version (or record layout) differs from the code's, or (when
+    /// `preferBulk`) that lag so far behind that one bulk pass beats applying the events one page
+    /// at a time (more than a quarter of the log, and over 10,000 events).
+    public func namesNeedingRebuild(preferBulk: Bool = true) throws -> [String] {
+        let head = log.lastPosition
+        return try names.filter { n in
+            let meta = try slot(n).active.meta()
+            if meta.version != (try slot(n)).projection.version || meta.format != ProjectionStore.format { return true }
+            let lag = head > meta.checkpoint ? head - meta.checkpoint : 0
+            return preferBulk && meta.failure == nil && lag > 10_000 && lag > head / 4
+        }
+    }
+
     /// Rebuilds a projection whose stored version (or record layout) differs from the code's,
     /// before it serves.
     public func prepare(_ name: String, progress: ((Int, Int) -> Void)? = nil) throws {
@@ -183,24 +196,41 @@ public final class ProjectionEngine: Sendable {
     ///
     /// - Parameter progress: called with (events loaded, events to load).
     public func rebuild(_ name: String, progress: ((Int, Int) -> Void)? = nil) throws {
-        let s = try slot(name)
-        s.setRebuilding(true)
-        defer { s.setRebuilding(false) }
-        let generation = s.nextGeneration()
-        let dir = s.directory + "/" + generation
-        try? FileManager.default.removeItem(atPath: dir)
-        let fresh = try ProjectionStore(directory: dir)
+        try rebuild([name], progress: progress)
+    }
+
+    /// Rebuilds several projections (default: all) from one pass over the log: events are loaded
+    /// once, then each projection's facts are computed (in parallel) into a new generation, caught
+    /// up and swapped in. Queries keep reading the old generations meanwhile.
+    public func rebuild(_ names: [String]? = nil, progress: ((Int, Int) -> Void)? = nil) throws {
+        let targets = try (names ?? self.names).map(slot)
+        for s in targets { s.setRebuilding(true) }
+        defer { for s in targets { s.setRebuilding(false) } }
         let head = log.lastPosition
-        try bulkLoad(s, into: fresh, through: head, progress: progress)
-        try s.work.withLock { _ in
-            try catchUp(s, store: fresh, until: log.lastPosition, pageSize: 2048)
-            try s.swap(to: fresh, generation: generation)
+        let (memory, all) = try load(through: head, progress: progress)
+        let generations = try targets.map { s -> (ProjectionStore, String) in
+            let generation = s.nextGeneration()
+            let dir = s.directory + "/" + generation
+            try? FileManager.default.removeItem(atPath: dir)
+            return (try ProjectionStore(directory: dir), generation)
+        }
+        let errors = Mutex<[any Error]>([])
+        DispatchQueue.concurrentPerform(iterations: targets.count) { k in
+            do { try build(targets[k], into: generations[k].0, memory: memory, events: all, head: head) } catch {
+                errors.withLock { $0.append(error) }
+            }
+        }
+        if let e = errors.withLock({ $0.first }) { throw e }
+        for (k, s) in targets.enumerated() {
+            try s.work.withLock { _ in
+                try catchUp(s, store: generations[k].0, until: log.lastPosition, pageSize: 2048)
+                try s.swap(to: generations[k].0, generation: generations[k].1)
+            }
         }
     }
 
-    /// Loads events 1…`head` into memory grouped by entity, computes every touched entity's fact
-    /// once, and writes them in key order (append-only puts) with checkpoint `head`.
-    private func bulkLoad(_ s: Slot, into store: ProjectionStore, through head: UInt64, progress: ((Int, Int) -> Void)?) throws {
+    /// Events 1…`head` in memory, grouped by entity, plus the flat list in log order.
+    private func load(through head: UInt64, progress: ((Int, Int) -> Void)?) throws -> (MemoryEventSource, [RecordedEvent]) {
         let memory = MemoryEventSource()
         var all: [RecordedEvent] = []
         all.reserveCapacity(Int(head))
@@ -214,6 +244,12 @@ public final class ProjectionEngine: Sendable {
             progress?(Int(cursor), Int(head))
         }
         memory.seal()
+        return (memory, all)
+    }
+
+    /// Computes every touched entity's fact once from memory and writes them in key order
+    /// (append-only puts) with checkpoint `head`.
+    private func build(_ s: Slot, into store: ProjectionStore, memory: MemoryEventSource, events all: [RecordedEvent], head: UInt64) throws {
         var entities = Set<String>()
         var failure: ProjectionFailure?
         for e in all {
@@ -224,8 +260,8 @@ public final class ProjectionEngine: Sendable {
                 break
             }
         }
-        all = []
         var rows: [([UInt8], FactRecord)] = []
+        rows.reserveCapacity(entities.count)
         if failure == nil {
             do {
                 for entity in entities {
