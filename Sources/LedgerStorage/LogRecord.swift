@@ -69,6 +69,9 @@ public struct LogStoreConfiguration: Sendable {
     public var entityIndexes: [String] = []
     /// Upper bound of records merged into one write transaction (one request is never split).
     public var maxRecordsPerCommit = 100_000
+    /// Unindexed records that trigger an index flush even while appends keep coming (the writer
+    /// also flushes whenever it is idle for 50 ms). Larger means fewer dirty index pages per event.
+    public var indexFlushThreshold = 16_384
     /// Open without writing (a second process reading a live ledger, e.g. `verify`).
     public var readOnly = false
 

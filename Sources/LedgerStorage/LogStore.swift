@@ -13,15 +13,23 @@ import Synchronization
 /// ```
 ///
 /// Databases: `log` (position → header ‖ payload), `ids` (id → position), `time`
-/// ((occurred ms, position) → ∅), and one sorted-duplicates database per entity index
-/// (entity key → positions).
+/// ((occurred ms, position) → ∅), one sorted-duplicates database per entity index
+/// (entity key → positions), and `meta` (`indexed`: the last position the indexes cover).
+///
+/// The durable append transaction writes log records only. The indexes are derived: the writer
+/// keeps the entries of records after `indexed` in memory (``TailIndex``), reads merge them with
+/// LMDB, and they are flushed in large sorted batches when the writer is idle or the tail grows
+/// past ``LogStoreConfiguration/indexFlushThreshold``. On open the tail is rebuilt from the log.
 public final class LogStore: Sendable {
     let env: Environment
     let log: Database
     let ids: Database
     let time: Database
     let entities: [Database]
+    let meta: Database
     let schema: any RecordSchema
+    /// Index entries of records after the `indexed` checkpoint. Written by the writer thread only.
+    let tail: Mutex<TailIndex>
     public let configuration: LogStoreConfiguration
     let notifier = HeadNotifier()
 
@@ -41,7 +49,7 @@ public final class LogStore: Sendable {
         envConfig.mapSize = configuration.initialMapSize
         envConfig.maxReaders = configuration.maxReaders
         envConfig.readerPoolSize = configuration.readerPoolSize
-        envConfig.maxDatabases = UInt32(4 + configuration.entityIndexes.count + 4)
+        envConfig.maxDatabases = UInt32(5 + configuration.entityIndexes.count + 4)
         envConfig.readOnly = configuration.readOnly
         let env = try Environment(path: path, configuration: envConfig)
         self.env = env
@@ -53,10 +61,13 @@ public final class LogStore: Sendable {
         entities = try configuration.entityIndexes.map {
             try env.openDatabase("entity." + $0, duplicateSort: true, fixedSizeDuplicates: true)
         }
+        meta = try env.openDatabase("meta")
         let last = try Self.readHead(env: env, log: log)
         head = Mutex(last)
+        tail = Mutex(TailIndex(entityIndexes: configuration.entityIndexes.count))
         notifier.publish(last.position)
         writer = configuration.readOnly ? nil : WriterThread()
+        try rebuildTail()
         writer?.start(self)
     }
 
@@ -64,9 +75,70 @@ public final class LogStore: Sendable {
         writer?.stop()
     }
 
-    /// Stops the writer thread after it has answered every queued request.
+    /// Stops the writer thread after it has answered every queued request and flushed the indexes.
     public func close() {
         writer?.stop()
+    }
+
+    // MARK: Derived indexes
+
+    /// The last position the LMDB indexes cover; later records are indexed in memory.
+    public var indexedPosition: UInt64 {
+        (try? env.read { txn in try txn.get(meta, Array("indexed".utf8)).map { Keys.readUInt64($0) } ?? 0 }) ?? 0
+    }
+
+    /// Records committed but not yet in the LMDB indexes.
+    public var unindexedCount: Int { tail.withLock { $0.count } }
+
+    /// Rebuilds the in-memory tail index from the log records after `indexed` (after a crash,
+    /// or a copy made while indexes were behind).
+    private func rebuildTail() throws {
+        let from = indexedPosition
+        var rebuilt = TailIndex(entityIndexes: entities.count)
+        var cursor = from
+        while true {
+            let page = try records(after: cursor, limit: 8192)
+            guard let end = page.last else { break }
+            for r in page {
+                do { rebuilt.add(try schema.indexEntries(of: r.payload), at: r.position) } catch {
+                    throw StorageError(.corrupted, "record at position \(r.position) cannot be indexed: \(error)")
+                }
+            }
+            cursor = end.position
+        }
+        tail.withLock { $0 = rebuilt }
+    }
+
+    /// Writes the tail's entries into the LMDB indexes in one sorted transaction, then empties the
+    /// tail. Runs on the writer thread (or at close).
+    func flushIndexes() throws {
+        let pending = tail.withLock { $0 }
+        guard !pending.isEmpty else { return }
+        let ids = pending.allIDs.sorted { $0.id.lexicographicallyPrecedes($1.id) }
+        let times = pending.time.map { Keys.time($0.ms, $0.position) }.sorted { $0.lexicographicallyPrecedes($1) }
+        let entityRows = pending.entities.map { table in
+            table.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+        }
+        while true {
+            do {
+                try env.writeTransaction { txn in
+                    for e in ids { try txn.put(self.ids, e.id, Keys.position(e.position), flags: MDB_NOOVERWRITE) }
+                    for k in times { try txn.put(time, k, []) }
+                    for (i, rows) in entityRows.enumerated() {
+                        for (key, positions) in rows {
+                            for p in positions { try txn.put(entities[i], key, Keys.position(p), flags: MDB_NODUPDATA) }
+                        }
+                    }
+                    try txn.put(meta, Array("indexed".utf8), Keys.position(pending.last))
+                }
+                break
+            } catch LMDBError.mapFull {
+                try env.growMap(to: env.mapSize * 2)
+            }
+        }
+        tail.withLock { t in
+            if t.last == pending.last { t = TailIndex(entityIndexes: entities.count) }
+        }
     }
 
     /// The position of the last committed record (0 when empty).
@@ -100,10 +172,11 @@ public final class LogStore: Sendable {
     func commit(_ requests: [WriteRequest]) {
         var results: [Result<AppendOutcome, any Error>] = []
         var newHead = Head(position: 0, recordedAt: 0)
+        var added: [(PendingRecord, UInt64)] = []
         while true {
             do {
                 let start = head.withLock { $0 }
-                (results, newHead) = try env.writeTransaction { txn in
+                (results, newHead, added) = try env.writeTransaction { txn in
                     try self.apply(requests, txn: txn, head: start)
                 }
                 break
@@ -120,65 +193,85 @@ public final class LogStore: Sendable {
                 return
             }
         }
+        // Indexed in memory before anyone can learn the new head.
+        tail.withLock { t in for (r, p) in added { t.add(r, at: p) } }
         head.withLock { $0 = newHead }
         notifier.publish(newHead.position)
         for (r, result) in zip(requests, results) { r.continuation.resume(with: result) }
     }
 
-    private func apply(_ requests: [WriteRequest], txn: Transaction, head start: Head) throws -> ([Result<AppendOutcome, any Error>], Head) {
+    /// The position of a stored id: the in-memory tail first, then the LMDB index.
+    private func storedPosition(ofID id: [UInt8], txn: Transaction) throws -> UInt64? {
+        if let p = tail.withLock({ $0.position(ofID: id) }) { return p }
+        return try txn.get(ids, id).map { Keys.readUInt64($0) }
+    }
+
+    private func apply(_ requests: [WriteRequest], txn: Transaction, head start: Head) throws
+        -> ([Result<AppendOutcome, any Error>], Head, [(PendingRecord, UInt64)])
+    {
         var h = start
         let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
         h.recordedAt = max(h.recordedAt, now)
         var results: [Result<AppendOutcome, any Error>] = []
         results.reserveCapacity(requests.count)
-        for request in requests {
+        var added: [(PendingRecord, UInt64)] = []
+        // Ids written earlier in this transaction (by earlier requests of the group).
+        var inTransaction: [UInt64: [(id: [UInt8], position: UInt64, request: Int, index: Int)]] = [:]
+        for (q, request) in requests.enumerated() {
             // Pass 1: look every id up, so a rejected request writes nothing.
             let records = request.records
             var positions = [UInt64](repeating: 0, count: records.count)
             var isNew = [Bool](repeating: false, count: records.count)
-            var firstInRequest: [[UInt8]: Int] = [:]
+            var firstInRequest: [UInt64: [Int]] = [:]
+            if records.count > 1 { firstInRequest.reserveCapacity(records.count) }
             var rejection: StorageError?
             for (k, r) in records.enumerated() {
-                if let existing = try txn.get(ids, r.id) {
-                    let p = Keys.readUInt64(existing)
+                let hash = TailIndex.hash(r.id)
+                if let p = try storedPosition(ofID: r.id, txn: txn) {
                     let stored = try txn.withValue(log, Keys.position(p)) { try RecordFormat.open($0, position: p).payload }
                     if let stored, stored == r.payload || schema.sameContent(stored: stored, new: r.payload) {
                         positions[k] = p
-                    } else {
-                        rejection = StorageError(.conflict, "id already stored at position \(p) with different content",
-                                                 recordIndex: k, existingPosition: p)
-                        break
+                        continue
                     }
-                } else if let j = firstInRequest[r.id] {
+                    rejection = StorageError(.conflict, "id already stored at position \(p) with different content",
+                                             recordIndex: k, existingPosition: p)
+                    break
+                }
+                if let earlier = inTransaction[hash]?.first(where: { $0.id == r.id }) {
+                    let other = requests[earlier.request].records[earlier.index].payload
+                    if other == r.payload || schema.sameContent(stored: other, new: r.payload) {
+                        positions[k] = earlier.position
+                        continue
+                    }
+                    rejection = StorageError(.conflict, "id already stored at position \(earlier.position) with different content",
+                                             recordIndex: k, existingPosition: earlier.position)
+                    break
+                }
+                if records.count > 1, let j = firstInRequest[hash]?.first(where: { records[$0].id == r.id }) {
                     if records[j].payload == r.payload || schema.sameContent(stored: records[j].payload, new: r.payload) {
                         positions[k] = UInt64.max - UInt64(j)  // resolved after pass 2
-                    } else {
-                        rejection = StorageError(.conflict, "id repeated in the batch with different content (first at index \(j))",
-                                                 recordIndex: k)
-                        break
+                        continue
                     }
-                } else {
-                    firstInRequest[r.id] = k
-                    isNew[k] = true
+                    rejection = StorageError(.conflict, "id repeated in the batch with different content (first at index \(j))",
+                                             recordIndex: k)
+                    break
                 }
+                if records.count > 1 { firstInRequest[hash, default: []].append(k) }
+                isNew[k] = true
             }
             if let rejection {
                 results.append(.failure(rejection))
                 continue
             }
-            // Pass 2: write.
+            // Pass 2: write the records (only the log: indexes follow behind).
             var appended = 0
             for (k, r) in records.enumerated() where isNew[k] {
                 h.position += 1
-                let key = Keys.position(h.position)
-                try txn.putReserved(log, key, header: RecordFormat.header(recordedAt: h.recordedAt, payload: r.payload),
+                try txn.putReserved(log, Keys.position(h.position), header: RecordFormat.header(recordedAt: h.recordedAt, payload: r.payload),
                                     payload: r.payload, flags: MDB_APPEND)
-                try txn.put(ids, r.id, key, flags: MDB_NOOVERWRITE)
-                try txn.put(time, Keys.time(r.occurredAt, h.position), [])
-                for e in r.entityKeys {
-                    try txn.put(entities[e.index], Keys.entity(e.key), key, flags: MDB_NODUPDATA)
-                }
                 positions[k] = h.position
+                added.append((r, h.position))
+                inTransaction[TailIndex.hash(r.id), default: []].append((r.id, h.position, q, k))
                 appended += 1
             }
             for k in positions.indices where positions[k] > UInt64.max - UInt64(records.count) {
@@ -188,7 +281,7 @@ public final class LogStore: Sendable {
                                                   duplicates: records.count - appended, recordedAt: h.recordedAt)))
         }
         if h.position == start.position { h.recordedAt = start.recordedAt }
-        return (results, h)
+        return (results, h, added)
     }
 
     // MARK: Reads
@@ -231,7 +324,9 @@ public final class LogStore: Sendable {
 
     /// The position holding `id`, or `nil`.
     public func position(ofID id: [UInt8]) throws -> UInt64? {
-        try env.read { txn in try txn.get(ids, id).map { Keys.readUInt64($0) } }
+        // The tail is read before the LMDB snapshot: an entry flushed in between is then in LMDB.
+        if let p = tail.withLock({ $0.position(ofID: id) }) { return p }
+        return try env.read { txn in try txn.get(ids, id).map { Keys.readUInt64($0) } }
     }
 
     /// Positions of records whose occurred time is in `[from, to)` (ms), ordered by (time, position),
@@ -239,6 +334,8 @@ public final class LogStore: Sendable {
     public func positions(occurredFrom from: Int64, to: Int64, after: (time: Int64, position: UInt64)? = nil,
                           limit: Int = .max) throws -> [(time: Int64, position: UInt64)] {
         var out: [(time: Int64, position: UInt64)] = []
+        func isAfter(_ t: Int64, _ p: UInt64) -> Bool { after.map { (t, p) > ($0.time, $0.position) } ?? (t >= from) }
+        let pending = tail.withLock { $0.time }.filter { $0.ms < to && $0.ms >= from && isAfter($0.ms, $0.position) }
         let start = after.map { Keys.time($0.time, $0.position + 1) } ?? Keys.time(from, 0)
         try env.read { txn in
             try txn.scan(time, from: start) { k, _ in
@@ -248,17 +345,24 @@ public final class LogStore: Sendable {
                 return true
             }
         }
-        return out
+        if pending.isEmpty { return out }
+        var seen = Set(out.map(\.position))
+        for e in pending where seen.insert(e.position).inserted { out.append((e.ms, e.position)) }
+        out.sort { ($0.time, $0.position) < ($1.time, $1.position) }
+        return Array(out.prefix(limit))
     }
 
     /// Positions of the records indexed under `key` in entity index `index`, ascending.
     /// Keys over 400 bytes are hashed: callers re-check the entity of the records they get.
     public func positions(entity index: Int, key: [UInt8]) throws -> [UInt64] {
+        let stored = Keys.entity(key)
+        let pending = tail.withLock { $0.positions(entity: index, storedKey: stored) }
         var out: [UInt64] = []
         try env.read { txn in
-            try txn.duplicates(entities[index], Keys.entity(key)) { out.append(Keys.readUInt64($0)) }
+            try txn.duplicates(entities[index], stored) { out.append(Keys.readUInt64($0)) }
         }
-        return out
+        if pending.isEmpty { return out }
+        return Array(Set(out).union(pending)).sorted()
     }
 
     // MARK: Live tail support
@@ -328,10 +432,15 @@ final class WriterThread: Sendable {
     func start(_ store: LogStore) {
         state.withLock { $0.running = true }
         let maxRecords = store.configuration.maxRecordsPerCommit
+        let threshold = store.configuration.indexFlushThreshold
         // The thread holds the store weakly so that dropping the last reference closes it.
         let thread = Thread { [weak store] in
             while true {
-                self.wake.wait()
+                // Idle for 50 ms with unindexed records: flush the indexes behind the log.
+                if self.wake.wait(timeout: .now() + .milliseconds(50)) == .timedOut {
+                    if let store, store.unindexedCount > 0 { try? store.flushIndexes() }
+                    continue
+                }
                 let (batch, stop) = self.state.withLock { s -> ([WriteRequest], Bool) in
                     var n = 0
                     var k = 0
@@ -347,11 +456,15 @@ final class WriterThread: Sendable {
                 if !batch.isEmpty {
                     if let store {
                         store.commit(batch)
+                        if store.unindexedCount >= threshold { try? store.flushIndexes() }
                     } else {
                         for r in batch { r.continuation.resume(throwing: StorageError(.closed, "the store was closed")) }
                     }
                 }
-                if stop { break }
+                if stop {
+                    try? store?.flushIndexes()
+                    break
+                }
             }
             self.state.withLock { $0.running = false }
             self.done.signal()
