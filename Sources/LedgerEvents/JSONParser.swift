@@ -143,18 +143,26 @@ public struct JSONParser {
     private mutating func parseString() throws(SyntaxError) -> String {
         i += 1
         let start = i
-        // Fast path: no escapes; validate UTF-8 once when building the String.
+        // Fast path: no escapes. ASCII needs no validation; otherwise validate once.
+        var ascii = true
         while i < end {
             let c = bytes[i]
             if c == UInt8(ascii: "\"") {
-                guard let s = String(validating: bytes[start..<i], as: UTF8.self) else {
-                    throw SyntaxError(offset: start, message: "string is not valid UTF-8")
+                let s: String
+                if ascii {
+                    s = String(decoding: bytes[start..<i], as: UTF8.self)
+                } else {
+                    guard let v = String(validating: bytes[start..<i], as: UTF8.self) else {
+                        throw SyntaxError(offset: start, message: "string is not valid UTF-8")
+                    }
+                    s = v
                 }
                 i += 1
                 return s
             }
             if c == UInt8(ascii: "\\") { break }
             if c < 0x20 { throw error("control character in a string (escape it)") }
+            if c >= 0x80 { ascii = false }
             i += 1
         }
         guard i < end else { throw error("unterminated string") }

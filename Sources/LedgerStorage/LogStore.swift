@@ -462,7 +462,9 @@ final class WriterThread: Sendable {
                     }
                 }
                 if stop {
-                    try? store?.flushIndexes()
+                    // A small tail is flushed now; a large one (a bulk import) is left to the next
+                    // writer, which rebuilds it from the log in memory and flushes when idle.
+                    if let store, store.unindexedCount <= 100_000 { try? store.flushIndexes() }
                     break
                 }
             }
