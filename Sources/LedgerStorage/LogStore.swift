@@ -114,19 +114,33 @@ public final class LogStore: Sendable {
     func flushIndexes() throws {
         let pending = tail.withLock { $0 }
         guard !pending.isEmpty else { return }
-        let ids = pending.allIDs.sorted { $0.id.lexicographicallyPrecedes($1.id) }
-        let times = pending.time.map { Keys.time($0.ms, $0.position) }.sorted { $0.lexicographicallyPrecedes($1) }
+        // Sorted, so each flush walks every index once, left to right.
+        let ids = pending.ids.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+        let times = pending.time.sorted { ($0.ms, $0.position) < ($1.ms, $1.position) }
         let entityRows = pending.entities.map { table in
             table.sorted { $0.key.lexicographicallyPrecedes($1.key) }
         }
         while true {
             do {
                 try env.writeTransaction { txn in
-                    for e in ids { try txn.put(self.ids, e.id, Keys.position(e.position), flags: MDB_NOOVERWRITE) }
-                    for k in times { try txn.put(time, k, []) }
+                    // Reused key buffers: the flush writes millions of 8- and 16-byte keys.
+                    var position = [UInt8](repeating: 0, count: 8)
+                    var timeKey = [UInt8](repeating: 0, count: 16)
+                    for (id, p) in ids {
+                        Keys.write(p, into: &position, at: 0)
+                        try txn.put(self.ids, id, position, flags: MDB_NOOVERWRITE)
+                    }
+                    for t in times {
+                        Keys.write(UInt64(bitPattern: t.ms) ^ (1 << 63), into: &timeKey, at: 0)
+                        Keys.write(t.position, into: &timeKey, at: 8)
+                        try txn.put(time, timeKey, [])
+                    }
                     for (i, rows) in entityRows.enumerated() {
                         for (key, positions) in rows {
-                            for p in positions { try txn.put(entities[i], key, Keys.position(p), flags: MDB_NODUPDATA) }
+                            for p in positions {
+                                Keys.write(p, into: &position, at: 0)
+                                try txn.put(entities[i], key, position, flags: MDB_NODUPDATA)
+                            }
                         }
                     }
                     try txn.put(meta, Array("indexed".utf8), Keys.position(pending.last))
@@ -194,7 +208,10 @@ public final class LogStore: Sendable {
             }
         }
         // Indexed in memory before anyone can learn the new head.
-        tail.withLock { t in for (r, p) in added { t.add(r, at: p) } }
+        tail.withLock { t in
+            t.reserve(added.count)
+            for (r, p) in added { t.add(r, at: p) }
+        }
         head.withLock { $0 = newHead }
         notifier.publish(newHead.position)
         for (r, result) in zip(requests, results) { r.continuation.resume(with: result) }
@@ -215,18 +232,18 @@ public final class LogStore: Sendable {
         var results: [Result<AppendOutcome, any Error>] = []
         results.reserveCapacity(requests.count)
         var added: [(PendingRecord, UInt64)] = []
+        added.reserveCapacity(requests.reduce(0) { $0 + $1.records.count })
         // Ids written earlier in this transaction (by earlier requests of the group).
-        var inTransaction: [UInt64: [(id: [UInt8], position: UInt64, request: Int, index: Int)]] = [:]
+        var inTransaction: [[UInt8]: (position: UInt64, request: Int, index: Int)] = [:]
         for (q, request) in requests.enumerated() {
             // Pass 1: look every id up, so a rejected request writes nothing.
             let records = request.records
             var positions = [UInt64](repeating: 0, count: records.count)
             var isNew = [Bool](repeating: false, count: records.count)
-            var firstInRequest: [UInt64: [Int]] = [:]
+            var firstInRequest: [[UInt8]: Int] = [:]
             if records.count > 1 { firstInRequest.reserveCapacity(records.count) }
             var rejection: StorageError?
             for (k, r) in records.enumerated() {
-                let hash = TailIndex.hash(r.id)
                 if let p = try storedPosition(ofID: r.id, txn: txn) {
                     let stored = try txn.withValue(log, Keys.position(p)) { try RecordFormat.open($0, position: p).payload }
                     if let stored, stored == r.payload || schema.sameContent(stored: stored, new: r.payload) {
@@ -237,7 +254,7 @@ public final class LogStore: Sendable {
                                              recordIndex: k, existingPosition: p)
                     break
                 }
-                if let earlier = inTransaction[hash]?.first(where: { $0.id == r.id }) {
+                if requests.count > 1, let earlier = inTransaction[r.id] {
                     let other = requests[earlier.request].records[earlier.index].payload
                     if other == r.payload || schema.sameContent(stored: other, new: r.payload) {
                         positions[k] = earlier.position
@@ -247,7 +264,7 @@ public final class LogStore: Sendable {
                                              recordIndex: k, existingPosition: earlier.position)
                     break
                 }
-                if records.count > 1, let j = firstInRequest[hash]?.first(where: { records[$0].id == r.id }) {
+                if records.count > 1, let j = firstInRequest[r.id] {
                     if records[j].payload == r.payload || schema.sameContent(stored: records[j].payload, new: r.payload) {
                         positions[k] = UInt64.max - UInt64(j)  // resolved after pass 2
                         continue
@@ -256,7 +273,7 @@ public final class LogStore: Sendable {
                                              recordIndex: k)
                     break
                 }
-                if records.count > 1 { firstInRequest[hash, default: []].append(k) }
+                if records.count > 1 { firstInRequest[r.id] = k }
                 isNew[k] = true
             }
             if let rejection {
@@ -271,7 +288,7 @@ public final class LogStore: Sendable {
                                     payload: r.payload, flags: MDB_APPEND)
                 positions[k] = h.position
                 added.append((r, h.position))
-                inTransaction[TailIndex.hash(r.id), default: []].append((r.id, h.position, q, k))
+                if requests.count > 1 { inTransaction[r.id] = (h.position, q, k) }
                 appended += 1
             }
             for k in positions.indices where positions[k] > UInt64.max - UInt64(records.count) {

@@ -55,6 +55,11 @@ enum Keys {
         return k
     }
 
+    /// Writes `v` big-endian into `buffer[offset..<offset+8]` (no allocation).
+    @inline(__always) static func write(_ v: UInt64, into buffer: inout [UInt8], at offset: Int) {
+        for i in 0..<8 { buffer[offset + i] = UInt8(truncatingIfNeeded: v >> (56 - 8 * UInt64(i))) }
+    }
+
     static func readUInt64(_ b: UnsafeRawBufferPointer, at offset: Int = 0) -> UInt64 {
         var v: UInt64 = 0
         for i in 0..<8 { v = v << 8 | UInt64(b[offset + i]) }

@@ -5,8 +5,8 @@
 /// then they live here, and every indexed read merges this with LMDB. After a crash it is
 /// rebuilt from the log records after the `indexed` checkpoint: the log alone is the truth.
 struct TailIndex: Sendable {
-    /// 64-bit FNV-1a of the id → (id, position); a chain for the rare collision.
-    private(set) var ids: [UInt64: [(id: [UInt8], position: UInt64)]] = [:]
+    /// id → position (the keys are the records' own id arrays: no copies).
+    private(set) var ids: [[UInt8]: UInt64] = [:]
     /// (occurred ms, position), in position order.
     private(set) var time: [(ms: Int64, position: UInt64)] = []
     /// Per entity index: stored key (see ``Keys/entity(_:)``) → positions, ascending.
@@ -21,27 +21,22 @@ struct TailIndex: Sendable {
     var count: Int { time.count }
     var isEmpty: Bool { time.isEmpty }
 
-    static func hash(_ id: [UInt8]) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in id { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return h
+    mutating func reserve(_ n: Int) {
+        ids.reserveCapacity(ids.count + n)
+        time.reserveCapacity(time.count + n)
     }
 
     mutating func add(_ r: PendingRecord, at position: UInt64) {
-        ids[Self.hash(r.id), default: []].append((r.id, position))
+        ids[r.id] = position
         time.append((r.occurredAt, position))
         for e in r.entityKeys { entities[e.index][Keys.entity(e.key), default: []].append(position) }
         last = max(last, position)
     }
 
-    func position(ofID id: [UInt8]) -> UInt64? {
-        ids[Self.hash(id)]?.first { $0.id == id }?.position
-    }
+    func position(ofID id: [UInt8]) -> UInt64? { ids[id] }
 
     func positions(entity index: Int, storedKey: [UInt8]) -> [UInt64] {
         entities[index][storedKey] ?? []
     }
 
-    /// Every id entry, for the flush.
-    var allIDs: [(id: [UInt8], position: UInt64)] { ids.values.flatMap { $0 } }
 }
