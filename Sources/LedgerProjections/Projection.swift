@@ -43,7 +43,8 @@ public protocol Projection: Sendable {
     /// The fact of `entity` from the events `source` shows, or `nil` when it has none.
     func fact(of entity: String, source: any EventSource) throws -> Fact?
 
-    /// The keys under which queries find `fact` (for example department + start time).
+    /// The keys under which queries find `fact` (for example department + start time). A key's
+    /// time must be the occurred time of an event the fact read (as-of queries rely on it).
     func queryKeys(of fact: Fact) -> [QueryKey]
 }
 
@@ -82,7 +83,7 @@ public struct QueryKey: Sendable, Hashable, Comparable, CustomStringConvertible 
 
     /// The range of keys with these `parts` and a time in `[from, to)`.
     public static func range(_ parts: String..., from: Int64, to: Int64) -> ClosedOpenRange {
-        ClosedOpenRange(lower: QueryKey(parts: parts, time: from), upper: QueryKey(parts: parts, time: to))
+        ClosedOpenRange(lower: QueryKey(parts: parts, time: from), upper: QueryKey(parts: parts, time: to), times: from..<to)
     }
 
     /// The range of every key that starts with these `parts` (any time, any further parts).
@@ -94,10 +95,21 @@ public struct QueryKey: Sendable, Hashable, Comparable, CustomStringConvertible 
         return ClosedOpenRange(lower: lower, upper: QueryKey(bytes: upper))
     }
 
-    /// `[lower, upper)` over query keys.
+    /// `[lower, upper)` over query keys; `times` when every key in it carries a time in that span.
     public struct ClosedOpenRange: Sendable, Hashable {
         public let lower: QueryKey
         public let upper: QueryKey
+        /// The span of the keys' times (ms), when the range is "these parts, a time in [from, to)".
+        /// Key times are times of events the fact read, so an entity whose events all lie outside
+        /// this span cannot have a key in the range in any cut.
+        public let times: Range<Int64>?
+
+        public init(lower: QueryKey, upper: QueryKey, times: Range<Int64>? = nil) {
+            self.lower = lower
+            self.upper = upper
+            self.times = times
+        }
+
         public func contains(_ k: QueryKey) -> Bool { !(k < lower) && k < upper }
     }
 }

@@ -263,12 +263,27 @@ public final class ProjectionEngine: Sendable {
         var rows: [([UInt8], FactRecord)] = []
         rows.reserveCapacity(entities.count)
         if failure == nil {
-            do {
-                for entity in entities {
-                    if let r = try s.projection.record(entity, memory) { rows.append((Array(entity.utf8), r)) }
+            // Facts are independent: compute them on every core, in chunks.
+            let list = Array(entities)
+            let chunk = 2048
+            let chunks = (list.count + chunk - 1) / chunk
+            let parts = Mutex<[[([UInt8], FactRecord)]]>(Array(repeating: [], count: chunks))
+            let firstError = Mutex<(any Error)?>(nil)
+            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                var part: [([UInt8], FactRecord)] = []
+                do {
+                    for entity in list[(c * chunk)..<min(list.count, (c + 1) * chunk)] {
+                        if let r = try s.projection.record(entity, memory) { part.append((Array(entity.utf8), r)) }
+                    }
+                } catch {
+                    firstError.withLock { if $0 == nil { $0 = error } }
                 }
-            } catch {
+                parts.withLock { $0[c] = part }
+            }
+            if let error = firstError.withLock({ $0 }) {
                 failure = ProjectionFailure(position: head, message: "\(error)")
+            } else {
+                rows = parts.withLock { Array($0.joined()) }
             }
         }
         rows.sort { $0.0.lexicographicallyPrecedes($1.0) }
@@ -314,10 +329,12 @@ public final class ProjectionEngine: Sendable {
                 }
             } else {
                 try r.scan("facts") { k, v in
-                    let rec = try FactRecord(decoding: v)
-                    if rec.window.isInside(resolved) {
+                    let window = try FactRecord.window(v)
+                    if let t = range.times, window.maxAt < t.lowerBound || window.minAt >= t.upperBound { return true }
+                    if window.isInside(resolved) {
+                        let rec = try FactRecord(decoding: v)
                         if let f = rec.fact, rec.keys.contains(where: range.contains) { found.append((String(decoding: k, as: UTF8.self), f)) }
-                    } else if !rec.window.isOutside(resolved) {
+                    } else if !window.isOutside(resolved) {
                         straddling.append(String(decoding: k, as: UTF8.self))
                     }
                     return true
@@ -332,7 +349,26 @@ public final class ProjectionEngine: Sendable {
             }
         }
         found.sort { $0.entity < $1.entity }
-        return try found.map { ($0.entity, try FactCoder.decode(P.Fact.self, from: $0.fact)) }
+        return try Self.decode(found, as: P.Fact.self)
+    }
+
+    /// Decodes facts, on every core when there are many (a month of a busy department).
+    static func decode<F: Decodable & Sendable>(_ found: [(entity: String, fact: [UInt8])], as: F.Type) throws -> [(entity: String, fact: F)] {
+        if found.count < 512 { return try found.map { ($0.entity, try FactCoder.decode(F.self, from: $0.fact)) } }
+        let chunk = 256
+        let chunks = (found.count + chunk - 1) / chunk
+        let parts = Mutex<[[(entity: String, fact: F)]]>(Array(repeating: [], count: chunks))
+        let firstError = Mutex<(any Error)?>(nil)
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            do {
+                let part = try found[(c * chunk)..<min(found.count, (c + 1) * chunk)].map { ($0.entity, try FactCoder.decode(F.self, from: $0.fact)) }
+                parts.withLock { $0[c] = part }
+            } catch {
+                firstError.withLock { if $0 == nil { $0 = error } }
+            }
+        }
+        if let e = firstError.withLock({ $0 }) { throw e }
+        return parts.withLock { Array($0.joined()) }
     }
 
     /// The fact of one entity as of `cut`, or `nil`.

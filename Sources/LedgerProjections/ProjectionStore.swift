@@ -117,10 +117,11 @@ struct FactRecord: Sendable {
         fact = b[i] == 1 ? Array(b[(i + 1)...]) : nil
     }
 
-    /// Only the window and keys (skips copying the fact): for scans that classify records.
-    static func header(_ b: [UInt8]) throws -> (window: FactWindow, keys: [QueryKey], hasFact: Bool) {
-        let r = try FactRecord(decoding: b)
-        return (r.window, r.keys, r.fact != nil)
+    /// Only the window (no keys, no fact copied): for scans that classify records by a cut.
+    static func window(_ b: [UInt8]) throws -> FactWindow {
+        guard b.count >= 34 else { throw ProjectionError("damaged fact record (\(b.count) bytes)") }
+        return FactWindow(minPosition: Bytes.readUInt64(b, at: 0), maxPosition: Bytes.readUInt64(b, at: 8),
+                          minAt: Int64(bitPattern: Bytes.readUInt64(b, at: 16)), maxAt: Int64(bitPattern: Bytes.readUInt64(b, at: 24)))
     }
 
     /// The scope-index key of `entity` under `key`.
