@@ -46,6 +46,10 @@ let package = Package(
         // Benchmarks: raw-C anchors and our layers measured in one run.
         .executableTarget(name: "ledger-bench", dependencies: ["LedgerLog", "LedgerEvents", "LedgerSimulator", argumentParser],
                           path: "Tools/Benchmarks/ledger-bench"),
+        // Benchmark of the read-model targets (rebuild, reports, as-of, live lag).
+        .executableTarget(name: "report-bench", dependencies: ["LedgerReports", "LedgerProjections", "LedgerLog", "LedgerEvents",
+                                                               "LedgerSimulator", "CallsPerLineHour"],
+                          path: "Tools/Benchmarks/report-bench"),
         // Test helper: appends forever and prints acknowledged ids (for kill -9 tests).
         .executableTarget(name: "ledger-stress", dependencies: ["LedgerLog", "LedgerEvents"],
                           path: "Tools/Stress/ledger-stress"),

@@ -1,0 +1,207 @@
+// report-bench: the read-model targets of issues 3 and 4 on a simulated log, each next to a
+// baseline measured in the same run.
+//
+//   report-bench [--events N] [--work DIR] [--keep]
+//
+// 1. rebuild of every built-in projection together   (baseline: sequential read + decode of the log)
+// 2. department report for a month, live             (baseline: reading that month's events by time)
+// 3. unprocessed queue, live
+// 4. as-of report at random positions                (baseline: replaying the cut into memory)
+// 5. live lag from commit to read model at 20 k events/s (baseline: the append's own commit latency)
+import CallsPerLineHour
+import Foundation
+import LedgerEvents
+import LedgerLog
+import LedgerProjections
+import LedgerReports
+import LedgerSimulator
+
+/// Commits shared between the appender and the lag monitor.
+final class CommitsBox: @unchecked Sendable {
+    // @unchecked: guarded by the lock.
+    private var items: [(position: UInt64, at: Double)] = []
+    private let lock = NSLock()
+    func append(_ x: (position: UInt64, at: Double)) { lock.lock(); items.append(x); lock.unlock() }
+    func get() -> [(position: UInt64, at: Double)] { lock.lock(); defer { lock.unlock() }; return items }
+}
+let commitsBox = CommitsBox()
+
+var events = 1_000_000
+var work = "./.build-bench-work/report-bench"
+var keep = false
+var it = CommandLine.arguments.dropFirst().makeIterator()
+while let a = it.next() {
+    switch a {
+    case "--events": events = Int(it.next() ?? "") ?? events
+    case "--work": work = it.next() ?? work
+    case "--keep": keep = true
+    default:
+        FileHandle.standardError.write(Data("usage: report-bench [--events N] [--work DIR] [--keep]\n".utf8))
+        exit(64)
+    }
+}
+
+func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+func ms(_ s: Double) -> String { String(format: "%.1f ms", s * 1000) }
+func rate(_ n: Int, _ s: Double) -> String {
+    let r = Double(n) / s
+    return r >= 1e6 ? String(format: "%.2f M/s", r / 1e6) : String(format: "%.0f k/s", r / 1e3)
+}
+func percentile(_ xs: [Double], _ p: Double) -> Double {
+    let s = xs.sorted()
+    return s.isEmpty ? 0 : s[min(s.count - 1, Int(Double(s.count - 1) * p / 100 + 0.5))]
+}
+var rows: [[String]] = []
+@MainActor func row(_ what: String, _ ours: String, _ base: String, _ ratio: String, _ target: String, _ ok: Bool?) {
+    rows.append([what, ours, base, ratio, target, ok.map { $0 ? "PASS" : "MISS" } ?? ""])
+    print("  \(what): \(ours) | baseline \(base) | \(ratio) | target \(target) | \(ok.map { $0 ? "PASS" : "MISS" } ?? "")")
+}
+
+try? FileManager.default.removeItem(atPath: work)
+try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+print("report-bench: \(events) simulated events, work dir \(work)")
+
+// Load the log (not timed as a target).
+var config = SimulatorConfiguration()
+config.maxEvents = events
+config.days = max(3, events / 5_300 + 1)
+var bytes: [UInt8] = []
+bytes.reserveCapacity(events * 180)
+TrafficSimulator(config).generate { line in
+    bytes.append(contentsOf: line.utf8)
+    bytes.append(0x0A)
+}
+let parsed = try NDJSONReader.parse(bytes).get()
+bytes = []
+let log = try EventLog(directory: work + "/ledger")
+var t0 = now()
+for start in stride(from: 0, to: parsed.count, by: 10_000) {
+    _ = try await log.append(Array(parsed[start..<min(parsed.count, start + 10_000)]))
+}
+print("  loaded \(parsed.count) events in \(String(format: "%.1f", now() - t0)) s")
+
+// 1. Rebuild every built-in projection together.
+t0 = now()
+var decoded = 0
+try log.scan(after: 0, limit: .max) { _ in decoded += 1 }
+let scanSeconds = now() - t0
+let engine = try ProjectionEngine(log: log)
+try engine.register(CallsProjection())
+try engine.register(ClientsProjection())
+try engine.register(CallsPerLineHour())
+t0 = now()
+try engine.rebuild()
+let rebuildSeconds = now() - t0
+row("rebuild calls+clients+calls-per-line-hour", rate(parsed.count, rebuildSeconds), "read+decode " + rate(decoded, scanSeconds),
+    String(format: "%.2f×", scanSeconds / rebuildSeconds), "≥ 1 M/s", Double(parsed.count) / rebuildSeconds >= 1e6)
+
+// The busiest month of sales.
+let view = try DepartmentView(engine: engine, department: "sales")
+let tz = view.timeZone
+let firstDay = Calendar2.day(of: parsed.first!.at.milliseconds, in: tz)
+let (y, m, _) = EventTime.civilFromDays(firstDay + 40)
+let monthStart = Calendar2.startOfDay(EventTime.daysFromCivil(year: y, month: m, day: 1), in: tz)
+let monthEnd = Calendar2.startOfDay(EventTime.daysFromCivil(year: m == 12 ? y + 1 : y, month: m == 12 ? 1 : m + 1, day: 1), in: tz)
+let month = ReportPeriod(from: monthStart, to: monthEnd)
+
+// 2. Department report for a month, live.
+var times: [Double] = []
+var report = try view.report(month, by: .day)
+for _ in 0..<20 {
+    t0 = now()
+    report = try DepartmentView(engine: engine, department: "sales").report(month, by: .day)
+    times.append(now() - t0)
+}
+t0 = now()
+let monthEvents = try log.events(occurredFrom: EventTime(milliseconds: monthStart), to: EventTime(milliseconds: monthEnd))
+let monthRead = now() - t0
+row("department report, a month (\(report.volume.incoming) calls), p50", ms(percentile(times, 50)),
+    "read \(monthEvents.count) events " + ms(monthRead), String(format: "%.1f×", monthRead / percentile(times, 50)), "≤ 50 ms",
+    percentile(times, 50) <= 0.050)
+
+// 3. Unprocessed queue, live.
+times = []
+var queue = try view.unprocessed()
+for _ in 0..<50 {
+    t0 = now()
+    queue = try DepartmentView(engine: engine, department: "sales").unprocessed()
+    times.append(now() - t0)
+}
+row("unprocessed queue (\(queue.count) open), p50", ms(percentile(times, 50)), "", "", "≤ 10 ms", percentile(times, 50) <= 0.010)
+
+// 4. As-of report at random positions.
+var rng = SystemRandomNumberGenerator()
+times = []
+var replayTimes: [Double] = []
+for k in 0..<8 {
+    let p = UInt64.random(in: 1...log.lastPosition, using: &rng)
+    t0 = now()
+    _ = try DepartmentView(engine: engine, department: "sales", cut: .position(p)).report(month)
+    times.append(now() - t0)
+    if k < 2 {
+        t0 = now()
+        _ = try engine.replayedFacts(of: CallsProjection(), in: CallsProjection.range(department: "sales", from: month.from, to: month.to),
+                                     cut: .position(p))
+        replayTimes.append(now() - t0)
+    }
+}
+row("as-of month report at a random position, p50 (max \(ms(times.max()!)))", ms(percentile(times, 50)),
+    "fresh replay of the cut " + ms(percentile(replayTimes, 50)), String(format: "%.1f×", percentile(replayTimes, 50) / percentile(times, 50)),
+    "≤ 200 ms", times.max()! <= 0.200)
+
+// 5. Live lag at 20 k events/s: workers follow the tail while an appender writes 200 events every 10 ms.
+var liveConfig = SimulatorConfiguration()
+liveConfig.seed = 99
+liveConfig.maxEvents = 200_000
+liveConfig.days = 40
+liveConfig.startDate = "2030-01-07"
+var liveBytes: [UInt8] = []
+TrafficSimulator(liveConfig).generate { line in
+    liveBytes.append(contentsOf: line.utf8)
+    liveBytes.append(0x0A)
+}
+let live = try NDJSONReader.parse(liveBytes).get()
+let workers = engine.workers()
+let runners = workers.map { w in Task { try await w.run() } }
+let seconds = 8
+let batches = seconds * 100
+var appendLatency: [Double] = []
+let lagStart = now()
+let monitor = Task { () -> [Double] in
+    var lags: [Double] = []
+    var next = 0
+    while next < batches {
+        let cp = try engine.status().map(\.checkpoint).min() ?? 0
+        let t = now()
+        let snapshot = commitsBox.get()
+        while next < snapshot.count && snapshot[next].position <= cp {
+            lags.append(t - snapshot[next].at)
+            next += 1
+        }
+        if next < snapshot.count || snapshot.count < batches { try await Task.sleep(for: .microseconds(500)) }
+    }
+    return lags
+}
+for b in 0..<batches {
+    let due = lagStart + Double(b) * 0.010
+    let wait = due - now()
+    if wait > 0 { try await Task.sleep(for: .microseconds(Int(wait * 1e6))) }
+    let chunk = Array(live[(b * 200)..<min(live.count, b * 200 + 200)])
+    let s = now()
+    let r = try await log.append(chunk)
+    let e = now()
+    appendLatency.append(e - s)
+    commitsBox.append((r.lastPosition, e))
+}
+let lags = try await monitor.value
+for r in runners { r.cancel() }
+let achieved = Double(batches * 200) / (now() - lagStart)
+row(String(format: "live lag commit → read models at %.1f k events/s, p99 (p50 %@)", achieved / 1000, ms(percentile(lags, 50))),
+    ms(percentile(lags, 99)), "append commit p99 " + ms(percentile(appendLatency, 99)), "", "≤ 100 ms", percentile(lags, 99) <= 0.100)
+
+print("")
+print("| measurement | ours | baseline (same run) | ratio | target | verdict |")
+print("|---|---|---|---|---|---|")
+for r in rows { print("| " + r.joined(separator: " | ") + " |") }
+log.close()
+if !keep { try? FileManager.default.removeItem(atPath: work) }
