@@ -120,20 +120,22 @@ struct BinaryEncoder: Encoder {
     func singleValueContainer() -> any SingleValueEncodingContainer { SingleBinaryEncoder(sink: sink) }
 }
 
-/// Writes one value of any supported kind.
+/// Writes one value of any supported kind. Types are told apart by comparing metatypes, not by
+/// dynamic casts; `unsafeBitCast` after `T.self == X.self` is an identity conversion.
+/// (`as?` on every field dominated rebuild profiles).
 private func write<T: Encodable>(_ value: T, _ sink: Sink) throws {
+    if T.self == String.self { sink.string(unsafeBitCast(value, to: String.self)); return }
+    if T.self == Int.self { sink.signed(Int64(unsafeBitCast(value, to: Int.self))); return }
+    if T.self == Int64.self { sink.signed(unsafeBitCast(value, to: Int64.self)); return }
+    if T.self == Bool.self { sink.bytes.append(unsafeBitCast(value, to: Bool.self) ? 1 : 0); return }
+    if T.self == Double.self { sink.double(unsafeBitCast(value, to: Double.self)); return }
+    if T.self == UInt64.self { sink.varint(unsafeBitCast(value, to: UInt64.self)); return }
     switch value {
-    case let v as String: sink.string(v)
-    case let v as Int: sink.signed(Int64(v))
-    case let v as Int64: sink.signed(v)
     case let v as Int32: sink.signed(Int64(v))
-    case let v as UInt64: sink.varint(v)
     case let v as UInt32: sink.varint(UInt64(v))
     case let v as UInt16: sink.varint(UInt64(v))
     case let v as UInt8: sink.varint(UInt64(v))
     case let v as UInt: sink.varint(UInt64(v))
-    case let v as Bool: sink.bytes.append(v ? 1 : 0)
-    case let v as Double: sink.double(v)
     case is [String: Any], is [Int: Any]:
         throw FactCodingError("dictionaries are not supported in facts; use arrays of pairs")
     default: try value.encode(to: BinaryEncoder(sink: sink))
@@ -240,18 +242,18 @@ struct BinaryDecoder: Decoder {
 }
 
 private func read<T: Decodable>(_ type: T.Type, _ source: Source) throws -> T {
+    if T.self == String.self { return unsafeBitCast(try source.string(), to: T.self) }
+    if T.self == Int.self { return unsafeBitCast(Int(try source.signed()), to: T.self) }
+    if T.self == Int64.self { return unsafeBitCast(try source.signed(), to: T.self) }
+    if T.self == Bool.self { return unsafeBitCast(try source.byte() != 0, to: T.self) }
+    if T.self == Double.self { return unsafeBitCast(try source.double(), to: T.self) }
+    if T.self == UInt64.self { return unsafeBitCast(try source.varint(), to: T.self) }
     switch type {
-    case is String.Type: return try source.string() as! T
-    case is Int.Type: return Int(try source.signed()) as! T
-    case is Int64.Type: return try source.signed() as! T
     case is Int32.Type: return Int32(truncatingIfNeeded: try source.signed()) as! T
-    case is UInt64.Type: return try source.varint() as! T
     case is UInt32.Type: return UInt32(truncatingIfNeeded: try source.varint()) as! T
     case is UInt16.Type: return UInt16(truncatingIfNeeded: try source.varint()) as! T
     case is UInt8.Type: return UInt8(truncatingIfNeeded: try source.varint()) as! T
     case is UInt.Type: return UInt(try source.varint()) as! T
-    case is Bool.Type: return (try source.byte() != 0) as! T
-    case is Double.Type: return try source.double() as! T
     default: return try T(from: BinaryDecoder(source: source))
     }
 }
