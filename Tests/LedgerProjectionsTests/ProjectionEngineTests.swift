@@ -178,3 +178,31 @@ func clientFacts(_ e: ProjectionEngine, _ cut: Cut = .all) throws -> [String: Cl
         #expect(rows.allSatisfy { $0.hour.hasSuffix(":00:00.000Z") })
     }
 }
+
+@Suite struct ProjectionWorkerTests {
+    @Test func workersFollowTheLiveTailAndStopOnCancellation() async throws {
+        let dir = TemporaryDirectory("workers")
+        let log = try EventLog(directory: dir.sub("l"))
+        let engine = try ProjectionEngine(log: log)
+        try engine.register(CallsPerLineHour())
+        try engine.register(ClientCalls())
+        let workers = engine.workers()
+        #expect(workers.map(\.name) == ["calls-per-line-hour", "client-calls"])
+        let running = workers.map { w in Task { try await w.run() } }
+        let events = simulated(days: 1)
+        for start in stride(from: 0, to: events.count, by: 500) {
+            _ = try await log.append(Array(events[start..<min(events.count, start + 500)]))
+        }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while try engine.status().contains(where: { $0.lag > 0 }), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(try engine.status().allSatisfy { $0.lag == 0 && $0.checkpoint == log.lastPosition })
+        // What the workers built equals a replay.
+        let live = try clientFacts(engine)
+        let replay = try engine.replayedFacts(of: ClientCalls(), in: QueryKey.prefix("clients"), cut: .all)
+        #expect(live == Dictionary(uniqueKeysWithValues: replay.map { ($0.entity, $0.fact) }))
+        for t in running { t.cancel() }
+        for t in running { _ = try? await t.value }
+    }
+}
