@@ -16,6 +16,9 @@ public struct EventLogConfiguration: Sendable {
     public var readerPoolSize: Int = 16
     /// Open an existing log for reading only.
     public var readOnly = false
+    /// Records kept indexed in memory before a chunk of them is flushed to the LMDB indexes while
+    /// appends keep coming (see ``LogStoreConfiguration/indexFlushThreshold``).
+    public var indexFlushThreshold = 16_384
     public init() {}
 }
 
@@ -84,6 +87,7 @@ public final class EventLog: Sendable {
         c.initialMapSize = configuration.initialMapSize
         c.readerPoolSize = configuration.readerPoolSize
         c.readOnly = configuration.readOnly
+        c.indexFlushThreshold = configuration.indexFlushThreshold
         do {
             store = try LogStore(path: directory, schema: EventSchema(), configuration: c)
         } catch {
@@ -97,6 +101,9 @@ public final class EventLog: Sendable {
 
     /// The position of the last event (0 when empty).
     public var lastPosition: UInt64 { store.lastPosition }
+
+    /// Events committed but not yet in the LMDB indexes (indexed in memory meanwhile).
+    public var unindexedCount: Int { store.unindexedCount }
 
     // MARK: Append
 

@@ -29,6 +29,8 @@ extension LogStore {
         var lastRecordedAt = Int64.min
         var checked = 0
         var entityCounts = [Int](repeating: 0, count: entities.count)
+        // Entity entries of records past the starting checkpoint: a flush may index them while we walk.
+        var laterEntityCounts: [UInt64: [Int]] = [:]
         var unreadable = 0
         let page = 8192
         func problem(_ p: UInt64?, _ m: String) {
@@ -60,8 +62,13 @@ extension LogStore {
                     lastRecordedAt = record.recordedAt
                     let entries: PendingRecord
                     guard p <= indexed else {
-                        // Indexed in memory only: decodable is all we can ask.
-                        do { _ = try schema.indexEntries(of: record.payload) } catch { problem(p, "payload cannot be decoded: \(error)") }
+                        // Indexed in memory when we started: decodable is all we can ask here.
+                        do {
+                            let later = try schema.indexEntries(of: record.payload)
+                            var counts = [Int](repeating: 0, count: entities.count)
+                            for e in later.entityKeys { counts[e.index] += 1 }
+                            laterEntityCounts[p] = counts
+                        } catch { problem(p, "payload cannot be decoded: \(error)") }
                         return n < page
                     }
                     do { entries = try schema.indexEntries(of: record.payload) } catch {
@@ -91,8 +98,13 @@ extension LogStore {
         if expected <= target { problem(expected, "records \(expected)…\(target) are missing") }
         // Entries no record implies: the forward walk found every implied entry, so a count above
         // the implied count means stale entries.
-        let indexedRecords = Int(indexed)
         try env.read { txn in
+            // The checkpoint and the counts from one snapshot (the writer may have flushed meanwhile).
+            let indexedNow = min(try txn.get(meta, Array("indexed".utf8)).map { Keys.readUInt64($0) } ?? 0, target)
+            let indexedRecords = Int(indexedNow)
+            for (p, counts) in laterEntityCounts where p <= indexedNow {
+                for k in counts.indices { entityCounts[k] += counts[k] }
+            }
             let idCount = try txn.count(ids)
             if idCount != indexedRecords { problem(nil, "id index has \(idCount) entries for \(indexedRecords) indexed records") }
             let timeCount = try txn.count(time)

@@ -109,50 +109,51 @@ public final class LogStore: Sendable {
         tail.withLock { $0 = rebuilt }
     }
 
-    /// Writes the tail's entries into the LMDB indexes in one sorted transaction, then empties the
-    /// tail. Runs on the writer thread (or at close).
-    func flushIndexes() throws {
-        let pending = tail.withLock { $0 }
-        guard !pending.isEmpty else { return }
+    /// Writes the oldest `limit` tail records' entries into the LMDB indexes in one sorted
+    /// transaction with the new `indexed` checkpoint, then drops them from the tail.
+    /// Runs on the writer thread (or at close). Returns how many records it indexed.
+    @discardableResult
+    func flushIndexes(limit: Int = .max) throws -> Int {
+        let chunk = Array(tail.withLock { $0.oldest(limit) })
+        guard let last = chunk.last?.position else { return 0 }
         // Sorted, so each flush walks every index once, left to right.
-        let ids = pending.ids.sorted { $0.key.lexicographicallyPrecedes($1.key) }
-        let times = pending.time.sorted { ($0.ms, $0.position) < ($1.ms, $1.position) }
-        let entityRows = pending.entities.map { table in
-            table.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+        let ids = chunk.map { ($0.id, $0.position) }.sorted { $0.0.lexicographicallyPrecedes($1.0) }
+        let times = chunk.map { ($0.occurredAt, $0.position) }.sorted { $0 < $1 }
+        var entityRows = [[([UInt8], UInt64)]](repeating: [], count: entities.count)
+        for e in chunk { for k in e.entityKeys { entityRows[k.index].append((Keys.entity(k.key), e.position)) } }
+        for i in entityRows.indices {
+            entityRows[i].sort { $0.0 == $1.0 ? $0.1 < $1.1 : $0.0.lexicographicallyPrecedes($1.0) }
         }
         while true {
             do {
                 try env.writeTransaction { txn in
-                    // Reused key buffers: the flush writes millions of 8- and 16-byte keys.
+                    // Reused key buffers: a flush writes many 8- and 16-byte keys.
                     var position = [UInt8](repeating: 0, count: 8)
                     var timeKey = [UInt8](repeating: 0, count: 16)
                     for (id, p) in ids {
                         Keys.write(p, into: &position, at: 0)
                         try txn.put(self.ids, id, position, flags: MDB_NOOVERWRITE)
                     }
-                    for t in times {
-                        Keys.write(UInt64(bitPattern: t.ms) ^ (1 << 63), into: &timeKey, at: 0)
-                        Keys.write(t.position, into: &timeKey, at: 8)
+                    for (ms, p) in times {
+                        Keys.write(UInt64(bitPattern: ms) ^ (1 << 63), into: &timeKey, at: 0)
+                        Keys.write(p, into: &timeKey, at: 8)
                         try txn.put(time, timeKey, [])
                     }
                     for (i, rows) in entityRows.enumerated() {
-                        for (key, positions) in rows {
-                            for p in positions {
-                                Keys.write(p, into: &position, at: 0)
-                                try txn.put(entities[i], key, position, flags: MDB_NODUPDATA)
-                            }
+                        for (key, p) in rows {
+                            Keys.write(p, into: &position, at: 0)
+                            try txn.put(entities[i], key, position, flags: MDB_NODUPDATA)
                         }
                     }
-                    try txn.put(meta, Array("indexed".utf8), Keys.position(pending.last))
+                    try txn.put(meta, Array("indexed".utf8), Keys.position(last))
                 }
                 break
             } catch LMDBError.mapFull {
                 try env.growMap(to: env.mapSize * 2)
             }
         }
-        tail.withLock { t in
-            if t.last == pending.last { t = TailIndex(entityIndexes: entities.count) }
-        }
+        tail.withLock { $0.dropOldest(chunk.count) }
+        return chunk.count
     }
 
     /// The position of the last committed record (0 when empty).
@@ -352,7 +353,7 @@ public final class LogStore: Sendable {
                           limit: Int = .max) throws -> [(time: Int64, position: UInt64)] {
         var out: [(time: Int64, position: UInt64)] = []
         func isAfter(_ t: Int64, _ p: UInt64) -> Bool { after.map { (t, p) > ($0.time, $0.position) } ?? (t >= from) }
-        let pending = tail.withLock { $0.time }.filter { $0.ms < to && $0.ms >= from && isAfter($0.ms, $0.position) }
+        let pending = tail.withLock { $0.times }.filter { $0.ms < to && $0.ms >= from && isAfter($0.ms, $0.position) }
         let start = after.map { Keys.time($0.time, $0.position + 1) } ?? Keys.time(from, 0)
         try env.read { txn in
             try txn.scan(time, from: start) { k, _ in
@@ -453,9 +454,14 @@ final class WriterThread: Sendable {
         // The thread holds the store weakly so that dropping the last reference closes it.
         let thread = Thread { [weak store] in
             while true {
-                // Idle for 50 ms with unindexed records: flush the indexes behind the log.
+                // Idle for 50 ms with unindexed records: flush the indexes behind the log, a chunk
+                // at a time, stopping as soon as an append is waiting.
                 if self.wake.wait(timeout: .now() + .milliseconds(50)) == .timedOut {
-                    if let store, store.unindexedCount > 0 { try? store.flushIndexes() }
+                    if let store {
+                        while store.unindexedCount > 0 && !self.hasWork {
+                            if (try? store.flushIndexes(limit: threshold)) ?? 0 == 0 { break }
+                        }
+                    }
                     continue
                 }
                 let (batch, stop) = self.state.withLock { s -> ([WriteRequest], Bool) in
@@ -473,7 +479,11 @@ final class WriterThread: Sendable {
                 if !batch.isEmpty {
                     if let store {
                         store.commit(batch)
-                        if store.unindexedCount >= threshold { try? store.flushIndexes() }
+                        // Under load, flush chunks until the tail is below the threshold again: the tail
+                        // stays bounded, and each stall is one chunk's worth.
+                        while store.unindexedCount >= threshold {
+                            if (try? store.flushIndexes(limit: threshold)) ?? 0 == 0 { break }
+                        }
                     } else {
                         for r in batch { r.continuation.resume(throwing: StorageError(.closed, "the store was closed")) }
                     }
@@ -481,7 +491,7 @@ final class WriterThread: Sendable {
                 if stop {
                     // A small tail is flushed now; a large one (a bulk import) is left to the next
                     // writer, which rebuilds it from the log in memory and flushes when idle.
-                    if let store, store.unindexedCount <= 100_000 { try? store.flushIndexes() }
+                    if let store, store.unindexedCount <= 100_000 { _ = try? store.flushIndexes() }
                     break
                 }
             }
@@ -491,6 +501,9 @@ final class WriterThread: Sendable {
         thread.name = "ledger-writer"
         thread.start()
     }
+
+    /// Whether appends are waiting (background flushing yields to them).
+    var hasWork: Bool { state.withLock { !$0.queue.isEmpty || $0.stopping } }
 
     func enqueue(_ request: WriteRequest) {
         let accepted = state.withLock { s -> Bool in

@@ -1,36 +1,42 @@
 /// Index entries of the records committed after the last index flush, held in memory.
 ///
 /// The durable append writes only log records; the id, time and entity indexes follow behind
-/// the log and are flushed to LMDB in large sorted batches (few dirty pages per event). Until
-/// then they live here, and every indexed read merges this with LMDB. After a crash it is
-/// rebuilt from the log records after the `indexed` checkpoint: the log alone is the truth.
+/// the log and are flushed to LMDB in sorted chunks of the oldest records (few dirty pages per
+/// event). Until then they live here, and every indexed read merges this with LMDB. After a crash
+/// it is rebuilt from the log records after the `indexed` checkpoint: the log alone is the truth.
 struct TailIndex: Sendable {
-    /// id → position (the keys are the records' own id arrays: no copies).
-    private(set) var ids: [[UInt8]: UInt64] = [:]
-    /// (occurred ms, position), in position order.
-    private(set) var time: [(ms: Int64, position: UInt64)] = []
+    /// One record's entries, in position order.
+    struct Entry: Sendable {
+        var position: UInt64
+        var id: [UInt8]
+        var occurredAt: Int64
+        var entityKeys: [EntityKey]
+    }
+
+    /// Entries in position order; `start` is the first not yet flushed.
+    private var entries: [Entry] = []
+    private var start = 0
+    /// id → position (the keys share the records' own id arrays).
+    private var ids: [[UInt8]: UInt64] = [:]
     /// Per entity index: stored key (see ``Keys/entity(_:)``) → positions, ascending.
-    private(set) var entities: [[[UInt8]: [UInt64]]]
-    /// The highest position held (0 when empty).
-    private(set) var last: UInt64 = 0
+    private var entities: [[[UInt8]: [UInt64]]]
 
     init(entityIndexes: Int) {
         entities = Array(repeating: [:], count: entityIndexes)
     }
 
-    var count: Int { time.count }
-    var isEmpty: Bool { time.isEmpty }
+    var count: Int { entries.count - start }
+    var isEmpty: Bool { count == 0 }
 
     mutating func reserve(_ n: Int) {
         ids.reserveCapacity(ids.count + n)
-        time.reserveCapacity(time.count + n)
+        entries.reserveCapacity(entries.count + n)
     }
 
     mutating func add(_ r: PendingRecord, at position: UInt64) {
         ids[r.id] = position
-        time.append((r.occurredAt, position))
         for e in r.entityKeys { entities[e.index][Keys.entity(e.key), default: []].append(position) }
-        last = max(last, position)
+        entries.append(Entry(position: position, id: r.id, occurredAt: r.occurredAt, entityKeys: r.entityKeys))
     }
 
     func position(ofID id: [UInt8]) -> UInt64? { ids[id] }
@@ -39,4 +45,32 @@ struct TailIndex: Sendable {
         entities[index][storedKey] ?? []
     }
 
+    /// (occurred ms, position) of every entry in the tail.
+    var times: [(ms: Int64, position: UInt64)] { entries[start...].map { ($0.occurredAt, $0.position) } }
+
+    /// The oldest `limit` entries, to flush.
+    func oldest(_ limit: Int) -> ArraySlice<Entry> { entries[start..<(start + min(limit, entries.count - start))] }
+
+    /// Forgets the oldest `n` entries once they are in LMDB.
+    mutating func dropOldest(_ n: Int) {
+        let chunk = entries[start..<(start + n)]
+        guard let last = chunk.last?.position else { return }
+        for e in chunk {
+            ids[e.id] = nil
+            for k in e.entityKeys {
+                let key = Keys.entity(k.key)
+                if var list = entities[k.index][key] {
+                    let keep = list.drop { $0 <= last }
+                    list = Array(keep)
+                    entities[k.index][key] = list.isEmpty ? nil : list
+                }
+            }
+        }
+        start += n
+        // Compact now and then so the array does not grow without bound.
+        if start > 65_536 && start * 2 > entries.count {
+            entries.removeFirst(start)
+            start = 0
+        }
+    }
 }

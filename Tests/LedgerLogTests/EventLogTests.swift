@@ -245,9 +245,25 @@ import Testing
             out.append(String(describing: try log.event(id: events[events.count / 2].id)?.position))
             return out
         }
+        // Reference: everything still in the in-memory tail.
+        let reference = try EventLog(directory: dir.sub("reference"))
+        _ = try await reference.append(events)
+        let inTail = try snapshot(reference)
+        // The same appends in batches, with many chunked flushes interleaved (threshold 500).
+        var small = EventLogConfiguration()
+        small.indexFlushThreshold = 500
+        let chunked = try EventLog(directory: dir.sub("chunked"), configuration: small)
+        for start in stride(from: 0, to: events.count, by: 700) {
+            _ = try await chunked.append(Array(events[start..<min(events.count, start + 700)]))
+        }
+        #expect(chunked.unindexedCount < 1200)
+        #expect(try snapshot(chunked) == inTail)
+        let chunkedReport = try chunked.verify()
+        #expect(chunkedReport.isClean, "\(chunkedReport.problems.prefix(3))")
+        chunked.close()
         let log = try EventLog(directory: dir.path)
         _ = try await log.append(events)
-        let inTail = try snapshot(log)
+        #expect(try snapshot(log) == inTail)
         #expect(inTail.count > 100)
         log.close()  // flushes the indexes
         let reopened = try EventLog(directory: dir.path)
