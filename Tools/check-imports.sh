@@ -27,6 +27,6 @@ check "libraries never import ArgumentParser or the CLI" \
 check "LedgerLog does not import the CLI" \
   "grep -rlE '^\s*import LedgerCLI' Sources/LedgerLog"
 check "unsafe pointers only in the LMDB room (and the CRC over its buffers) and the XLSX writer" \
-  "grep -rlE 'Unsafe(Mutable)?(Raw)?(Buffer)?Pointer|withUnsafe' Sources | grep -vE '^Sources/(LedgerStorage/(LMDB/|CRC32C.swift|RecordFormat.swift)|LedgerXLSX/)'"
+  "grep -rlE 'Unsafe(Mutable)?(Raw)?(Buffer)?Pointer|withUnsafe' Sources | grep -vE '^Sources/(LedgerStorage/(LMDB/|CRC32C.swift|RecordFormat.swift|TailIndex.swift)|LedgerXLSX/)'"
 [ $fail = 0 ] && echo "imports: ok" >&2
 exit $fail

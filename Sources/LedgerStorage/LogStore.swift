@@ -235,13 +235,13 @@ public final class LogStore: Sendable {
         var added: [(PendingRecord, UInt64)] = []
         added.reserveCapacity(requests.reduce(0) { $0 + $1.records.count })
         // Ids written earlier in this transaction (by earlier requests of the group).
-        var inTransaction: [[UInt8]: (position: UInt64, request: Int, index: Int)] = [:]
+        var inTransaction: [ByteKey: (position: UInt64, request: Int, index: Int)] = [:]
         for (q, request) in requests.enumerated() {
             // Pass 1: look every id up, so a rejected request writes nothing.
             let records = request.records
             var positions = [UInt64](repeating: 0, count: records.count)
             var isNew = [Bool](repeating: false, count: records.count)
-            var firstInRequest: [[UInt8]: Int] = [:]
+            var firstInRequest: [ByteKey: Int] = [:]
             if records.count > 1 { firstInRequest.reserveCapacity(records.count) }
             var rejection: StorageError?
             for (k, r) in records.enumerated() {
@@ -255,7 +255,7 @@ public final class LogStore: Sendable {
                                              recordIndex: k, existingPosition: p)
                     break
                 }
-                if requests.count > 1, let earlier = inTransaction[r.id] {
+                if requests.count > 1, let earlier = inTransaction[ByteKey(r.id)] {
                     let other = requests[earlier.request].records[earlier.index].payload
                     if other == r.payload || schema.sameContent(stored: other, new: r.payload) {
                         positions[k] = earlier.position
@@ -265,7 +265,7 @@ public final class LogStore: Sendable {
                                              recordIndex: k, existingPosition: earlier.position)
                     break
                 }
-                if records.count > 1, let j = firstInRequest[r.id] {
+                if records.count > 1, let j = firstInRequest[ByteKey(r.id)] {
                     if records[j].payload == r.payload || schema.sameContent(stored: records[j].payload, new: r.payload) {
                         positions[k] = UInt64.max - UInt64(j)  // resolved after pass 2
                         continue
@@ -274,7 +274,7 @@ public final class LogStore: Sendable {
                                              recordIndex: k)
                     break
                 }
-                if records.count > 1 { firstInRequest[r.id] = k }
+                if records.count > 1 { firstInRequest[ByteKey(r.id)] = k }
                 isNew[k] = true
             }
             if let rejection {
@@ -289,7 +289,7 @@ public final class LogStore: Sendable {
                                     payload: r.payload, flags: MDB_APPEND)
                 positions[k] = h.position
                 added.append((r, h.position))
-                if requests.count > 1 { inTransaction[r.id] = (h.position, q, k) }
+                if requests.count > 1 { inTransaction[ByteKey(r.id)] = (h.position, q, k) }
                 appended += 1
             }
             for k in positions.indices where positions[k] > UInt64.max - UInt64(records.count) {
@@ -479,9 +479,11 @@ final class WriterThread: Sendable {
                 if !batch.isEmpty {
                     if let store {
                         store.commit(batch)
-                        // Under load, flush chunks until the tail is below the threshold again: the tail
-                        // stays bounded, and each stall is one chunk's worth.
-                        while store.unindexedCount >= threshold {
+                        // Flush chunks while the tail is past the threshold, but serve waiting appends
+                        // first (unless the tail is four times over) and stop when asked to stop.
+                        while store.unindexedCount >= threshold && !self.isStopping
+                            && !(self.hasWork && store.unindexedCount < 4 * threshold)
+                        {
                             if (try? store.flushIndexes(limit: threshold)) ?? 0 == 0 { break }
                         }
                     } else {
@@ -504,6 +506,8 @@ final class WriterThread: Sendable {
 
     /// Whether appends are waiting (background flushing yields to them).
     var hasWork: Bool { state.withLock { !$0.queue.isEmpty || $0.stopping } }
+
+    var isStopping: Bool { state.withLock { $0.stopping } }
 
     func enqueue(_ request: WriteRequest) {
         let accepted = state.withLock { s -> Bool in

@@ -17,7 +17,7 @@ struct TailIndex: Sendable {
     private var entries: [Entry] = []
     private var start = 0
     /// id → position (the keys share the records' own id arrays).
-    private var ids: [[UInt8]: UInt64] = [:]
+    private var ids: [ByteKey: UInt64] = [:]
     /// Per entity index: stored key (see ``Keys/entity(_:)``) → positions, ascending.
     private var entities: [[[UInt8]: [UInt64]]]
 
@@ -34,12 +34,12 @@ struct TailIndex: Sendable {
     }
 
     mutating func add(_ r: PendingRecord, at position: UInt64) {
-        ids[r.id] = position
+        ids[ByteKey(r.id)] = position
         for e in r.entityKeys { entities[e.index][Keys.entity(e.key), default: []].append(position) }
         entries.append(Entry(position: position, id: r.id, occurredAt: r.occurredAt, entityKeys: r.entityKeys))
     }
 
-    func position(ofID id: [UInt8]) -> UInt64? { ids[id] }
+    func position(ofID id: [UInt8]) -> UInt64? { ids[ByteKey(id)] }
 
     func positions(entity index: Int, storedKey: [UInt8]) -> [UInt64] {
         entities[index][storedKey] ?? []
@@ -56,7 +56,7 @@ struct TailIndex: Sendable {
         let chunk = entries[start..<(start + n)]
         guard let last = chunk.last?.position else { return }
         for e in chunk {
-            ids[e.id] = nil
+            ids[ByteKey(e.id)] = nil
             for k in e.entityKeys {
                 let key = Keys.entity(k.key)
                 if var list = entities[k.index][key] {
@@ -73,4 +73,12 @@ struct TailIndex: Sendable {
             start = 0
         }
     }
+}
+
+/// Bytes as a dictionary key, hashed in one call (the default hashes an array byte by byte).
+struct ByteKey: Hashable, Sendable {
+    let bytes: [UInt8]
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
+    static func == (a: ByteKey, b: ByteKey) -> Bool { a.bytes == b.bytes }
 }
