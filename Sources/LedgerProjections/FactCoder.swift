@@ -1,6 +1,7 @@
 import Foundation
 
-/// A compact, positional binary form for `Codable` facts: no field names, varint integers, length-
+/// A compact, positional binary form for facts: a ``BinaryFact``'s own hand-written form when it
+/// has one, else this form for any `Codable` fact: no field names, varint integers, length-
 /// prefixed strings, a presence byte per optional. Decoding a fact is several times faster than
 /// JSON, which matters when a month's report reads tens of thousands of them.
 ///
@@ -9,12 +10,23 @@ import Foundation
 /// be stored); use arrays of pairs in facts. Changing a fact's layout is a ``Projection/version`` bump.
 public enum FactCoder {
     public static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
+        if let b = value as? any BinaryFact {
+            var w = FactWriter()
+            b.write(to: &w)
+            return w.bytes
+        }
         let sink = Sink()
         try value.encode(to: BinaryEncoder(sink: sink))
         return sink.bytes
     }
 
     public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
+        if let b = T.self as? any BinaryFact.Type {
+            var r = FactReader(bytes)
+            let v = try b.init(from: &r)
+            guard r.isAtEnd else { throw FactCodingError("trailing bytes decoding \(T.self)") }
+            return v as! T
+        }
         let source = Source(bytes)
         let v = try T(from: BinaryDecoder(source: source))
         guard source.i == bytes.count else { throw FactCodingError("\(bytes.count - source.i) trailing bytes decoding \(T.self)") }

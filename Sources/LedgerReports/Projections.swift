@@ -4,7 +4,8 @@ import LedgerProjections
 /// Calls: one ``CallFact`` per call, found by (department, start) for each department the call was in.
 public struct CallsProjection: Projection {
     public let name = "calls"
-    public let version = 1
+    /// 2: hand-written binary fact layout.
+    public let version = 2
     public init() {}
 
     public func entities(touchedBy e: RecordedEvent, source: any EventSource) -> [String] {
@@ -30,7 +31,8 @@ public struct CallsProjection: Projection {
 /// Clients: one ``ClientFact`` (episodes, dismissals) per non-hidden client.
 public struct ClientsProjection: Projection {
     public let name = "clients"
-    public let version = 1
+    /// 2: hand-written binary fact layout.
+    public let version = 2
     public init() {}
 
     public func entities(touchedBy e: RecordedEvent, source: any EventSource) throws -> [String] {
