@@ -184,33 +184,54 @@ public struct DepartmentView {
 
     public func report(_ p: ReportPeriod, by bucket: DepartmentReport.BucketSize? = nil) throws -> DepartmentReport {
         let calls = try calls(p)
+        let summaries = calls.map(summary)
         let episodes = try episodes(p)
         var report = DepartmentReport(department: department, from: Calendar2.rfc3339(p.from, in: timeZone),
-                                      to: Calendar2.rfc3339(p.to, in: timeZone), volume: volume(calls),
+                                      to: Calendar2.rfc3339(p.to, in: timeZone), volume: volume(summaries),
                                       callbacks: callbacks(episodes), agents: try agents(p, calls: calls), dynamics: nil)
         if let bucket {
             report.dynamics = buckets(p, bucket).map { b in
-                let period = ReportPeriod(from: b.from, to: b.to)
-                let c = calls.filter { ($0.startedAt ?? 0) >= period.from && ($0.startedAt ?? 0) < period.to }
-                let e = episodes.filter { $0.openedAt >= period.from && $0.openedAt < period.to }
+                let s = summaries.filter { $0.startedAt >= b.from && $0.startedAt < b.to }
+                let e = episodes.filter { $0.openedAt >= b.from && $0.openedAt < b.to }
                 return DepartmentReport.Bucket(start: Calendar2.dateString(b.startDay), end: Calendar2.dateString(b.endDay),
-                                               volume: volume(c), statuses: callbacks(e))
+                                               volume: volume(s), statuses: callbacks(e))
             }
         }
         return report
     }
 
+    /// What Section I needs of one call, judged once per report.
+    public struct CallSummary: Sendable {
+        var startedAt: Int64
+        var outcome: CallFact.Outcome
+        var client: String?
+        var reason: MissedReason?
+        var queueWait: Double?
+        var totalWait: Double?
+    }
+
+    func summary(_ c: CallFact) -> CallSummary {
+        let o = c.outcome(in: department)
+        var reason: MissedReason?
+        if case .missed = o { reason = self.reason(c.reasonInputs(in: department)) }
+        return CallSummary(startedAt: c.startedAt ?? 0, outcome: o, client: c.client, reason: reason,
+                           queueWait: c.queueWait(in: department), totalWait: c.totalWait)
+    }
+
     /// Section I over `calls` (calls of the department).
-    public func volume(_ calls: [CallFact]) -> DepartmentReport.Volume {
+    public func volume(_ calls: [CallFact]) -> DepartmentReport.Volume { volume(calls.map(summary)) }
+
+    /// Section I over judged calls.
+    public func volume(_ calls: [CallSummary]) -> DepartmentReport.Volume {
         var v = DepartmentReport.Volume()
         var missedClients = Set<String>()
         var nonHiddenMissed = 0
         var waits: [Double] = []
         var totals: [Double] = []
+        var reasons = [Int](repeating: 0, count: MissedReason.allCases.count)
         for c in calls {
             v.incoming += 1
-            let o = c.outcome(in: department)
-            switch o {
+            switch c.outcome {
             case .answered: v.answered += 1
             case .missed:
                 v.missed += 1
@@ -220,15 +241,17 @@ public struct DepartmentView {
                 } else {
                     v.hiddenMissed += 1
                 }
-                let r = reason(c.reasonInputs(in: department))
-                v.reasons[r.rawValue] += 1
-                v.classes[r.reasonClass.rawValue] += 1
+                if let r = c.reason { reasons[MissedReason.allCases.firstIndex(of: r)!] += 1 }
             case .inProgress: break
             }
-            if o != .inProgress {
-                if let w = c.queueWait(in: department) { waits.append(w) }
+            if c.outcome != .inProgress {
+                if let w = c.queueWait { waits.append(w) }
                 if let t = c.totalWait { totals.append(t) }
             }
+        }
+        for (k, r) in MissedReason.allCases.enumerated() where reasons[k] > 0 {
+            v.reasons[r.rawValue] += Double(reasons[k])
+            v.classes[r.reasonClass.rawValue] += Double(reasons[k])
         }
         v.missedShare = share(v.missed, v.incoming)
         v.uniqueMissed = missedClients.count

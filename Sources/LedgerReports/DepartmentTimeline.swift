@@ -1,5 +1,6 @@
 import Foundation
 import LedgerEvents
+import Synchronization
 
 /// A department's settings and membership over time, from its `department.configured`,
 /// `agent.joined` and `agent.left` events: replays use the settings valid at each call's time.
@@ -126,7 +127,7 @@ struct LocalTime {
     let day: Int  // days since 1970-01-01 in local time
 
     init(_ t: Int64, in tz: TimeZone) {
-        let offset = Int64(tz.secondsFromGMT(for: Date(timeIntervalSince1970: Double(t) / 1000))) * 1000
+        let offset = Int64(ZoneOffsets.seconds(tz, at: t)) * 1000
         let local = t + offset
         var d = local / 86_400_000
         var ms = local % 86_400_000
@@ -143,10 +144,10 @@ public enum Calendar2 {
     public static func startOfDay(_ day: Int, in tz: TimeZone) -> Int64 {
         let guess = Int64(day) * 86_400_000
         // Offsets vary (DST): correct with the offset in force around that midnight.
-        var t = guess - Int64(tz.secondsFromGMT(for: Date(timeIntervalSince1970: Double(guess) / 1000))) * 1000
+        var t = guess - Int64(ZoneOffsets.seconds(tz, at: guess)) * 1000
         let check = LocalTime(t, in: tz)
         if check.day != day || check.minuteOfDay != 0 {
-            t = guess - Int64(tz.secondsFromGMT(for: Date(timeIntervalSince1970: Double(t) / 1000))) * 1000
+            t = guess - Int64(ZoneOffsets.seconds(tz, at: t)) * 1000
         }
         return t
     }
@@ -171,7 +172,24 @@ public enum Calendar2 {
 
     /// RFC 3339 of `t` with `tz`'s offset at that instant.
     public static func rfc3339(_ t: Int64, in tz: TimeZone) -> String {
-        let offset = tz.secondsFromGMT(for: Date(timeIntervalSince1970: Double(t) / 1000)) / 60
+        let offset = ZoneOffsets.seconds(tz, at: t) / 60
         return EventTime(milliseconds: t, offsetMinutes: Int16(offset)).rfc3339
+    }
+}
+
+/// A zone's UTC offset per quarter hour, remembered: reports ask for it several times per call,
+/// and Foundation's look-up is slow. Modern tzdata transitions fall on quarter hours.
+enum ZoneOffsets {
+    private static let cache = Mutex<[String: [Int64: Int]]>([:])
+
+    static func seconds(_ tz: TimeZone, at t: Int64) -> Int {
+        let slot = t >= 0 ? t / 900_000 : (t - 899_999) / 900_000
+        if let hit = cache.withLock({ $0[tz.identifier]?[slot] }) { return hit }
+        let v = tz.secondsFromGMT(for: Date(timeIntervalSince1970: Double(slot * 900_000) / 1000))
+        cache.withLock { c in
+            if c[tz.identifier, default: [:]].count > 200_000 { c[tz.identifier] = [:] }
+            c[tz.identifier, default: [:]][slot] = v
+        }
+        return v
     }
 }
