@@ -14,52 +14,52 @@ public enum OrderedJSONEncoder {
         JSONWriter.string(try encode(value))
     }
 
-    /// A mutable tree node: the value being built at one place of the document.
+    /// A mutable tree node: the value being built at one place of the document. Children live in
+    /// stored arrays mutated in place (an enum payload would be copied on every append).
     final class Node {
-        enum Kind {
-            case unset
-            case scalar(JSONValue)
-            case object([(String, Node)])
-            case array([Node])
-        }
+        enum Kind { case unset, scalar, object, array }
         var kind = Kind.unset
+        var scalar: JSONValue = .null
+        var keys: [String] = []
+        var children: [Node] = []
 
         var value: JSONValue {
             switch kind {
             case .unset: return .null
-            case .scalar(let v): return v
-            case .object(let members): return .object(JSONObject(members.map { (key: $0.0, value: $0.1.value) }))
-            case .array(let items): return .array(items.map(\.value))
+            case .scalar: return scalar
+            case .object: return .object(JSONObject(zip(keys, children).map { (key: $0.0, value: $0.1.value) }))
+            case .array: return .array(children.map(\.value))
             }
         }
 
+        func setScalar(_ v: JSONValue) {
+            kind = .scalar
+            scalar = v
+        }
+
         func child(forKey key: String) -> Node {
-            var members: [(String, Node)] = []
-            if case .object(let m) = kind { members = m }
-            if let existing = members.first(where: { $0.0 == key }) { return existing.1 }
+            makeObject()
+            // Objects are small: a linear search keeps their member order.
+            if let i = keys.firstIndex(of: key) { return children[i] }
             let n = Node()
-            members.append((key, n))
-            kind = .object(members)
+            keys.append(key)
+            children.append(n)
             return n
         }
 
         func makeObject() {
-            if case .object = kind { return }
-            kind = .object([])
+            if kind != .object { kind = .object; keys = []; children = [] }
         }
 
         func append() -> Node {
-            var items: [Node] = []
-            if case .array(let a) = kind { items = a }
+            makeArray()
             let n = Node()
-            items.append(n)
-            kind = .array(items)
+            children.append(n)
             return n
         }
 
         func makeArray() {
-            if case .array = kind { return }
-            kind = .array([])
+            if kind != .array { kind = .array; children = [] }
         }
     }
 
@@ -84,7 +84,7 @@ public enum OrderedJSONEncoder {
     }
 
     static func put<T: Encodable>(_ v: T, into node: Node) throws {
-        if let s = try scalar(v) { node.kind = .scalar(s) } else { try v.encode(to: ValueEncoder(node: node)) }
+        if let s = try scalar(v) { node.setScalar(s) } else { try v.encode(to: ValueEncoder(node: node)) }
     }
 
     struct ValueEncoder: Encoder {
@@ -106,7 +106,7 @@ public enum OrderedJSONEncoder {
     struct Keyed<Key: CodingKey>: KeyedEncodingContainerProtocol {
         let node: Node
         var codingPath: [any CodingKey] = []
-        mutating func encodeNil(forKey key: Key) throws { node.child(forKey: key.stringValue).kind = .scalar(.null) }
+        mutating func encodeNil(forKey key: Key) throws { node.child(forKey: key.stringValue).setScalar(.null) }
         mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws { try put(value, into: node.child(forKey: key.stringValue)) }
         mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
             let c = node.child(forKey: key.stringValue)
@@ -125,11 +125,8 @@ public enum OrderedJSONEncoder {
     struct Unkeyed: UnkeyedEncodingContainer {
         let node: Node
         var codingPath: [any CodingKey] = []
-        var count: Int {
-            if case .array(let a) = node.kind { return a.count }
-            return 0
-        }
-        mutating func encodeNil() throws { node.append().kind = .scalar(.null) }
+        var count: Int { node.kind == .array ? node.children.count : 0 }
+        mutating func encodeNil() throws { node.append().setScalar(.null) }
         mutating func encode<T: Encodable>(_ value: T) throws { try put(value, into: node.append()) }
         mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
             let c = node.append()
@@ -147,7 +144,7 @@ public enum OrderedJSONEncoder {
     struct Single: SingleValueEncodingContainer {
         let node: Node
         var codingPath: [any CodingKey] = []
-        mutating func encodeNil() throws { node.kind = .scalar(.null) }
+        mutating func encodeNil() throws { node.setScalar(.null) }
         mutating func encode<T: Encodable>(_ value: T) throws { try put(value, into: node) }
     }
 }
