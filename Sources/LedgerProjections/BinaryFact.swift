@@ -24,6 +24,22 @@ public struct FactWriter {
     }
 
     public mutating func int(_ v: Int64) { uint(UInt64(bitPattern: (v << 1) ^ (v >> 63))) }
+    public mutating func byte(_ b: UInt8) { bytes.append(b) }
+
+    /// Eight bytes, little-endian (doubles' bit patterns).
+    public mutating func uint64LE(_ v: UInt64) {
+        for k in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(k)))) }
+    }
+
+    /// Appends `n` zero bytes to fill in later; returns their offset.
+    mutating func reserve(_ n: Int) -> Int {
+        defer { bytes.append(contentsOf: repeatElement(0, count: n)) }
+        return bytes.count
+    }
+
+    mutating func patchUInt32LE(_ offset: Int, _ v: UInt32) {
+        for k in 0..<4 { bytes[offset + k] = UInt8(truncatingIfNeeded: v >> (8 * UInt32(k))) }
+    }
     public mutating func int(_ v: Int) { int(Int64(v)) }
     public mutating func bool(_ v: Bool) { bytes.append(v ? 1 : 0) }
 
@@ -54,6 +70,23 @@ public struct FactReader {
     public init(_ bytes: [UInt8]) { self.bytes = bytes }
 
     public var isAtEnd: Bool { i == bytes.count }
+    var remaining: Int { bytes.count - i }
+
+    mutating func uint64LE() throws -> UInt64 {
+        guard i + 8 <= bytes.count else { throw FactCodingError("truncated number") }
+        var v: UInt64 = 0
+        for k in 0..<8 { v |= UInt64(bytes[i + k]) << (8 * UInt64(k)) }
+        i += 8
+        return v
+    }
+
+    mutating func uint32LE() throws -> UInt32 {
+        guard i + 4 <= bytes.count else { throw FactCodingError("truncated count") }
+        var v: UInt32 = 0
+        for k in 0..<4 { v |= UInt32(bytes[i + k]) << (8 * UInt32(k)) }
+        i += 4
+        return v
+    }
 
     @inline(__always) mutating func byte() throws -> UInt8 {
         guard i < bytes.count else { throw FactCodingError("truncated fact") }

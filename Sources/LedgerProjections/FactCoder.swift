@@ -29,7 +29,7 @@ public enum FactCoder {
         }
         let source = Source(bytes)
         let v = try T(from: BinaryDecoder(source: source))
-        guard source.i == bytes.count else { throw FactCodingError("\(bytes.count - source.i) trailing bytes decoding \(T.self)") }
+        guard source.isAtEnd else { throw FactCodingError("\(source.remaining) trailing bytes decoding \(T.self)") }
         return v
     }
 }
@@ -40,75 +40,32 @@ public struct FactCodingError: Error, CustomStringConvertible {
     init(_ d: String) { description = d }
 }
 
+/// The Codable path's output: a ``FactWriter`` shared by every container of one encoding.
 final class Sink {
-    var bytes: [UInt8] = []
-    init() { bytes.reserveCapacity(128) }
-
-    @inline(__always) func varint(_ v: UInt64) {
-        var v = v
-        while v >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
-            v >>= 7
-        }
-        bytes.append(UInt8(v))
-    }
-
-    @inline(__always) func signed(_ v: Int64) { varint(UInt64(bitPattern: (v << 1) ^ (v >> 63))) }
-
-    func string(_ s: String) {
-        varint(UInt64(s.utf8.count))
-        bytes.append(contentsOf: s.utf8)
-    }
-
-    func double(_ d: Double) {
-        let b = d.bitPattern
-        for k in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: b >> (8 * UInt64(k)))) }
-    }
+    var w = FactWriter()
+    var bytes: [UInt8] { w.bytes }
+    @inline(__always) func varint(_ v: UInt64) { w.uint(v) }
+    @inline(__always) func signed(_ v: Int64) { w.int(v) }
+    func string(_ s: String) { w.string(s) }
+    func double(_ d: Double) { w.uint64LE(d.bitPattern) }
+    func byte(_ b: UInt8) { w.byte(b) }
+    /// Reserves a 4-byte little-endian count at the end; returns its offset for ``patchCount(_:_:)``.
+    func reserveCount() -> Int { w.reserve(4) }
+    func patchCount(_ offset: Int, _ count: Int) { w.patchUInt32LE(offset, UInt32(count)) }
 }
 
+/// The Codable path's input: a ``FactReader`` shared by every container of one decoding.
 final class Source {
-    let bytes: [UInt8]
-    var i = 0
-    init(_ b: [UInt8]) { bytes = b }
-
-    @inline(__always) func byte() throws -> UInt8 {
-        guard i < bytes.count else { throw FactCodingError("truncated fact") }
-        defer { i += 1 }
-        return bytes[i]
-    }
-
-    @inline(__always) func varint() throws -> UInt64 {
-        var r: UInt64 = 0
-        var shift: UInt64 = 0
-        while true {
-            let b = try byte()
-            r |= UInt64(b & 0x7F) << shift
-            if b < 0x80 { return r }
-            shift += 7
-            if shift > 63 { throw FactCodingError("bad varint") }
-        }
-    }
-
-    @inline(__always) func signed() throws -> Int64 {
-        let v = try varint()
-        return Int64(bitPattern: v >> 1) ^ -Int64(bitPattern: v & 1)
-    }
-
-    func string() throws -> String {
-        let n = Int(try varint())
-        guard n <= bytes.count - i else { throw FactCodingError("truncated string") }
-        guard let s = String(validating: bytes[i..<(i + n)], as: UTF8.self) else { throw FactCodingError("string is not UTF-8") }
-        i += n
-        return s
-    }
-
-    func double() throws -> Double {
-        guard i + 8 <= bytes.count else { throw FactCodingError("truncated double") }
-        var b: UInt64 = 0
-        for k in 0..<8 { b |= UInt64(bytes[i + k]) << (8 * UInt64(k)) }
-        i += 8
-        return Double(bitPattern: b)
-    }
+    var r: FactReader
+    init(_ b: [UInt8]) { r = FactReader(b) }
+    var isAtEnd: Bool { r.isAtEnd }
+    var remaining: Int { r.remaining }
+    @inline(__always) func byte() throws -> UInt8 { try r.byte() }
+    @inline(__always) func varint() throws -> UInt64 { try r.uint() }
+    @inline(__always) func signed() throws -> Int64 { try r.int64() }
+    func string() throws -> String { try r.string() }
+    func double() throws -> Double { Double(bitPattern: try r.uint64LE()) }
+    func count() throws -> Int { Int(try r.uint32LE()) }
 }
 
 // MARK: Encoding
@@ -124,9 +81,7 @@ struct BinaryEncoder: Encoder {
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
         // The element count is not known up front: reserve a fixed 4-byte slot and patch it.
-        let slot = sink.bytes.count
-        sink.bytes.append(contentsOf: [0, 0, 0, 0])
-        return UnkeyedBinaryEncoder(sink: sink, slot: slot)
+        UnkeyedBinaryEncoder(sink: sink, slot: sink.reserveCount())
     }
 
     func singleValueContainer() -> any SingleValueEncodingContainer { SingleBinaryEncoder(sink: sink) }
@@ -139,7 +94,7 @@ private func write<T: Encodable>(_ value: T, _ sink: Sink) throws {
     if T.self == String.self { sink.string(unsafeBitCast(value, to: String.self)); return }
     if T.self == Int.self { sink.signed(Int64(unsafeBitCast(value, to: Int.self))); return }
     if T.self == Int64.self { sink.signed(unsafeBitCast(value, to: Int64.self)); return }
-    if T.self == Bool.self { sink.bytes.append(unsafeBitCast(value, to: Bool.self) ? 1 : 0); return }
+    if T.self == Bool.self { sink.byte(unsafeBitCast(value, to: Bool.self) ? 1 : 0); return }
     if T.self == Double.self { sink.double(unsafeBitCast(value, to: Double.self)); return }
     if T.self == UInt64.self { sink.varint(unsafeBitCast(value, to: UInt64.self)); return }
     switch value {
@@ -158,16 +113,11 @@ struct KeyedBinaryEncoder<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let sink: Sink
     var codingPath: [any CodingKey] = []
 
-    mutating func encodeNil(forKey key: Key) throws { sink.bytes.append(0) }
+    mutating func encodeNil(forKey key: Key) throws { sink.byte(0) }
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws { try write(value, sink) }
 
     mutating func encodeIfPresent<T: Encodable>(_ value: T?, forKey key: Key) throws {
-        if let value {
-            sink.bytes.append(1)
-            try write(value, sink)
-        } else {
-            sink.bytes.append(0)
-        }
+        try encodeIfPresent(value, key)
     }
     mutating func encodeIfPresent(_ value: String?, forKey key: Key) throws { try encodeIfPresent(value as String?, key) }
     mutating func encodeIfPresent(_ value: Int?, forKey key: Key) throws { try encodeIfPresent(value as Int?, key) }
@@ -178,10 +128,10 @@ struct KeyedBinaryEncoder<Key: CodingKey>: KeyedEncodingContainerProtocol {
 
     private mutating func encodeIfPresent<T: Encodable>(_ value: T?, _ key: Key) throws {
         if let value {
-            sink.bytes.append(1)
+            sink.byte(1)
             try write(value, sink)
         } else {
-            sink.bytes.append(0)
+            sink.byte(0)
         }
     }
 
@@ -203,11 +153,10 @@ struct UnkeyedBinaryEncoder: UnkeyedEncodingContainer {
 
     private mutating func bump() {
         count += 1
-        let c = UInt32(count)
-        for k in 0..<4 { sink.bytes[slot + k] = UInt8(truncatingIfNeeded: c >> (8 * UInt32(k))) }
+        sink.patchCount(slot, count)
     }
 
-    mutating func encodeNil() throws { sink.bytes.append(0); bump() }
+    mutating func encodeNil() throws { sink.byte(0); bump() }
     mutating func encode<T: Encodable>(_ value: T) throws {
         // Count first: nested containers append after this element's own bytes begin.
         bump()
@@ -227,7 +176,7 @@ struct UnkeyedBinaryEncoder: UnkeyedEncodingContainer {
 struct SingleBinaryEncoder: SingleValueEncodingContainer {
     let sink: Sink
     var codingPath: [any CodingKey] = []
-    mutating func encodeNil() throws { sink.bytes.append(0) }
+    mutating func encodeNil() throws { sink.byte(0) }
     mutating func encode<T: Encodable>(_ value: T) throws { try write(value, sink) }
 }
 
@@ -243,11 +192,7 @@ struct BinaryDecoder: Decoder {
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
-        guard source.i + 4 <= source.bytes.count else { throw FactCodingError("truncated array") }
-        var c: UInt32 = 0
-        for k in 0..<4 { c |= UInt32(source.bytes[source.i + k]) << (8 * UInt32(k)) }
-        source.i += 4
-        return UnkeyedBinaryDecoder(source: source, count: Int(c))
+        UnkeyedBinaryDecoder(source: source, count: try source.count())
     }
 
     func singleValueContainer() throws -> any SingleValueDecodingContainer { SingleBinaryDecoder(source: source) }
