@@ -310,6 +310,11 @@ public final class ProjectionEngine: Sendable {
     /// outside, the entity has no fact; straddling, the fact is recomputed from the log filtered to
     /// the cut. So the answer equals a fresh replay of the cut, whatever states the cut produces.
     public func facts<P: Projection>(of projection: P, in range: QueryKey.ClosedOpenRange, cut: Cut = .all) throws -> [(entity: String, fact: P.Fact)] {
+        try facts(of: projection, in: [range], cut: cut)
+    }
+
+    /// The facts with a query key in any of `ranges`, each entity once (decoded once).
+    public func facts<P: Projection>(of projection: P, in ranges: [QueryKey.ClosedOpenRange], cut: Cut = .all) throws -> [(entity: String, fact: P.Fact)] {
         let s = try slot(projection.name)
         let store = s.active
         let checkpoint = try store.meta().checkpoint
@@ -319,21 +324,30 @@ public final class ProjectionEngine: Sendable {
         try store.kv.read { r in
             if cut == .all {
                 var seen = Set<[UInt8]>()
-                try r.scan("current", from: range.lower.bytes) { k, _ in
-                    guard k.lexicographicallyPrecedes(range.upper.bytes) else { return false }
-                    let e = FactRecord.entity(ofScopeKey: k)
-                    if seen.insert(e).inserted, let v = try r.get("facts", key: e), let f = try FactRecord(decoding: v).fact {
-                        found.append((String(decoding: e, as: UTF8.self), f))
+                for range in ranges {
+                    try r.scan("current", from: range.lower.bytes) { k, _ in
+                        guard k.lexicographicallyPrecedes(range.upper.bytes) else { return false }
+                        let e = FactRecord.entity(ofScopeKey: k)
+                        if seen.insert(e).inserted, let v = try r.get("facts", key: e), let f = try FactRecord(decoding: v).fact {
+                            found.append((String(decoding: e, as: UTF8.self), f))
+                        }
+                        return true
                     }
-                    return true
                 }
             } else {
                 try r.scan("facts") { k, v in
                     let window = try FactRecord.window(v)
-                    if let t = range.times, window.maxAt < t.lowerBound || window.minAt >= t.upperBound { return true }
+                    // Skip only when no range can be reached (see ClosedOpenRange.times).
+                    let reachable = ranges.contains { range in
+                        guard let t = range.times else { return true }
+                        return !(window.maxAt < t.lowerBound || window.minAt >= t.upperBound)
+                    }
+                    if !reachable { return true }
                     if window.isInside(resolved) {
                         let rec = try FactRecord(decoding: v)
-                        if let f = rec.fact, rec.keys.contains(where: range.contains) { found.append((String(decoding: k, as: UTF8.self), f)) }
+                        if let f = rec.fact, rec.keys.contains(where: { k in ranges.contains { $0.contains(k) } }) {
+                            found.append((String(decoding: k, as: UTF8.self), f))
+                        }
                     } else if !window.isOutside(resolved) {
                         straddling.append(String(decoding: k, as: UTF8.self))
                     }
@@ -344,7 +358,8 @@ public final class ProjectionEngine: Sendable {
         if !straddling.isEmpty {
             let source = LogEventSource(log: log, cut: resolved)
             for entity in straddling {
-                guard let rec = try s.projection.record(entity, source), let f = rec.fact, rec.keys.contains(where: range.contains) else { continue }
+                guard let rec = try s.projection.record(entity, source), let f = rec.fact,
+                      rec.keys.contains(where: { k in ranges.contains { $0.contains(k) } }) else { continue }
                 found.append((entity, f))
             }
         }

@@ -170,8 +170,11 @@ public struct DepartmentView {
 
     /// Episodes of the department opened in the period, with their client.
     public func episodes(_ p: ReportPeriod) throws -> [ClientFact.Episode] {
-        let facts = try engine.facts(of: ClientsProjection(), in: QueryKey.range("episode", department, from: p.from, to: p.to), cut: cut)
-        return facts.flatMap { $0.fact.episodes.filter { $0.department == department && $0.openedAt >= p.from && $0.openedAt < p.to } }
+        episodes(of: try engine.facts(of: ClientsProjection(), in: QueryKey.range("episode", department, from: p.from, to: p.to), cut: cut), in: p)
+    }
+
+    func episodes(of clients: [(entity: String, fact: ClientFact)], in p: ReportPeriod) -> [ClientFact.Episode] {
+        clients.flatMap { $0.fact.episodes.filter { $0.department == department && $0.openedAt >= p.from && $0.openedAt < p.to } }
             .sorted { $0.openedAt < $1.openedAt }
     }
 
@@ -185,10 +188,13 @@ public struct DepartmentView {
     public func report(_ p: ReportPeriod, by bucket: DepartmentReport.BucketSize? = nil) throws -> DepartmentReport {
         let calls = try calls(p)
         let summaries = calls.map(summary)
-        let episodes = try episodes(p)
+        // Clients with an episode opened, or a callback attempt made, in the period: decoded once.
+        let clients = try engine.facts(of: ClientsProjection(), in: [QueryKey.range("episode", department, from: p.from, to: p.to),
+                                                                      QueryKey.range("attempt", department, from: p.from, to: p.to)], cut: cut)
+        let episodes = episodes(of: clients, in: p)
         var report = DepartmentReport(department: department, from: Calendar2.rfc3339(p.from, in: timeZone),
                                       to: Calendar2.rfc3339(p.to, in: timeZone), volume: volume(summaries),
-                                      callbacks: callbacks(episodes), agents: try agents(p, calls: calls), dynamics: nil)
+                                      callbacks: callbacks(episodes), agents: try agents(p, calls: calls, clients: clients), dynamics: nil)
         if let bucket {
             report.dynamics = buckets(p, bucket).map { b in
                 let s = summaries.filter { $0.startedAt >= b.from && $0.startedAt < b.to }
@@ -301,6 +307,11 @@ public struct DepartmentView {
 
     /// Section III: members at any time of the period, plus anyone rung for the department's calls.
     public func agents(_ p: ReportPeriod, calls: [CallFact]) throws -> [DepartmentReport.AgentRow] {
+        try agents(p, calls: calls, clients: engine.facts(of: ClientsProjection(), in: QueryKey.range("attempt", department, from: p.from, to: p.to), cut: cut))
+    }
+
+    /// Section III, with the clients that have callback attempts in the period among `clients`.
+    func agents(_ p: ReportPeriod, calls: [CallFact], clients: [(entity: String, fact: ClientFact)]) throws -> [DepartmentReport.AgentRow] {
         var rows: [String: DepartmentReport.AgentRow] = [:]
         for a in timeline.members(from: p.from, to: p.to) { rows[a] = DepartmentReport.AgentRow(agent: a) }
         var missedTotal = 0
@@ -330,7 +341,7 @@ public struct DepartmentView {
         }
         // Callback attempts: outbound calls by the agent, started in the period, to a client with an
         // open episode of the department.
-        let attemptFacts = try engine.facts(of: ClientsProjection(), in: QueryKey.range("attempt", department, from: p.from, to: p.to), cut: cut)
+        let attemptFacts = clients
         var attempts: [String: Set<String>] = [:]
         var attempted: [String: Set<String>] = [:]
         for f in attemptFacts {

@@ -1,7 +1,10 @@
 // report-bench: the read-model targets of issues 3 and 4 on a simulated log, each next to a
 // baseline measured in the same run.
 //
-//   report-bench [--events N] [--work DIR] [--keep]
+//   report-bench [--events N] [--work DIR] [--keep] [--ledger DIR] [--only rebuild,report,queue,asof,lag] [--repeat N]
+//
+// --ledger reuses an existing ledger (its projections are caught up, not rebuilt, unless
+// "rebuild" is asked for); --repeat multiplies the report and queue iterations (for profiling).
 //
 // 1. rebuild of every built-in projection together   (baseline: sequential read + decode of the log)
 // 2. department report for a month, live             (baseline: reading that month's events by time)
@@ -29,14 +32,20 @@ let commitsBox = CommitsBox()
 var events = 1_000_000
 var work = "./.build-bench-work/report-bench"
 var keep = false
+var existing: String?
+var only: Set<String> = ["rebuild", "report", "queue", "asof", "lag"]
+var repeatFactor = 1
 var it = CommandLine.arguments.dropFirst().makeIterator()
 while let a = it.next() {
     switch a {
     case "--events": events = Int(it.next() ?? "") ?? events
     case "--work": work = it.next() ?? work
     case "--keep": keep = true
+    case "--ledger": existing = it.next()
+    case "--only": only = Set((it.next() ?? "").split(separator: ",").map(String.init))
+    case "--repeat": repeatFactor = max(1, Int(it.next() ?? "") ?? 1)
     default:
-        FileHandle.standardError.write(Data("usage: report-bench [--events N] [--work DIR] [--keep]\n".utf8))
+        FileHandle.standardError.write(Data("usage: report-bench [--events N] [--work DIR] [--keep] [--ledger DIR] [--only rebuild,report,queue,asof,lag] [--repeat N]\n".utf8))
         exit(64)
     }
 }
@@ -57,48 +66,60 @@ var rows: [[String]] = []
     print("  \(what): \(ours) | baseline \(base) | \(ratio) | target \(target) | \(ok.map { $0 ? "PASS" : "MISS" } ?? "")")
 }
 
-try? FileManager.default.removeItem(atPath: work)
-try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-print("report-bench: \(events) simulated events, work dir \(work)")
-
-// Load the log (not timed as a target).
-var config = SimulatorConfiguration()
-config.maxEvents = events
-config.days = max(3, events / 5_300 + 1)
-var bytes: [UInt8] = []
-bytes.reserveCapacity(events * 180)
-TrafficSimulator(config).generate { line in
-    bytes.append(contentsOf: line.utf8)
-    bytes.append(0x0A)
-}
-let parsed = try NDJSONReader.parse(bytes).get()
-bytes = []
-let log = try EventLog(directory: work + "/ledger")
+let log: EventLog
 var t0 = now()
-for start in stride(from: 0, to: parsed.count, by: 10_000) {
-    _ = try await log.append(Array(parsed[start..<min(parsed.count, start + 10_000)]))
+if let existing {
+    log = try EventLog(directory: existing)
+    print("report-bench: ledger \(existing), \(log.lastPosition) events")
+} else {
+    try? FileManager.default.removeItem(atPath: work)
+    try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+    print("report-bench: \(events) simulated events, work dir \(work)")
+    // Load the log (not timed as a target).
+    var config = SimulatorConfiguration()
+    config.maxEvents = events
+    config.days = max(3, events / 5_300 + 1)
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(events * 180)
+    TrafficSimulator(config).generate { line in
+        bytes.append(contentsOf: line.utf8)
+        bytes.append(0x0A)
+    }
+    let parsed = try NDJSONReader.parse(bytes).get()
+    bytes = []
+    log = try EventLog(directory: work + "/ledger")
+    for start in stride(from: 0, to: parsed.count, by: 10_000) {
+        _ = try await log.append(Array(parsed[start..<min(parsed.count, start + 10_000)]))
+    }
+    print("  loaded \(parsed.count) events in \(String(format: "%.1f", now() - t0)) s")
 }
-print("  loaded \(parsed.count) events in \(String(format: "%.1f", now() - t0)) s")
+let eventCount = Int(log.lastPosition)
+let firstAt = try log.events(after: 0, limit: 1).first!.event.at.milliseconds
 
 // 1. Rebuild every built-in projection together.
-t0 = now()
-var decoded = 0
-try log.scan(after: 0, limit: .max) { _ in decoded += 1 }
-let scanSeconds = now() - t0
 let engine = try ProjectionEngine(log: log)
 try engine.register(CallsProjection())
 try engine.register(ClientsProjection())
 try engine.register(CallsPerLineHour())
-t0 = now()
-try engine.rebuild()
-let rebuildSeconds = now() - t0
-row("rebuild calls+clients+calls-per-line-hour", rate(parsed.count, rebuildSeconds), "read+decode " + rate(decoded, scanSeconds),
-    String(format: "%.2f×", scanSeconds / rebuildSeconds), "≥ 1 M/s", Double(parsed.count) / rebuildSeconds >= 1e6)
+if only.contains("rebuild") || existing == nil {
+    t0 = now()
+    var decoded = 0
+    try log.scan(after: 0, limit: .max) { _ in decoded += 1 }
+    let scanSeconds = now() - t0
+    t0 = now()
+    try engine.rebuild()
+    let rebuildSeconds = now() - t0
+    row("rebuild calls+clients+calls-per-line-hour", rate(eventCount, rebuildSeconds), "read+decode " + rate(decoded, scanSeconds),
+        String(format: "%.2f×", scanSeconds / rebuildSeconds), "≥ 1 M/s", Double(eventCount) / rebuildSeconds >= 1e6)
+} else {
+    try engine.rebuild(try engine.namesNeedingRebuild())
+    try engine.catchUp()
+}
 
 // The busiest month of sales.
 let view = try DepartmentView(engine: engine, department: "sales")
 let tz = view.timeZone
-let firstDay = Calendar2.day(of: parsed.first!.at.milliseconds, in: tz)
+let firstDay = Calendar2.day(of: firstAt, in: tz)
 let (y, m, _) = EventTime.civilFromDays(firstDay + 40)
 let monthStart = Calendar2.startOfDay(EventTime.daysFromCivil(year: y, month: m, day: 1), in: tz)
 let monthEnd = Calendar2.startOfDay(EventTime.daysFromCivil(year: m == 12 ? y + 1 : y, month: m == 12 ? 1 : m + 1, day: 1), in: tz)
@@ -107,7 +128,8 @@ let month = ReportPeriod(from: monthStart, to: monthEnd)
 // 2. Department report for a month, live.
 var times: [Double] = []
 var report = try view.report(month, by: .day)
-for _ in 0..<20 {
+if only.contains("report") {
+for _ in 0..<(20 * repeatFactor) {
     t0 = now()
     report = try DepartmentView(engine: engine, department: "sales").report(month, by: .day)
     times.append(now() - t0)
@@ -118,18 +140,22 @@ let monthRead = now() - t0
 row("department report, a month (\(report.volume.incoming) calls), p50", ms(percentile(times, 50)),
     "read \(monthEvents.count) events " + ms(monthRead), String(format: "%.1f×", monthRead / percentile(times, 50)), "≤ 50 ms",
     percentile(times, 50) <= 0.050)
+}
 
 // 3. Unprocessed queue, live.
 times = []
 var queue = try view.unprocessed()
-for _ in 0..<50 {
+if only.contains("queue") {
+for _ in 0..<(50 * repeatFactor) {
     t0 = now()
     queue = try DepartmentView(engine: engine, department: "sales").unprocessed()
     times.append(now() - t0)
 }
 row("unprocessed queue (\(queue.count) open), p50", ms(percentile(times, 50)), "", "", "≤ 10 ms", percentile(times, 50) <= 0.010)
+}
 
 // 4. As-of report at random positions.
+if only.contains("asof") {
 var rng = SystemRandomNumberGenerator()
 times = []
 var replayTimes: [Double] = []
@@ -148,8 +174,10 @@ for k in 0..<8 {
 row("as-of month report at a random position, p50 (max \(ms(times.max()!)))", ms(percentile(times, 50)),
     "fresh replay of the cut " + ms(percentile(replayTimes, 50)), String(format: "%.1f×", percentile(replayTimes, 50) / percentile(times, 50)),
     "≤ 200 ms", times.max()! <= 0.200)
+}
 
 // 5. Live lag at 20 k events/s: workers follow the tail while an appender writes 200 events every 10 ms.
+if only.contains("lag") {
 var liveConfig = SimulatorConfiguration()
 liveConfig.seed = 99
 liveConfig.maxEvents = 200_000
@@ -198,10 +226,11 @@ for r in runners { r.cancel() }
 let achieved = Double(batches * 200) / (now() - lagStart)
 row(String(format: "live lag commit → read models at %.1f k events/s, p99 (p50 %@)", achieved / 1000, ms(percentile(lags, 50))),
     ms(percentile(lags, 99)), "append commit p99 " + ms(percentile(appendLatency, 99)), "", "≤ 100 ms", percentile(lags, 99) <= 0.100)
+}
 
 print("")
 print("| measurement | ours | baseline (same run) | ratio | target | verdict |")
 print("|---|---|---|---|---|---|")
 for r in rows { print("| " + r.joined(separator: " | ") + " |") }
 log.close()
-if !keep { try? FileManager.default.removeItem(atPath: work) }
+if !keep && existing == nil { try? FileManager.default.removeItem(atPath: work) }
