@@ -69,6 +69,12 @@ public struct FactReader {
 
     public init(_ bytes: [UInt8]) { self.bytes = bytes }
 
+    /// Reads `bytes` from `offset` on (a fact inside a larger record, without copying it out).
+    public init(_ bytes: [UInt8], from offset: Int) {
+        self.bytes = bytes
+        i = offset
+    }
+
     public var isAtEnd: Bool { i == bytes.count }
     var remaining: Int { bytes.count - i }
 

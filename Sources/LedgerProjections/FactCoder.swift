@@ -21,13 +21,18 @@ public enum FactCoder {
     }
 
     public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
+        try decode(type, from: bytes, at: 0)
+    }
+
+    /// Decodes the fact that occupies `bytes[offset...]`.
+    public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], at offset: Int) throws -> T {
         if let b = T.self as? any BinaryFact.Type {
-            var r = FactReader(bytes)
+            var r = FactReader(bytes, from: offset)
             let v = try b.init(from: &r)
             guard r.isAtEnd else { throw FactCodingError("trailing bytes decoding \(T.self)") }
             return v as! T
         }
-        let source = Source(bytes)
+        let source = Source(offset == 0 ? bytes : Array(bytes[offset...]))
         let v = try T(from: BinaryDecoder(source: source))
         guard source.isAtEnd else { throw FactCodingError("\(source.remaining) trailing bytes decoding \(T.self)") }
         return v

@@ -319,7 +319,8 @@ public final class ProjectionEngine: Sendable {
         let store = s.active
         let checkpoint = try store.meta().checkpoint
         let resolved = try resolve(cut, checkpoint: checkpoint)
-        var found: [(entity: String, fact: [UInt8])] = []
+        // (entity, record bytes, offset of the fact in them)
+        var found: [(entity: String, fact: [UInt8], offset: Int)] = []
         var straddling: [String] = []
         try store.kv.read { r in
             if cut == .all {
@@ -328,8 +329,8 @@ public final class ProjectionEngine: Sendable {
                     try r.scan("current", from: range.lower.bytes) { k, _ in
                         guard k.lexicographicallyPrecedes(range.upper.bytes) else { return false }
                         let e = FactRecord.entity(ofScopeKey: k)
-                        if seen.insert(e).inserted, let v = try r.get("facts", key: e), let f = try FactRecord(decoding: v).fact {
-                            found.append((String(decoding: e, as: UTF8.self), f))
+                        if seen.insert(e).inserted, let v = try r.get("facts", key: e), let at = try FactRecord.factOffset(v) {
+                            found.append((String(decoding: e, as: UTF8.self), v, at))
                         }
                         return true
                     }
@@ -346,7 +347,7 @@ public final class ProjectionEngine: Sendable {
                     if window.isInside(resolved) {
                         let rec = try FactRecord(decoding: v)
                         if let f = rec.fact, rec.keys.contains(where: { k in ranges.contains { $0.contains(k) } }) {
-                            found.append((String(decoding: k, as: UTF8.self), f))
+                            found.append((String(decoding: k, as: UTF8.self), f, 0))
                         }
                     } else if !window.isOutside(resolved) {
                         straddling.append(String(decoding: k, as: UTF8.self))
@@ -360,7 +361,7 @@ public final class ProjectionEngine: Sendable {
             for entity in straddling {
                 guard let rec = try s.projection.record(entity, source), let f = rec.fact,
                       rec.keys.contains(where: { k in ranges.contains { $0.contains(k) } }) else { continue }
-                found.append((entity, f))
+                found.append((entity, f, 0))
             }
         }
         found.sort { $0.entity < $1.entity }
@@ -368,15 +369,17 @@ public final class ProjectionEngine: Sendable {
     }
 
     /// Decodes facts, on every core when there are many (a month of a busy department).
-    static func decode<F: Decodable & Sendable>(_ found: [(entity: String, fact: [UInt8])], as: F.Type) throws -> [(entity: String, fact: F)] {
-        if found.count < 512 { return try found.map { ($0.entity, try FactCoder.decode(F.self, from: $0.fact)) } }
+    static func decode<F: Decodable & Sendable>(_ found: [(entity: String, fact: [UInt8], offset: Int)], as: F.Type) throws -> [(entity: String, fact: F)] {
+        if found.count < 512 { return try found.map { ($0.entity, try FactCoder.decode(F.self, from: $0.fact, at: $0.offset)) } }
         let chunk = 256
         let chunks = (found.count + chunk - 1) / chunk
         let parts = Mutex<[[(entity: String, fact: F)]]>(Array(repeating: [], count: chunks))
         let firstError = Mutex<(any Error)?>(nil)
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
             do {
-                let part = try found[(c * chunk)..<min(found.count, (c + 1) * chunk)].map { ($0.entity, try FactCoder.decode(F.self, from: $0.fact)) }
+                let part = try found[(c * chunk)..<min(found.count, (c + 1) * chunk)].map {
+                    ($0.entity, try FactCoder.decode(F.self, from: $0.fact, at: $0.offset))
+                }
                 parts.withLock { $0[c] = part }
             } catch {
                 firstError.withLock { if $0 == nil { $0 = error } }

@@ -117,6 +117,18 @@ struct FactRecord: Sendable {
         fact = b[i] == 1 ? Array(b[(i + 1)...]) : nil
     }
 
+    /// Where the fact starts in an encoded record, or nil when the record has no fact (no copies).
+    static func factOffset(_ b: [UInt8]) throws -> Int? {
+        guard b.count >= 34 else { throw ProjectionError("damaged fact record (\(b.count) bytes)") }
+        var i = 34
+        for _ in 0..<Bytes.readUInt16(b, at: 32) {
+            guard i + 2 <= b.count else { throw ProjectionError("damaged fact record keys") }
+            i += 2 + Bytes.readUInt16(b, at: i)
+        }
+        guard i < b.count else { throw ProjectionError("damaged fact record (no fact flag)") }
+        return b[i] == 1 ? i + 1 : nil
+    }
+
     /// Only the window (no keys, no fact copied): for scans that classify records by a cut.
     static func window(_ b: [UInt8]) throws -> FactWindow {
         guard b.count >= 34 else { throw ProjectionError("damaged fact record (\(b.count) bytes)") }
