@@ -13,6 +13,7 @@ enum Registry {
         let engine = try ProjectionEngine(log: log)
         try engine.register(CallsProjection())
         try engine.register(ClientsProjection())
+        try engine.register(LeadsProjection())
         try engine.register(CallsPerLineHour())
         return engine
     }
@@ -143,7 +144,8 @@ func parseBound(_ s: String, flag: String) throws -> EventTime {
 struct Report: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Reports from the read models.",
-        subcommands: [Unprocessed.self, Processed.self, DepartmentSummary.self, Calls.self, CallsPerLine.self]
+        subcommands: [Unprocessed.self, Processed.self, DepartmentSummary.self, Calls.self, LeadConversionReport.self,
+                      LostLeadsReport.self, EmployeePerformanceReport.self, LeadCallsReport.self, CallsPerLine.self]
     )
 
     struct CallsPerLine: AsyncParsableCommand {

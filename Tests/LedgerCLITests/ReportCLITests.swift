@@ -93,3 +93,27 @@ import Testing
         #expect(ccode == 0 && detail.contains("inbound call from") && detail.contains("ended by"))
     }
 }
+
+@Suite struct LeadCLITests {
+    @Test func leadReportsUseTheSpecShapes() throws {
+        let dir = TemporaryDirectory("cli-leads")
+        let data = dir.sub("data")
+        #expect(try cli(["demo", "--data", data, "--days", "2"]).0 == 0)
+        let conv = try JSONParser.parse(try cli(["report", "lead-conversion", "--data", data, "--format", "json"]).1).objectValue!
+        #expect(conv.keys == ["from", "to", "types", "total"])
+        #expect(conv["total"]!.objectValue!.keys == ["leads", "to_order", "to_sale", "converted", "conversion_pct"])
+        #expect(conv["types"]!.arrayValue!.first!.objectValue!.keys.first == "type")
+        let lost = try JSONParser.parse(try cli(["report", "lost-leads", "--data", data, "--format", "json", "--timezone", "Europe/Moscow"]).1).objectValue!
+        #expect(lost.keys == ["leads", "by_status"])
+        #expect(lost["leads"]!.arrayValue!.first!.objectValue!.keys == ["lead_id", "type", "status", "assignee", "created_at", "closed_at"])
+        #expect(lost["leads"]!.arrayValue!.first!.objectValue!.string("created_at")!.hasSuffix("+03:00"))
+        let emp = try JSONParser.parse(try cli(["report", "employee-performance", "--data", data, "--format", "json", "--type", "repair"]).1).objectValue!
+        let first = emp["employees"]!.arrayValue!.first!.objectValue!
+        #expect(first.keys == ["assignee", "leads", "to_order", "to_sale", "conversion_pct", "leads_list"])
+        #expect(first["leads_list"]!.arrayValue!.allSatisfy { $0.objectValue!.string("type") == "repair" })
+        let (code, table, _) = try cli(["report", "lead-calls", "--data", data])
+        #expect(code == 0 && table.contains("leads had missed calls"))
+        #expect(try cli(["report", "lost-leads", "--data", data, "--format", "xlsx", "--output", dir.sub("lost.xlsx")]).0 == 0)
+        #expect(FileManager.default.fileExists(atPath: dir.sub("lost.xlsx")))
+    }
+}

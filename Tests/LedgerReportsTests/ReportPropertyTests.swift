@@ -23,6 +23,7 @@ func reportEngine(_ dir: TemporaryDirectory, _ events: [Event], batch: Int = 100
     let engine = try ProjectionEngine(log: log)
     try engine.register(CallsProjection())
     try engine.register(ClientsProjection())
+    try engine.register(LeadsProjection())
     try engine.catchUp()
     return engine
 }

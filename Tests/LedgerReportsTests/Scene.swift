@@ -85,6 +85,7 @@ final class Scene {
         let engine = try ProjectionEngine(log: log)
         try engine.register(CallsProjection())
         try engine.register(ClientsProjection())
+        try engine.register(LeadsProjection())
         try engine.catchUp()
         return engine
     }
