@@ -100,6 +100,7 @@ let firstAt = try log.events(after: 0, limit: 1).first!.event.at.milliseconds
 let engine = try ProjectionEngine(log: log)
 try engine.register(CallsProjection())
 try engine.register(ClientsProjection())
+try engine.register(LeadsProjection())
 try engine.register(CallsPerLineHour())
 if only.contains("rebuild") || existing == nil {
     t0 = now()
@@ -109,7 +110,7 @@ if only.contains("rebuild") || existing == nil {
     t0 = now()
     try engine.rebuild()
     let rebuildSeconds = now() - t0
-    row("rebuild calls+clients+calls-per-line-hour", rate(eventCount, rebuildSeconds), "read+decode " + rate(decoded, scanSeconds),
+    row("rebuild calls+clients+leads+calls-per-line-hour", rate(eventCount, rebuildSeconds), "read+decode " + rate(decoded, scanSeconds),
         String(format: "%.2f×", scanSeconds / rebuildSeconds), "≥ 1 M/s", Double(eventCount) / rebuildSeconds >= 1e6)
 } else {
     try engine.rebuild(try engine.namesNeedingRebuild())
