@@ -18,6 +18,8 @@ check "LedgerProjections and LedgerReports never import CLMDB, NIO, Hummingbird 
   "grep -rlE '^\s*import (CLMDB|NIO|Hummingbird|ArgumentParser)' Sources/LedgerProjections Sources/LedgerReports"
 check "LedgerReports reads storage only through LedgerProjections" \
   "grep -rlE '^\s*import LedgerStorage' Sources/LedgerReports"
+check "HTTP stays at the edge: only LedgerServer imports Hummingbird" \
+  "grep -rlE '^\s*import (Hummingbird|NIO)' Sources | grep -vE '^Sources/LedgerServer/'"
 check "LedgerEvents imports nothing of ours" \
   "grep -rlE '^\s*import (Ledger|CLMDB|ArgumentParser)' Sources/LedgerEvents"
 check "LedgerStorage does not know events" \

@@ -1,0 +1,87 @@
+import Foundation
+import Hummingbird
+import LedgerEvents
+import LedgerLog
+
+/// `POST /v1/events` (append, atomic, idempotent) and `GET /v1/events` (read in pages).
+struct EventRoutes {
+    let log: EventLog
+    let maxBodyBytes: Int
+
+    func register(on group: RouterGroup<LedgerRequestContext>) {
+        group.post("events") { request, context in try await append(request, context) }
+        group.get("events") { request, context in try read(request, context) }
+    }
+
+    /// A JSON array of events, or NDJSON; all or nothing.
+    func append(_ request: Request, _ context: LedgerRequestContext) async throws -> Response {
+        _ = try context.require(.append)
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: maxBodyBytes)
+        } catch {
+            throw APIError(.contentTooLarge, "body_too_large", "the body is over \(maxBodyBytes) bytes: send smaller batches")
+        }
+        let bytes = Array(buffer.readableBytesView)
+        let firstByte = bytes.first { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }
+        var events: [Event] = []
+        var problems: [ValidationIssue] = []
+        if firstByte == UInt8(ascii: "[") {
+            do {
+                guard case .array(let values) = try JSONParser.parse(bytes) else { throw APIError(.badRequest, "invalid_json", "expected a JSON array") }
+                for (k, v) in values.enumerated() {
+                    switch EventValidator.validate(v, index: k) {
+                    case .success(let e): events.append(e)
+                    case .failure(let err): problems += err.issues
+                    }
+                }
+            } catch let e as JSONParser.SyntaxError {
+                throw APIError(.badRequest, "invalid_json", e.description)
+            }
+        } else {
+            switch NDJSONReader.parse(bytes) {
+            case .success(let e): events = e
+            case .failure(let err): problems = err.issues
+            }
+        }
+        if !problems.isEmpty {
+            throw APIError(.badRequest, "invalid_events", "\(problems.count) problem(s); nothing was stored",
+                           details: ["problems": .array(problems.map(Self.json))])
+        }
+        do {
+            let r = try await log.append(events)
+            return jsonResponse(["appended": .number(String(r.appended)), "duplicates": .number(String(r.duplicates)),
+                                 "last_position": .number(String(r.lastPosition)),
+                                 "positions": .array(r.positions.map { .number(String($0)) })])
+        } catch let e as LedgerError where e.code == .conflict {
+            throw APIError(.conflict, "conflict", e.message,
+                           details: ["index": .number(String(e.eventIndex ?? -1)), "id": e.eventID.map { .string($0) } ?? .null,
+                                     "existing_position": .number(String(e.existingPosition ?? 0))])
+        }
+    }
+
+    static func json(_ i: ValidationIssue) -> JSONValue {
+        var o = JSONObject([("index", .number(String(i.index)))])
+        if let line = i.line { o.members.append(("line", .number(String(line)))) }
+        o.members.append(("id", i.eventID.map { .string($0) } ?? .null))
+        o.members.append(("field", .string(i.field)))
+        o.members.append(("message", .string(i.message)))
+        return .object(o)
+    }
+
+    /// NDJSON of events after `after`, at most `limit` (default 1,000, at most 10,000).
+    func read(_ request: Request, _ context: LedgerRequestContext) throws -> Response {
+        _ = try context.require(.read)
+        let after = try request.uri.queryParameters["after"].map { s -> UInt64 in
+            guard let v = UInt64(String(s)) else { throw APIError(.badRequest, "invalid_parameter", "after: expected a position ≥ 0") }
+            return v
+        } ?? 0
+        let limit = try request.uri.queryParameters["limit"].map { s -> Int in
+            guard let v = Int(String(s)), v >= 1, v <= 10_000 else { throw APIError(.badRequest, "invalid_parameter", "limit: expected 1…10000") }
+            return v
+        } ?? 1000
+        var out: [UInt8] = []
+        for e in try log.events(after: after, limit: limit) { e.appendJSONLine(into: &out) }
+        return Response(status: .ok, headers: [.contentType: "application/x-ndjson"], body: .init(byteBuffer: ByteBuffer(bytes: out)))
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import Hummingbird
+import LedgerEvents
+import LedgerLog
+import LedgerProjections
+import LedgerReports
+import ServiceLifecycle
+
+/// Options of the HTTP server.
+public struct LedgerServerConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    /// 0 picks a free port (tests); `onServerRunning` tells which.
+    public var port = 8080
+    public var tokens = TokenStore()
+    /// Largest request body accepted; larger ones get 413.
+    public var maxBodyBytes = 32 << 20
+    public init() {}
+}
+
+/// The request context: Hummingbird's core plus the authenticated principal.
+public struct LedgerRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public var principal: Principal?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        principal = nil
+    }
+}
+
+/// Resolves `Authorization: Bearer TOKEN` to a principal; 401 without a known token.
+/// Tokens are never logged or echoed.
+struct BearerAuthMiddleware: RouterMiddleware {
+    typealias Context = LedgerRequestContext
+    let tokens: TokenStore
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
+            throw APIError(.unauthorized, "unauthorized", "send Authorization: Bearer TOKEN")
+        }
+        guard let p = tokens.principal(for: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)) else {
+            throw APIError(.unauthorized, "unauthorized", "unknown token")
+        }
+        var context = context
+        context.principal = p
+        return try await next(request, context)
+    }
+}
+
+/// An error answered as JSON: `{"error": code, "message": …, …details}`.
+struct APIError: HTTPResponseError {
+    let status: HTTPResponse.Status
+    let code: String
+    let message: String
+    var details: JSONObject = [:]
+
+    init(_ status: HTTPResponse.Status, _ code: String, _ message: String, details: JSONObject = [:]) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        var body = JSONObject([("error", .string(code)), ("message", .string(message))])
+        body.members += details.members
+        return jsonResponse(.object(body), status: status)
+    }
+}
+
+func jsonResponse(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+    var bytes: [UInt8] = []
+    JSONWriter.write(value, into: &bytes)
+    bytes.append(0x0A)
+    return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+}
+
+extension LedgerRequestContext {
+    /// The principal, if it has `scope`; else 403.
+    func require(_ scope: Scope) throws -> Principal {
+        guard let p = principal else { throw APIError(.unauthorized, "unauthorized", "send Authorization: Bearer TOKEN") }
+        guard p.allows(scope) else { throw APIError(.forbidden, "forbidden", "this token lacks the \(scope.rawValue) scope") }
+        return p
+    }
+}
+
+/// Builds the server: `/healthz`, and under `/v1` the event log API, behind bearer tokens.
+///
+/// ```swift
+/// let app = buildApplication(configuration: config, engine: engine)
+/// try await app.runService()
+/// ```
+public func buildApplication(configuration: LedgerServerConfiguration, engine: ProjectionEngine,
+                             onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+    let router = Router(context: LedgerRequestContext.self)
+    let log = engine.log
+    router.get("/healthz") { _, _ -> Response in
+        jsonResponse(["status": "ok", "last_position": .number(String(log.lastPosition))])
+    }
+    let v1 = router.group("v1").add(middleware: BearerAuthMiddleware(tokens: configuration.tokens))
+    EventRoutes(log: log, maxBodyBytes: configuration.maxBodyBytes).register(on: v1)
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "call-ledger"),
+        services: engine.workers(),
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) }
+    )
+}

@@ -1,0 +1,134 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import LedgerEvents
+import LedgerLog
+import LedgerProjections
+import LedgerReports
+import LedgerServer
+import LedgerSimulator
+import LedgerTestSupport
+import Synchronization
+import Testing
+
+/// The real server on 127.0.0.1 (a free port), over a fresh ledger; stopped by cancellation.
+final class RunningServer: Sendable {
+    let dir = TemporaryDirectory("server")
+    let engine: ProjectionEngine
+    let port: Int
+    private let task: Task<Void, any Error>
+
+    init(maxBodyBytes: Int = 32 << 20) async throws {
+        let log = try EventLog(directory: dir.sub("data"))
+        let engine = try ProjectionEngine(log: log)
+        try engine.register(CallsProjection())
+        try engine.register(ClientsProjection())
+        self.engine = engine
+        var config = LedgerServerConfiguration()
+        config.port = 0
+        config.maxBodyBytes = maxBodyBytes
+        try config.tokens.add("appender-token-1=pbx:append,reader-token-1=ann:read,admin-token-1=root:admin", origin: "test")
+        let portBox = Mutex<Int?>(nil)
+        let app = buildApplication(configuration: config, engine: engine) { p in portBox.withLock { $0 = p } }
+        task = Task { try await app.runService(gracefulShutdownSignals: []) }
+        var waited = 0
+        while portBox.withLock({ $0 }) == nil && waited < 500 {
+            try await Task.sleep(for: .milliseconds(20))
+            waited += 1
+        }
+        guard let p = portBox.withLock({ $0 }) else { throw CancellationError() }
+        port = p
+    }
+
+    func stop() async {
+        task.cancel()
+        _ = try? await task.value
+    }
+
+    func request(_ method: String, _ path: String, token: String? = nil, body: String? = nil) async throws -> (Int, String) {
+        var r = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        r.httpMethod = method
+        if let token { r.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let body { r.httpBody = Data(body.utf8) }
+        let (data, response) = try await URLSession.shared.data(for: r)
+        return ((response as! HTTPURLResponse).statusCode, String(decoding: data, as: UTF8.self))
+    }
+}
+
+@Suite(.serialized) struct ServerTests {
+    @Test func healthAuthAppendAndRead() async throws {
+        let server = try await RunningServer()
+        defer { Task { await server.stop() } }
+        let (hs, health) = try await server.request("GET", "/healthz")
+        #expect(hs == 200 && health.contains("\"status\":\"ok\""))
+
+        var config = SimulatorConfiguration()
+        config.days = 1
+        let lines = Array(TrafficSimulator(config).lines().prefix(300))
+        let array = "[" + lines.joined(separator: ",") + "]"
+        #expect(try await server.request("POST", "/v1/events", body: array).0 == 401)
+        #expect(try await server.request("POST", "/v1/events", token: "wrong-token-x", body: array).0 == 401)
+        #expect(try await server.request("POST", "/v1/events", token: "reader-token-1", body: array).0 == 403)
+
+        let (s1, b1) = try await server.request("POST", "/v1/events", token: "appender-token-1", body: array)
+        #expect(s1 == 200, "\(b1)")
+        let r1 = try JSONParser.parse(b1).objectValue!
+        #expect(r1["appended"] == .number("300") && r1["last_position"] == .number("300"))
+        // Idempotent, and NDJSON bodies work the same.
+        let (s2, b2) = try await server.request("POST", "/v1/events", token: "admin-token-1", body: lines.joined(separator: "\n"))
+        let dup = try JSONParser.parse(b2).objectValue!["duplicates"]
+        #expect(s2 == 200 && dup == .number("300"))
+
+        // A bad event in the middle: 400 naming it, nothing stored.
+        var bad = Array(lines.suffix(from: 200).prefix(3)).map { $0.replacingOccurrences(of: "sim1-", with: "new-") }
+        bad[1] = #"{"id":"bad-1","type":"call.queued","at":"2026-11-16T10:00:00Z","data":{"call_id":"x"}}"#
+        let (s3, b3) = try await server.request("POST", "/v1/events", token: "appender-token-1", body: "[" + bad.joined(separator: ",") + "]")
+        #expect(s3 == 400)
+        let err = try JSONParser.parse(b3).objectValue!
+        #expect(err.string("error") == "invalid_events")
+        let problem = err["problems"]!.arrayValue![0].objectValue!
+        #expect(problem["index"] == .number("1") && problem.string("id") == "bad-1" && problem.string("field") == "data.department")
+        #expect(server.engine.log.lastPosition == 300)
+        // Malformed JSON and a conflicting id.
+        #expect(try await server.request("POST", "/v1/events", token: "appender-token-1", body: "[{\"id\":").0 == 400)
+        let changed = lines[0].replacingOccurrences(of: "\"source\":\"", with: "\"source\":\"x")
+        let (s4, b4) = try await server.request("POST", "/v1/events", token: "appender-token-1", body: changed)
+        #expect(s4 == 409 && b4.contains("\"existing_position\":1"))
+
+        // Read back in pages: the envelope as sent plus position and recorded_at.
+        #expect(try await server.request("GET", "/v1/events?after=0&limit=5", token: "appender-token-1").0 == 403)
+        let (s5, page) = try await server.request("GET", "/v1/events?after=10&limit=5", token: "reader-token-1")
+        #expect(s5 == 200)
+        let got = page.split(separator: "\n").map { try! JSONParser.parse(String($0)).objectValue! }
+        #expect(got.map { $0["position"]! } == (11...15).map { .number(String($0)) })
+        let expectedID = try JSONParser.parse(lines[10]).objectValue!.string("id")
+        #expect(got[0].string("id") == expectedID)
+        #expect(try await server.request("GET", "/v1/events?limit=0", token: "reader-token-1").0 == 400)
+    }
+
+    @Test func oversizedBodiesGet413AndStoreNothing() async throws {
+        let server = try await RunningServer(maxBodyBytes: 1024)
+        defer { Task { await server.stop() } }
+        var config = SimulatorConfiguration()
+        config.days = 1
+        let body = TrafficSimulator(config).lines().prefix(50).joined(separator: "\n")
+        let (status, text) = try await server.request("POST", "/v1/events", token: "appender-token-1", body: body)
+        #expect(status == 413 && text.contains("body_too_large"))
+        #expect(server.engine.log.lastPosition == 0)
+    }
+
+    @Test func tokenSpecificationsAreCheckedWithoutEchoingTokens() {
+        var t = TokenStore()
+        #expect(throws: (any Error).self) { try t.add("short=u:read", origin: "env") }
+        #expect(throws: (any Error).self) { try t.add("longenough=u:fly", origin: "env") }
+        do {
+            try t.add("secret-token-zz=u:fly", origin: "env")
+        } catch {
+            #expect(!"\(error)".contains("secret-token-zz"))
+        }
+        #expect((try? t.add("ok-token-123=ann:read+handle", origin: "env")) != nil)
+        #expect(t.principal(for: "ok-token-123")?.allows(.handle) == true)
+        #expect(t.principal(for: "ok-token-123")?.allows(.append) == false)
+    }
+}
