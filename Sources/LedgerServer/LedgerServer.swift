@@ -99,6 +99,7 @@ public func buildApplication(configuration: LedgerServerConfiguration, engine: P
     }
     let v1 = router.group("v1").add(middleware: BearerAuthMiddleware(tokens: configuration.tokens))
     EventRoutes(log: log, maxBodyBytes: configuration.maxBodyBytes).register(on: v1)
+    ReportRoutes(engine: engine).register(on: v1)
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "call-ledger"),

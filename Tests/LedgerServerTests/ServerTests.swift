@@ -24,11 +24,13 @@ final class RunningServer: Sendable {
         let engine = try ProjectionEngine(log: log)
         try engine.register(CallsProjection())
         try engine.register(ClientsProjection())
+        try engine.register(LeadsProjection())
         self.engine = engine
         var config = LedgerServerConfiguration()
         config.port = 0
         config.maxBodyBytes = maxBodyBytes
-        try config.tokens.add("appender-token-1=pbx:append,reader-token-1=ann:read,admin-token-1=root:admin", origin: "test")
+        try config.tokens.add("appender-token-1=pbx:append,reader-token-1=ann:read,admin-token-1=root:admin,handler-token-1=boss:read+handle",
+                              origin: "test")
         let portBox = Mutex<Int?>(nil)
         let app = buildApplication(configuration: config, engine: engine) { p in portBox.withLock { $0 = p } }
         task = Task { try await app.runService(gracefulShutdownSignals: []) }
@@ -130,5 +132,63 @@ final class RunningServer: Sendable {
         #expect((try? t.add("ok-token-123=ann:read+handle", origin: "env")) != nil)
         #expect(t.principal(for: "ok-token-123")?.allows(.handle) == true)
         #expect(t.principal(for: "ok-token-123")?.allows(.append) == false)
+    }
+}
+
+@Suite(.serialized) struct ReportEndpointTests {
+    @Test func reportsAnswerWithTheCLIsJSONAndHandleClosesAnEpisode() async throws {
+        let server = try await RunningServer()
+        defer { Task { await server.stop() } }
+        var config = SimulatorConfiguration()
+        config.days = 1
+        let body = TrafficSimulator(config).lines().joined(separator: "\n")
+        #expect(try await server.request("POST", "/v1/events", token: "appender-token-1", body: body).0 == 200)
+        // The workers inside the server catch the projections up.
+        let deadline = ContinuousClock.now + .seconds(30)
+        while try server.engine.status().contains(where: { $0.lag > 0 }), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let view = try DepartmentView(engine: server.engine, department: "sales")
+        let period = ReportPeriod(from: ReportPeriod.instant("2026-11-16", in: view.timeZone)!, to: ReportPeriod.instant("2026-11-17", in: view.timeZone)!)
+        let token = "reader-token-1"
+
+        let (s1, report) = try await server.request("GET", "/v1/departments/sales/report?from=2026-11-16&to=2026-11-17&by=day", token: token)
+        #expect(s1 == 200)
+        let expectedReport = try reportJSON(view.report(period, by: .day)) + "\n"
+        #expect(report == expectedReport)
+        let (_, queue) = try await server.request("GET", "/v1/departments/sales/unprocessed", token: token)
+        let expectedQueue = try reportJSON(view.unprocessed()) + "\n"
+        #expect(queue == expectedQueue)
+        let (_, missed) = try await server.request("GET", "/v1/departments/sales/calls?from=2026-11-16&to=2026-11-17&result=missed", token: token)
+        let calls = try JSONParser.parse(missed).arrayValue!
+        #expect(!calls.isEmpty && calls.allSatisfy { $0.objectValue!.string("result") == "missed" })
+        let id = calls[0].objectValue!.string("call_id")!
+        #expect(try await server.request("GET", "/v1/calls/\(id)", token: token).0 == 200)
+        #expect(try await server.request("GET", "/v1/calls/no-such-call", token: token).0 == 404)
+        let (sl, leads) = try await server.request("GET", "/v1/leads/conversion?timezone=Europe/Moscow", token: token)
+        let leadKeys = try JSONParser.parse(leads).objectValue!.keys
+        #expect(sl == 200 && leadKeys == ["from", "to", "types", "total"])
+        #expect(try await server.request("GET", "/v1/leads/nope", token: token).0 == 404)
+        #expect(try await server.request("GET", "/v1/audit/dismissals?reason=spam", token: token).0 == 200)
+        // Parameters are checked.
+        #expect(try await server.request("GET", "/v1/departments/sales/report?from=2026-11-16", token: token).0 == 400)
+        #expect(try await server.request("GET", "/v1/departments/sales/unprocessed?as_of=2026-11-16T12:00:00Z&as_of_position=5", token: token).0 == 400)
+        let (sa, early) = try await server.request("GET", "/v1/departments/sales/unprocessed?as_of_position=2000", token: token)
+        let expectedEarly = try reportJSON(DepartmentView(engine: server.engine, department: "sales", cut: .position(2000)).unprocessed()) + "\n"
+        #expect(sa == 200 && early == expectedEarly)
+
+        // Handle: needs the scope, refuses without an open episode, closes one with by = the token's user.
+        let open = try view.unprocessed()
+        let client = try #require(open.first?.client)
+        let path = "/v1/departments/sales/unprocessed/\(client)/handle"
+        #expect(try await server.request("POST", path, token: token, body: #"{"reason":"spam"}"#).0 == 403)
+        #expect(try await server.request("POST", "/v1/departments/sales/unprocessed/70000000000/handle", token: "handler-token-1",
+                                         body: #"{"reason":"spam"}"#).0 == 422)
+        #expect(try await server.request("POST", path, token: "handler-token-1", body: #"{"reason":"other"}"#).0 == 422)
+        let (sh, handled) = try await server.request("POST", path, token: "handler-token-1", body: #"{"reason":"other","comment":"reached by e-mail"}"#)
+        #expect(sh == 200, "\(handled)")
+        let row = try JSONParser.parse(handled).objectValue!
+        #expect(row.string("closed_by") == "boss" && row.string("comment") == "reached by e-mail")
+        #expect(try view.unprocessed().count == open.count - 1)
     }
 }

@@ -1,0 +1,132 @@
+import Foundation
+import Hummingbird
+import LedgerEvents
+import LedgerProjections
+import LedgerReports
+
+/// The report endpoints: the same reports and JSON as the CLI, with `as_of_position`,
+/// `as_of_recorded` or `as_of` (one at a time), and dismissing an episode by hand.
+struct ReportRoutes {
+    let engine: ProjectionEngine
+
+    func register(on group: RouterGroup<LedgerRequestContext>) {
+        group.get("departments/:department/unprocessed") { request, context in
+            _ = try context.require(.read)
+            let view = try DepartmentView(engine: engine, department: try context.parameters.require("department"), cut: try cut(request))
+            return try json(view.unprocessed())
+        }
+        group.get("departments/:department/processed") { request, context in
+            _ = try context.require(.read)
+            let view = try DepartmentView(engine: engine, department: try context.parameters.require("department"), cut: try cut(request))
+            let from = try bound(request, "from", view.timeZone), to = try bound(request, "to", view.timeZone)
+            let period = from == nil && to == nil ? nil : ReportPeriod(from: from ?? Int64.min / 2, to: to ?? Int64.max / 2)
+            return try json(view.processed(period, limit: try int(request, "limit") ?? 500))
+        }
+        group.get("departments/:department/report") { request, context in
+            _ = try context.require(.read)
+            let view = try DepartmentView(engine: engine, department: try context.parameters.require("department"), cut: try cut(request))
+            let by = try request.uri.queryParameters["by"].map { s -> DepartmentReport.BucketSize in
+                guard let b = DepartmentReport.BucketSize(rawValue: String(s)) else { throw bad("by: day, week or month") }
+                return b
+            }
+            return try json(view.report(try period(request, view.timeZone), by: by))
+        }
+        group.get("departments/:department/calls") { request, context in
+            _ = try context.require(.read)
+            let view = try DepartmentView(engine: engine, department: try context.parameters.require("department"), cut: try cut(request))
+            let result = request.uri.queryParameters["result"].map(String.init)
+            if let result, !["answered", "missed", "in_progress"].contains(result) { throw bad("result: answered, missed or in_progress") }
+            let reason = request.uri.queryParameters["reason"].map(String.init)
+            if let reason, MissedReason(rawValue: reason) == nil { throw bad("reason: unknown missed reason \(reason)") }
+            return try json(view.callList(try period(request, view.timeZone), result: result, reason: reason))
+        }
+        group.get("calls/:call_id") { request, context in
+            _ = try context.require(.read)
+            let id = try context.parameters.require("call_id")
+            guard let detail = try CallDetail.load(engine: engine, callID: id, cut: try cut(request)) else {
+                throw APIError(.notFound, "not_found", "no call \(id)")
+            }
+            return try json(detail)
+        }
+        group.get("audit/dismissals") { request, context in
+            _ = try context.require(.read)
+            let q = request.uri.queryParameters
+            let utc = TimeZone(identifier: "UTC")!
+            let filter = DismissalFilter(by: q["by"].map(String.init), reason: q["reason"].map(String.init),
+                                         department: q["department"].map(String.init), client: q["client"].map(String.init),
+                                         from: try bound(request, "from", utc), to: try bound(request, "to", utc))
+            return try json(DismissalAudit.rows(engine: engine, filter: filter, cut: try cut(request)))
+        }
+        group.get("leads/:report") { request, context in
+            _ = try context.require(.read)
+            let tzName = request.uri.queryParameters["timezone"].map(String.init) ?? "UTC"
+            guard let tz = TimeZone(identifier: tzName) else { throw bad("timezone: unknown zone \(tzName)") }
+            let view = LeadView(engine: engine, cut: try cut(request), timeZone: tz)
+            let p = ReportPeriod(from: try bound(request, "from", tz) ?? 0, to: try bound(request, "to", tz) ?? 4_102_444_800_000)
+            let type = request.uri.queryParameters["type"].map(String.init)
+            switch try context.parameters.require("report") {
+            case "conversion": return try json(view.conversion(p, type: type))
+            case "lost": return try json(view.lost(p, type: type))
+            case "employees": return try json(view.employees(p, type: type))
+            case "calls": return try json(view.calls(p, type: type))
+            case let other: throw APIError(.notFound, "not_found", "no lead report \(other); use conversion, lost, employees or calls")
+            }
+        }
+        group.post("departments/:department/unprocessed/:client/handle") { request, context in
+            let principal = try context.require(.handle)
+            let body = try JSONParser.parse(Array(try await request.body.collect(upTo: 64 << 10).readableBytesView)).objectValue
+            guard let body, let reason = body.string("reason") else { throw bad("body: {\"reason\": …, \"comment\": …}") }
+            do {
+                let row = try await MissedHandling.handle(engine: engine, department: try context.parameters.require("department"),
+                                                          client: try context.parameters.require("client"), by: principal.user,
+                                                          reason: reason, comment: body.string("comment"))
+                return try json(row)
+            } catch let r as MissedHandling.Refusal {
+                throw APIError(.unprocessableContent, "refused", r.description)
+            }
+        }
+    }
+
+    // MARK: Parameters
+
+    func bad(_ message: String) -> APIError { APIError(.badRequest, "invalid_parameter", message) }
+
+    func cut(_ request: Request) throws -> Cut {
+        let q = request.uri.queryParameters
+        let given = ["as_of_position", "as_of_recorded", "as_of"].filter { q[Substring($0)] != nil }
+        guard given.count <= 1 else { throw bad("give one of as_of_position, as_of_recorded, as_of") }
+        if let p = q["as_of_position"] {
+            guard let v = UInt64(String(p)) else { throw bad("as_of_position: a log position") }
+            return .position(v)
+        }
+        for (name, make) in [("as_of_recorded", Cut.recordedAt), ("as_of", Cut.occurredAt)] {
+            if let t = q[Substring(name)] {
+                guard let v = try? EventTime(rfc3339: String(t)) else { throw bad("\(name): \(EventTime.expectedForm)") }
+                return make(v)
+            }
+        }
+        return .all
+    }
+
+    func bound(_ request: Request, _ name: String, _ tz: TimeZone) throws -> Int64? {
+        guard let s = request.uri.queryParameters[Substring(name)] else { return nil }
+        guard let t = ReportPeriod.instant(String(s), in: tz) else { throw bad("\(name): a date YYYY-MM-DD or \(EventTime.expectedForm)") }
+        return t
+    }
+
+    func period(_ request: Request, _ tz: TimeZone) throws -> ReportPeriod {
+        guard let from = try bound(request, "from", tz), let to = try bound(request, "to", tz) else { throw bad("from and to are required") }
+        guard from < to else { throw bad("from must be before to") }
+        return ReportPeriod(from: from, to: to)
+    }
+
+    func int(_ request: Request, _ name: String) throws -> Int? {
+        guard let s = request.uri.queryParameters[Substring(name)] else { return nil }
+        guard let v = Int(String(s)), v > 0 else { throw bad("\(name): a positive number") }
+        return v
+    }
+
+    func json<T: Encodable>(_ value: T) throws -> Response {
+        jsonResponse(try OrderedJSONEncoder.encode(value))
+    }
+}
