@@ -11,6 +11,7 @@ struct EventRoutes {
     func register(on group: RouterGroup<LedgerRequestContext>) {
         group.post("events") { request, context in try await append(request, context) }
         group.get("events") { request, context in try read(request, context) }
+        group.get("events/stream") { request, context in try stream(request, context) }
     }
 
     /// A JSON array of events, or NDJSON; all or nothing.
@@ -67,6 +68,34 @@ struct EventRoutes {
         o.members.append(("field", .string(i.field)))
         o.members.append(("message", .string(i.message)))
         return .object(o)
+    }
+
+    /// Server-Sent Events: history after `after` (or the `Last-Event-ID` header), then every new
+    /// event as it is committed. Each message's `id` is the event's position, so a client that
+    /// reconnects with `Last-Event-ID` misses nothing and sees nothing twice. `limit` ends the
+    /// stream after that many events (for scripts and tests).
+    func stream(_ request: Request, _ context: LedgerRequestContext) throws -> Response {
+        _ = try context.require(.read)
+        let resume = request.headers[values: .init("Last-Event-ID")!].first.flatMap { UInt64($0) }
+        let after = try resume ?? request.uri.queryParameters["after"].map { s -> UInt64 in
+            guard let v = UInt64(String(s)) else { throw APIError(.badRequest, "invalid_parameter", "after: expected a position ≥ 0") }
+            return v
+        } ?? 0
+        let limit = request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? .max
+        let log = self.log
+        let body = ResponseBody { writer in
+            var sent = 0
+            for try await e in log.tail(after: after) {
+                var line: [UInt8] = Array("id: \(e.position)\ndata: ".utf8)
+                e.appendJSONLine(into: &line)  // ends with "\n"
+                line.append(0x0A)
+                try await writer.write(ByteBuffer(bytes: line))
+                sent += 1
+                if sent >= limit { break }
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
     }
 
     /// NDJSON of events after `after`, at most `limit` (default 1,000, at most 10,000).

@@ -192,3 +192,44 @@ final class RunningServer: Sendable {
         #expect(try view.unprocessed().count == open.count - 1)
     }
 }
+
+@Suite(.serialized) struct EventStreamTests {
+    func ids(_ sse: String) -> [String] {
+        sse.split(separator: "\n").filter { $0.hasPrefix("id: ") }.map { String($0.dropFirst(4)) }
+    }
+
+    @Test func streamsHistoryResumesFromLastEventIDAndFollowsLiveAppends() async throws {
+        let server = try await RunningServer()
+        defer { Task { await server.stop() } }
+        var config = SimulatorConfiguration()
+        config.days = 1
+        let lines = TrafficSimulator(config).lines()
+        #expect(try await server.request("POST", "/v1/events", token: "appender-token-1", body: lines.prefix(20).joined(separator: "\n")).0 == 200)
+
+        let (s1, history) = try await server.request("GET", "/v1/events/stream?after=0&limit=3", token: "reader-token-1")
+        #expect(s1 == 200 && ids(history) == ["1", "2", "3"])
+        let firstData = try #require(history.split(separator: "\n").first { $0.hasPrefix("data: ") })
+        #expect(try JSONParser.parse(String(firstData.dropFirst(6))).objectValue!["position"] == .number("1"))
+        #expect(try await server.request("GET", "/v1/events/stream", token: "appender-token-1").0 == 403)
+
+        // Resume after the last id the client saw.
+        var resume = URLRequest(url: URL(string: "http://127.0.0.1:\(server.port)/v1/events/stream?limit=2")!)
+        resume.setValue("Bearer reader-token-1", forHTTPHeaderField: "Authorization")
+        resume.setValue("17", forHTTPHeaderField: "Last-Event-ID")
+        let (d2, _) = try await URLSession.shared.data(for: resume)
+        #expect(ids(String(decoding: d2, as: UTF8.self)) == ["18", "19"])
+
+        // Live: the request waits at the end of the log until two new events are committed.
+        let port = server.port
+        let live = Task { () -> String in
+            var r = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/events/stream?after=20&limit=2")!)
+            r.setValue("Bearer reader-token-1", forHTTPHeaderField: "Authorization")
+            r.timeoutInterval = 30
+            let (d, _) = try await URLSession.shared.data(for: r)
+            return String(decoding: d, as: UTF8.self)
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await server.request("POST", "/v1/events", token: "appender-token-1", body: lines[20..<22].joined(separator: "\n")).0 == 200)
+        #expect(ids(try await live.value) == ["21", "22"])
+    }
+}
