@@ -1,12 +1,16 @@
 import Foundation
 
+/// Marks a type whose absent optionals are written as `null` by ``OrderedJSONEncoder``, so that
+/// every row of a report has the same keys (synthesized `Codable` would leave them out).
+public protocol ExplicitNulls {}
+
 /// Encodes `Encodable` values to JSON keeping keys in the order they are encoded (declaration
 /// order for synthesized `Codable`), so reports print in the spec's field order and the same
 /// report always prints the same text. Foundation's `JSONEncoder` here orders keys by hash.
 public enum OrderedJSONEncoder {
     public static func encode<T: Encodable>(_ value: T) throws -> JSONValue {
         let root = Node()
-        try value.encode(to: ValueEncoder(node: root))
+        try put(value, into: root)
         return root.value
     }
 
@@ -84,17 +88,19 @@ public enum OrderedJSONEncoder {
     }
 
     static func put<T: Encodable>(_ v: T, into node: Node) throws {
-        if let s = try scalar(v) { node.setScalar(s) } else { try v.encode(to: ValueEncoder(node: node)) }
+        if let s = try scalar(v) { node.setScalar(s) } else { try v.encode(to: ValueEncoder(node: node, nulls: v is any ExplicitNulls)) }
     }
 
     struct ValueEncoder: Encoder {
         let node: Node
+        /// Whether the value being encoded writes absent optionals as null (``ExplicitNulls``).
+        var nulls = false
         var codingPath: [any CodingKey] = []
         var userInfo: [CodingUserInfoKey: Any] { [:] }
 
         func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
             node.makeObject()
-            return KeyedEncodingContainer(Keyed<Key>(node: node))
+            return KeyedEncodingContainer(Keyed<Key>(node: node, nulls: nulls))
         }
         func unkeyedContainer() -> any UnkeyedEncodingContainer {
             node.makeArray()
@@ -105,9 +111,27 @@ public enum OrderedJSONEncoder {
 
     struct Keyed<Key: CodingKey>: KeyedEncodingContainerProtocol {
         let node: Node
+        var nulls = false
         var codingPath: [any CodingKey] = []
         mutating func encodeNil(forKey key: Key) throws { node.child(forKey: key.stringValue).setScalar(.null) }
         mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws { try put(value, into: node.child(forKey: key.stringValue)) }
+
+        // Absent optionals: left out, or null for ExplicitNulls types. Every overload the
+        // synthesized code may call is here, or the protocol's default would skip the key.
+        private mutating func present<T: Encodable>(_ value: T?, _ key: Key) throws {
+            if let value { try encode(value, forKey: key) } else if nulls { try encodeNil(forKey: key) }
+        }
+        mutating func encodeIfPresent<T: Encodable>(_ value: T?, forKey key: Key) throws { try present(value, key) }
+        mutating func encodeIfPresent(_ value: String?, forKey key: Key) throws { try present(value, key) }
+        mutating func encodeIfPresent(_ value: Bool?, forKey key: Key) throws { try present(value, key) }
+        mutating func encodeIfPresent(_ value: Double?, forKey key: Key) throws { try present(value, key) }
+        mutating func encodeIfPresent(_ value: Float?, forKey key: Key) throws { try present(value, key) }
+        mutating func encodeIfPresent(_ value: Int?, forKey key: Key) throws { try present(value, key) }
+        mutating func encodeIfPresent(_ value: Int32?, forKey key: Key) throws { try present(value, key) }
+        mutating func encodeIfPresent(_ value: Int64?, forKey key: Key) throws { try present(value, key) }
+        mutating func encodeIfPresent(_ value: UInt?, forKey key: Key) throws { try present(value, key) }
+        mutating func encodeIfPresent(_ value: UInt32?, forKey key: Key) throws { try present(value, key) }
+        mutating func encodeIfPresent(_ value: UInt64?, forKey key: Key) throws { try present(value, key) }
         mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
             let c = node.child(forKey: key.stringValue)
             c.makeObject()

@@ -51,8 +51,8 @@ public struct DepartmentReport: Codable, Sendable {
         }
     }
 
-    /// Section III — one agent.
-    public struct AgentRow: Codable, Sendable, Equatable {
+    /// Section III — one agent (`name` is null when unknown: every row has the same keys).
+    public struct AgentRow: Codable, Sendable, Equatable, ExplicitNulls {
         public var agent: String
         public var name: String?
         public var offered = 0
@@ -67,20 +67,6 @@ public struct DepartmentReport: Codable, Sendable {
         enum CodingKeys: String, CodingKey {
             case agent, name, offered, answered, missedOffered = "missed_offered", rejected, missedShare = "missed_share"
             case callbackAttempts = "callback_attempts", avgAttemptsPerEpisode = "avg_attempts_per_episode", removed
-        }
-
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(agent, forKey: .agent)
-            try c.encode(name, forKey: .name)  // null when unknown, so every row has the same keys
-            try c.encode(offered, forKey: .offered)
-            try c.encode(answered, forKey: .answered)
-            try c.encode(missedOffered, forKey: .missedOffered)
-            try c.encode(rejected, forKey: .rejected)
-            try c.encode(missedShare, forKey: .missedShare)
-            try c.encode(callbackAttempts, forKey: .callbackAttempts)
-            try c.encode(avgAttemptsPerEpisode, forKey: .avgAttemptsPerEpisode)
-            try c.encode(removed, forKey: .removed)
         }
     }
 

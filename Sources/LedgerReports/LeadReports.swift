@@ -32,8 +32,8 @@ public struct LeadConversion: Codable, Sendable {
     public var total: ConversionRow
 }
 
-/// One lost lead.
-public struct LostLeadRow: Codable, Sendable, Equatable {
+/// One lost lead (`assignee`, `closed_at` null when unknown).
+public struct LostLeadRow: Codable, Sendable, Equatable, ExplicitNulls {
     public var leadID: String
     public var type: String
     public var status: String
@@ -43,16 +43,6 @@ public struct LostLeadRow: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case leadID = "lead_id", type, status, assignee, createdAt = "created_at", closedAt = "closed_at"
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(leadID, forKey: .leadID)
-        try c.encode(type, forKey: .type)
-        try c.encode(status, forKey: .status)
-        try c.encode(assignee, forKey: .assignee)
-        try c.encode(createdAt, forKey: .createdAt)
-        try c.encode(closedAt, forKey: .closedAt)
     }
 }
 
@@ -70,7 +60,7 @@ public struct LostLeads: Codable, Sendable {
 public struct EmployeePerformance: Codable, Sendable {
     public var employees: [Employee]
 
-    public struct Employee: Codable, Sendable, Equatable {
+    public struct Employee: Codable, Sendable, Equatable, ExplicitNulls {
         public var assignee: String?
         public var leads: Int
         public var toOrder: Int
@@ -81,32 +71,15 @@ public struct EmployeePerformance: Codable, Sendable {
         enum CodingKeys: String, CodingKey {
             case assignee, leads, toOrder = "to_order", toSale = "to_sale", conversionPct = "conversion_pct", leadsList = "leads_list"
         }
-
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(assignee, forKey: .assignee)
-            try c.encode(leads, forKey: .leads)
-            try c.encode(toOrder, forKey: .toOrder)
-            try c.encode(toSale, forKey: .toSale)
-            try c.encode(conversionPct, forKey: .conversionPct)
-            try c.encode(leadsList, forKey: .leadsList)
-        }
     }
 
-    public struct LeadItem: Codable, Sendable, Equatable {
+    public struct LeadItem: Codable, Sendable, Equatable, ExplicitNulls {
         public var leadID: String
         public var status: String?
         public var type: String
 
         enum CodingKeys: String, CodingKey {
             case leadID = "lead_id", status, type
-        }
-
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(leadID, forKey: .leadID)
-            try c.encode(status, forKey: .status)
-            try c.encode(type, forKey: .type)
         }
     }
 }
@@ -119,7 +92,7 @@ public struct LeadCalls: Codable, Sendable {
     public var lost: Int
     public var leads: [Row]
 
-    public struct Row: Codable, Sendable, Equatable {
+    public struct Row: Codable, Sendable, Equatable, ExplicitNulls {
         public var leadID: String
         public var type: String
         public var status: String?

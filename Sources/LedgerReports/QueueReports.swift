@@ -3,7 +3,7 @@ import LedgerEvents
 import LedgerProjections
 
 /// One episode as the queues and the audit show it (reports.md, "Episodes").
-public struct EpisodeRow: Codable, Sendable, Equatable {
+public struct EpisodeRow: Codable, Sendable, Equatable, ExplicitNulls {
     public var department: String
     public var client: String
     public var firstCallAt: String
@@ -29,8 +29,8 @@ public struct EpisodeRow: Codable, Sendable, Equatable {
     }
 }
 
-/// One dismissal in the audit.
-public struct DismissalRow: Codable, Sendable, Equatable {
+/// One dismissal in the audit (`"closed_episode": null` when none was open).
+public struct DismissalRow: Codable, Sendable, Equatable, ExplicitNulls {
     public var eventID: String
     public var at: String
     public var by: String
@@ -45,20 +45,6 @@ public struct DismissalRow: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case eventID = "event_id", at, by, department, client, reason, comment, closedEpisode = "closed_episode"
         case attemptsBefore = "attempts_before", contactedLater = "contacted_later"
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(eventID, forKey: .eventID)
-        try c.encode(at, forKey: .at)
-        try c.encode(by, forKey: .by)
-        try c.encode(department, forKey: .department)
-        try c.encode(client, forKey: .client)
-        try c.encode(reason, forKey: .reason)
-        try c.encode(comment, forKey: .comment)
-        try c.encode(closedEpisode, forKey: .closedEpisode)  // explicit null: "closed_episode": null
-        try c.encode(attemptsBefore, forKey: .attemptsBefore)
-        try c.encode(contactedLater, forKey: .contactedLater)
     }
 }
 
@@ -147,8 +133,8 @@ public enum DismissalAudit {
     }
 }
 
-/// One call of the call list (seed 003, Mango's "Incoming calls").
-public struct CallRow: Codable, Sendable, Equatable {
+/// One call of the call list (seed 003, Mango's "Incoming calls"); absent values are null.
+public struct CallRow: Codable, Sendable, Equatable, ExplicitNulls {
     public var callID: String
     public var line: String?
     public var client: String?
@@ -170,22 +156,6 @@ public struct CallRow: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case callID = "call_id", line, client, startedAt = "started_at", result, reason, ivrOptions = "ivr_options"
         case queueWaitS = "queue_wait_s", totalWaitS = "total_wait_s", answeredBy = "answered_by", lastRung = "last_rung", rung
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(callID, forKey: .callID)
-        try c.encode(line, forKey: .line)
-        try c.encode(client, forKey: .client)
-        try c.encode(startedAt, forKey: .startedAt)
-        try c.encode(result, forKey: .result)
-        try c.encode(reason, forKey: .reason)
-        try c.encode(ivrOptions, forKey: .ivrOptions)
-        try c.encode(queueWaitS, forKey: .queueWaitS)
-        try c.encode(totalWaitS, forKey: .totalWaitS)
-        try c.encode(answeredBy, forKey: .answeredBy)
-        try c.encode(lastRung, forKey: .lastRung)
-        try c.encode(rung, forKey: .rung)
     }
 }
 

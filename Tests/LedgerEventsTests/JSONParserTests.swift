@@ -106,3 +106,15 @@ import Testing
         #expect(throws: EventCodec.DecodingError.self) { try EventCodec.decode(bytes + [0]) }
     }
 }
+
+@Suite struct OrderedJSONEncoderTests {
+    struct Plain: Encodable { var b = 2; var a: String? = nil; var z = [1, 2] }
+    struct Row: Encodable, ExplicitNulls { var b = 2; var a: String? = nil; var inner: Plain? = Plain() }
+
+    @Test func keepsDeclarationOrderAndWritesNullsOnlyForExplicitNullTypes() throws {
+        #expect(try OrderedJSONEncoder.string(Plain()) == #"{"b":2,"z":[1,2]}"#)
+        #expect(try OrderedJSONEncoder.string(Row()) == #"{"b":2,"a":null,"inner":{"b":2,"z":[1,2]}}"#)
+        #expect(try OrderedJSONEncoder.string([Row(b: 1, a: "x", inner: nil)]) == #"[{"b":1,"a":"x","inner":null}]"#)
+        #expect(try OrderedJSONEncoder.string(Array(repeating: 1.5, count: 3)) == "[1.5,1.5,1.5]")
+    }
+}
