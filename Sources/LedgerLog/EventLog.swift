@@ -140,10 +140,10 @@ public final class EventLog: Sendable {
         }
     }
 
-    /// Encodes events for storage, on every core for large batches.
+    /// Encodes events for storage, on every core for batches of 512 or more.
     static func encode(_ events: [Event]) -> [PendingRecord] {
-        if events.count < 4096 { return events.map(record(for:)) }
-        let chunks = min(64, events.count / 2048)
+        if events.count < 512 { return events.map(record(for:)) }
+        let chunks = min(64, max(2, events.count / 2048))
         let size = (events.count + chunks - 1) / chunks
         let out = Mutex<[[PendingRecord]]>(Array(repeating: [], count: chunks))
         DispatchQueue.concurrentPerform(iterations: chunks) { c in

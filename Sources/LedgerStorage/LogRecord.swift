@@ -2,19 +2,29 @@
 /// and the index entries the store keeps for it.
 public struct PendingRecord: Sendable {
     /// The idempotency key (the event id's bytes), 1–400 bytes.
-    public var id: [UInt8]
+    public let id: [UInt8]
     /// The encoded record (opaque to the store).
     public var payload: [UInt8]
     /// Occurred time in milliseconds since the epoch, for the time index.
     public var occurredAt: Int64
     /// Entity index entries: (index number in ``LogStoreConfiguration/entityIndexes``, key bytes).
     public var entityKeys: [EntityKey]
+    /// A 64-bit hash of `id`, computed by whoever builds the record (often on another core than the writer).
+    let idHash: UInt64
 
     public init(id: [UInt8], payload: [UInt8], occurredAt: Int64, entityKeys: [EntityKey]) {
+        self.idHash = Self.hash(id)
         self.id = id
         self.payload = payload
         self.occurredAt = occurredAt
         self.entityKeys = entityKeys
+    }
+
+    /// FNV-1a, 64 bits: ids are short, and only equality behind the hash is trusted.
+    static func hash(_ bytes: [UInt8]) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return h
     }
 }
 
@@ -69,9 +79,12 @@ public struct LogStoreConfiguration: Sendable {
     public var entityIndexes: [String] = []
     /// Upper bound of records merged into one write transaction (one request is never split).
     public var maxRecordsPerCommit = 100_000
-    /// Unindexed records that trigger an index flush even while appends keep coming (the writer
-    /// also flushes whenever it is idle for 50 ms). Larger means fewer dirty index pages per event.
+    /// Unindexed records that trigger an index flush even while appends keep coming (the indexer
+    /// also flushes whenever appends pause for 50 ms). Larger means fewer dirty index pages per event.
     public var indexFlushThreshold = 16_384
+    /// Back-pressure: past this many unindexed records, the writer waits for the indexer before
+    /// taking the next group (bounds the tail's memory, about 300 bytes a record, during bursts).
+    public var maxUnindexedRecords = 1 << 20
     /// Open without writing (a second process reading a live ledger, e.g. `verify`).
     public var readOnly = false
 

@@ -77,6 +77,7 @@ extension LogStore {
                         return n < page
                     }
                     let posKey = Keys.position(p)
+                    try indexEnv.read { txn in
                     if let idPos = try txn.get(ids, entries.id) {
                         if idPos != posKey { problem(p, "id index points to position \(Keys.readUInt64(idPos)) instead") }
                     } else {
@@ -89,6 +90,7 @@ extension LogStore {
                             problem(p, "missing from the \(configuration.entityIndexes[e.index]) index")
                         }
                     }
+                    }
                     return n < page
                 }
                 if n == 0 { done = true }
@@ -98,7 +100,7 @@ extension LogStore {
         if expected <= target { problem(expected, "records \(expected)…\(target) are missing") }
         // Entries no record implies: the forward walk found every implied entry, so a count above
         // the implied count means stale entries.
-        try env.read { txn in
+        try indexEnv.read { txn in
             // The checkpoint and the counts from one snapshot (the writer may have flushed meanwhile).
             let indexedNow = min(try txn.get(meta, Array("indexed".utf8)).map { Keys.readUInt64($0) } ?? 0, target)
             let indexedRecords = Int(indexedNow)

@@ -12,17 +12,22 @@ import Synchronization
 /// let page = try store.records(after: 0, limit: 1000)
 /// ```
 ///
-/// Databases: `log` (position → header ‖ payload), `ids` (id → position), `time`
-/// ((occurred ms, position) → ∅), one sorted-duplicates database per entity index
-/// (entity key → positions), and `meta` (`indexed`: the last position the indexes cover).
+/// Two LMDB environments. The log environment (the directory itself) holds `log` (position →
+/// header ‖ payload): the truth, written durably by the append. The index environment
+/// (`DIR/index`) holds `ids` (id → position), `time` ((occurred ms, position) → ∅), one
+/// sorted-duplicates database per entity index (entity key → positions), and `meta` (`indexed`:
+/// the last position the indexes cover), all derived from the log.
 ///
-/// The durable append transaction writes log records only. The indexes are derived: the writer
-/// keeps the entries of records after `indexed` in memory (``TailIndex``), reads merge them with
-/// LMDB, and they are flushed in large sorted batches when the writer is idle or the tail grows
-/// past ``LogStoreConfiguration/indexFlushThreshold``. On open the tail is rebuilt from the log.
+/// The durable append transaction writes log records only. The writer keeps the index entries of
+/// records after `indexed` in memory (``TailIndex``), reads merge them with LMDB, and an indexer
+/// thread flushes them to the index environment in large sorted batches: on the second core, with
+/// its own write lock, so index maintenance never holds up an append. On open the tail is rebuilt
+/// from the log; the index environment can be deleted at any time and is rebuilt.
 public final class LogStore: Sendable {
     let env: Environment
     let log: Database
+    /// The environment of the derived indexes (see the type's documentation).
+    let indexEnv: Environment
     let ids: Database
     let time: Database
     let entities: [Database]
@@ -40,6 +45,7 @@ public final class LogStore: Sendable {
 
     private let head: Mutex<Head>
     private let writer: WriterThread?
+    private let indexer: IndexerThread?
 
     /// Opens or creates the store in directory `path`.
     ///
@@ -56,39 +62,70 @@ public final class LogStore: Sendable {
         self.schema = schema
         self.configuration = configuration
         log = try env.openDatabase("log")
-        ids = try env.openDatabase("ids")
-        time = try env.openDatabase("time")
-        entities = try configuration.entityIndexes.map {
-            try env.openDatabase("entity." + $0, duplicateSort: true, fixedSizeDuplicates: true)
+        if !configuration.readOnly {
+            // Ledgers written before the split kept their indexes next to the log: reclaim them.
+            for name in ["ids", "time", "meta"] + configuration.entityIndexes.map({ "entity." + $0 }) {
+                try env.dropDatabaseIfPresent(name)
+            }
         }
-        meta = try env.openDatabase("meta")
+        let indexEnv = try Self.openIndexEnvironment(path: path, configuration: envConfig)
+        self.indexEnv = indexEnv
+        ids = try indexEnv.openDatabase("ids")
+        time = try indexEnv.openDatabase("time")
+        entities = try configuration.entityIndexes.map {
+            try indexEnv.openDatabase("entity." + $0, duplicateSort: true, fixedSizeDuplicates: true)
+        }
+        meta = try indexEnv.openDatabase("meta")
         let last = try Self.readHead(env: env, log: log)
         head = Mutex(last)
         tail = Mutex(TailIndex(entityIndexes: configuration.entityIndexes.count))
         notifier.publish(last.position)
         writer = configuration.readOnly ? nil : WriterThread()
+        indexer = configuration.readOnly ? nil : IndexerThread()
         try rebuildTail()
+        indexer?.start(self)
         writer?.start(self)
+    }
+
+    /// The index environment in `path/index`. A read-only opener of a ledger that has none (never
+    /// opened for writing since indexes moved there) gets an empty one in a temporary directory:
+    /// the whole log is then indexed in memory.
+    private static func openIndexEnvironment(path: String, configuration: EnvironmentConfiguration) throws -> Environment {
+        var c = configuration
+        c.noMetaSync = true  // derived data: a system crash may lose the last flush, which is rebuilt from the log
+        let dir = path + "/index"
+        if configuration.readOnly && !FileManager.default.fileExists(atPath: dir + "/data.mdb") {
+            c.readOnly = false
+            let temp = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-index-\(UUID().uuidString)").path
+            return try Environment(path: temp, configuration: c, removeOnClose: true)
+        }
+        return try Environment(path: dir, configuration: c)
     }
 
     deinit {
         writer?.stop()
+        indexer?.stop()
     }
 
-    /// Stops the writer thread after it has answered every queued request and flushed the indexes.
+    /// Stops the writer thread after it has answered every queued request, then the indexer after
+    /// its last flush (left to the next opener when the tail is large).
     public func close() {
         writer?.stop()
+        indexer?.stop()
     }
 
     // MARK: Derived indexes
 
     /// The last position the LMDB indexes cover; later records are indexed in memory.
     public var indexedPosition: UInt64 {
-        (try? env.read { txn in try txn.get(meta, Array("indexed".utf8)).map { Keys.readUInt64($0) } ?? 0 }) ?? 0
+        (try? indexEnv.read { txn in try txn.get(meta, Array("indexed".utf8)).map { Keys.readUInt64($0) } ?? 0 }) ?? 0
     }
 
     /// Records committed but not yet in the LMDB indexes.
     public var unindexedCount: Int { tail.withLock { $0.count } }
+
+    /// Whether the indexer thread is flushing (not closed).
+    var indexerRunning: Bool { indexer?.isRunning ?? false }
 
     /// Rebuilds the in-memory tail index from the log records after `indexed` (after a crash,
     /// or a copy made while indexes were behind).
@@ -111,10 +148,12 @@ public final class LogStore: Sendable {
 
     /// Writes the oldest `limit` tail records' entries into the LMDB indexes in one sorted
     /// transaction with the new `indexed` checkpoint, then drops them from the tail.
-    /// Runs on the writer thread (or at close). Returns how many records it indexed.
+    /// Runs on the indexer thread only. Returns how many records it indexed.
     @discardableResult
     func flushIndexes(limit: Int = .max) throws -> Int {
-        let chunk = Array(tail.withLock { $0.oldest(limit) })
+        // Copied under the lock: a slice sharing the tail's storage would make the writer's next
+        // append copy the whole tail.
+        let chunk = tail.withLock { Array($0.oldest(limit)) }
         guard let last = chunk.last?.position else { return 0 }
         // Sorted, so each flush walks every index once, left to right.
         let ids = chunk.map { ($0.id, $0.position) }.sorted { $0.0.lexicographicallyPrecedes($1.0) }
@@ -126,7 +165,7 @@ public final class LogStore: Sendable {
         }
         while true {
             do {
-                try env.writeTransaction { txn in
+                try indexEnv.writeTransaction { txn in
                     // Reused key buffers: a flush writes many 8- and 16-byte keys.
                     var position = [UInt8](repeating: 0, count: 8)
                     var timeKey = [UInt8](repeating: 0, count: 16)
@@ -149,7 +188,7 @@ public final class LogStore: Sendable {
                 }
                 break
             } catch LMDBError.mapFull {
-                try env.growMap(to: env.mapSize * 2)
+                try indexEnv.growMap(to: indexEnv.mapSize * 2)
             }
         }
         tail.withLock { $0.dropOldest(chunk.count) }
@@ -191,8 +230,11 @@ public final class LogStore: Sendable {
         while true {
             do {
                 let start = head.withLock { $0 }
-                (results, newHead, added) = try env.writeTransaction { txn in
-                    try self.apply(requests, txn: txn, head: start)
+                let generation = tail.withLock { $0.generation }
+                (results, newHead, added) = try indexEnv.read { index in
+                    try env.writeTransaction { txn in
+                        try self.apply(requests, txn: txn, index: index, generation: generation, head: start)
+                    }
                 }
                 break
             } catch LMDBError.mapFull {
@@ -216,15 +258,22 @@ public final class LogStore: Sendable {
         head.withLock { $0 = newHead }
         notifier.publish(newHead.position)
         for (r, result) in zip(requests, results) { r.continuation.resume(with: result) }
+        if !added.isEmpty { indexer?.appended() }
     }
 
     /// The position of a stored id: the in-memory tail first, then the LMDB index.
-    private func storedPosition(ofID id: [UInt8], txn: Transaction) throws -> UInt64? {
-        if let p = tail.withLock({ $0.position(ofID: id) }) { return p }
-        return try txn.get(ids, id).map { Keys.readUInt64($0) }
+    ///
+    /// `index` is a snapshot of the index environment begun when the tail's generation was
+    /// `generation`. If the indexer has dropped a chunk since, an id missing from the tail may have
+    /// been flushed after that snapshot began, so a fresh snapshot is read instead.
+    private func storedPosition(ofID id: [UInt8], hash: UInt64, index: Transaction, generation: Int) throws -> UInt64? {
+        let (p, now) = tail.withLock { ($0.position(ofID: id, hash: hash), $0.generation) }
+        if let p { return p }
+        if now == generation { return try index.get(ids, id).map { Keys.readUInt64($0) } }
+        return try indexEnv.read { try $0.get(ids, id).map { Keys.readUInt64($0) } }
     }
 
-    private func apply(_ requests: [WriteRequest], txn: Transaction, head start: Head) throws
+    private func apply(_ requests: [WriteRequest], txn: Transaction, index: Transaction, generation: Int, head start: Head) throws
         -> ([Result<AppendOutcome, any Error>], Head, [(PendingRecord, UInt64)])
     {
         var h = start
@@ -234,18 +283,19 @@ public final class LogStore: Sendable {
         results.reserveCapacity(requests.count)
         var added: [(PendingRecord, UInt64)] = []
         added.reserveCapacity(requests.reduce(0) { $0 + $1.records.count })
-        // Ids written earlier in this transaction (by earlier requests of the group).
-        var inTransaction: [ByteKey: (position: UInt64, request: Int, index: Int)] = [:]
-        for (q, request) in requests.enumerated() {
+        // Ids written earlier in this transaction (by earlier requests of the group): id hash →
+        // index in `added`; a hash shared by two ids falls back to a search of `added`.
+        var inTransaction: [UInt64: Int] = [:]
+        for request in requests {
             // Pass 1: look every id up, so a rejected request writes nothing.
             let records = request.records
             var positions = [UInt64](repeating: 0, count: records.count)
             var isNew = [Bool](repeating: false, count: records.count)
-            var firstInRequest: [ByteKey: Int] = [:]
+            var firstInRequest: [UInt64: Int] = [:]
             if records.count > 1 { firstInRequest.reserveCapacity(records.count) }
             var rejection: StorageError?
             for (k, r) in records.enumerated() {
-                if let p = try storedPosition(ofID: r.id, txn: txn) {
+                if let p = try storedPosition(ofID: r.id, hash: r.idHash, index: index, generation: generation) {
                     let stored = try txn.withValue(log, Keys.position(p)) { try RecordFormat.open($0, position: p).payload }
                     if let stored, stored == r.payload || schema.sameContent(stored: stored, new: r.payload) {
                         positions[k] = p
@@ -255,17 +305,17 @@ public final class LogStore: Sendable {
                                              recordIndex: k, existingPosition: p)
                     break
                 }
-                if requests.count > 1, let earlier = inTransaction[ByteKey(r.id)] {
-                    let other = requests[earlier.request].records[earlier.index].payload
-                    if other == r.payload || schema.sameContent(stored: other, new: r.payload) {
-                        positions[k] = earlier.position
+                if requests.count > 1, let i = Self.earlier(r, inTransaction, added) {
+                    let (other, position) = added[i]
+                    if other.payload == r.payload || schema.sameContent(stored: other.payload, new: r.payload) {
+                        positions[k] = position
                         continue
                     }
-                    rejection = StorageError(.conflict, "id already stored at position \(earlier.position) with different content",
-                                             recordIndex: k, existingPosition: earlier.position)
+                    rejection = StorageError(.conflict, "id already stored at position \(position) with different content",
+                                             recordIndex: k, existingPosition: position)
                     break
                 }
-                if records.count > 1, let j = firstInRequest[ByteKey(r.id)] {
+                if records.count > 1, let j = Self.first(r, in: records, before: k, firstInRequest) {
                     if records[j].payload == r.payload || schema.sameContent(stored: records[j].payload, new: r.payload) {
                         positions[k] = UInt64.max - UInt64(j)  // resolved after pass 2
                         continue
@@ -274,7 +324,7 @@ public final class LogStore: Sendable {
                                              recordIndex: k)
                     break
                 }
-                if records.count > 1 { firstInRequest[ByteKey(r.id)] = k }
+                if records.count > 1 && firstInRequest[r.idHash] == nil { firstInRequest[r.idHash] = k }
                 isNew[k] = true
             }
             if let rejection {
@@ -288,8 +338,8 @@ public final class LogStore: Sendable {
                 try txn.putReserved(log, Keys.position(h.position), header: RecordFormat.header(recordedAt: h.recordedAt, payload: r.payload),
                                     payload: r.payload, flags: MDB_APPEND)
                 positions[k] = h.position
+                if requests.count > 1 && inTransaction[r.idHash] == nil { inTransaction[r.idHash] = added.count }
                 added.append((r, h.position))
-                if requests.count > 1 { inTransaction[ByteKey(r.id)] = (h.position, q, k) }
                 appended += 1
             }
             for k in positions.indices where positions[k] > UInt64.max - UInt64(records.count) {
@@ -300,6 +350,20 @@ public final class LogStore: Sendable {
         }
         if h.position == start.position { h.recordedAt = start.recordedAt }
         return (results, h, added)
+    }
+
+    /// The first record of `records` before index `k` with `r`'s id, found by hash.
+    private static func first(_ r: PendingRecord, in records: [PendingRecord], before k: Int, _ byHash: [UInt64: Int]) -> Int? {
+        guard let j = byHash[r.idHash] else { return nil }
+        if records[j].id == r.id { return j }
+        return records[..<k].firstIndex { $0.id == r.id }  // two ids share the hash: search
+    }
+
+    /// The index in `added` of the record written earlier in this group with `r`'s id, found by hash.
+    private static func earlier(_ r: PendingRecord, _ byHash: [UInt64: Int], _ added: [(PendingRecord, UInt64)]) -> Int? {
+        guard let i = byHash[r.idHash] else { return nil }
+        if added[i].0.id == r.id { return i }
+        return added.firstIndex { $0.0.id == r.id }  // two ids share the hash: search
     }
 
     // MARK: Reads
@@ -343,8 +407,9 @@ public final class LogStore: Sendable {
     /// The position holding `id`, or `nil`.
     public func position(ofID id: [UInt8]) throws -> UInt64? {
         // The tail is read before the LMDB snapshot: an entry flushed in between is then in LMDB.
-        if let p = tail.withLock({ $0.position(ofID: id) }) { return p }
-        return try env.read { txn in try txn.get(ids, id).map { Keys.readUInt64($0) } }
+        let hash = PendingRecord.hash(id)
+        if let p = tail.withLock({ $0.position(ofID: id, hash: hash) }) { return p }
+        return try indexEnv.read { txn in try txn.get(ids, id).map { Keys.readUInt64($0) } }
     }
 
     /// Positions of records whose occurred time is in `[from, to)` (ms), ordered by (time, position),
@@ -355,7 +420,7 @@ public final class LogStore: Sendable {
         func isAfter(_ t: Int64, _ p: UInt64) -> Bool { after.map { (t, p) > ($0.time, $0.position) } ?? (t >= from) }
         let pending = tail.withLock { $0.times }.filter { $0.ms < to && $0.ms >= from && isAfter($0.ms, $0.position) }
         let start = after.map { Keys.time($0.time, $0.position + 1) } ?? Keys.time(from, 0)
-        try env.read { txn in
+        try indexEnv.read { txn in
             try txn.scan(time, from: start) { k, _ in
                 let t = Keys.timeMs(k)
                 guard t < to, out.count < limit else { return false }
@@ -374,9 +439,9 @@ public final class LogStore: Sendable {
     /// Keys over 400 bytes are hashed: callers re-check the entity of the records they get.
     public func positions(entity index: Int, key: [UInt8]) throws -> [UInt64] {
         let stored = Keys.entity(key)
-        let pending = tail.withLock { $0.positions(entity: index, storedKey: stored) }
+        let pending = tail.withLock { $0.positions(entity: index, key: key) }
         var out: [UInt64] = []
-        try env.read { txn in
+        try indexEnv.read { txn in
             try txn.duplicates(entities[index], stored) { out.append(Keys.readUInt64($0)) }
         }
         if pending.isEmpty { return out }
@@ -422,7 +487,18 @@ public final class LogStore: Sendable {
     public func count() throws -> Int { try env.read { try $0.count(log) } }
 
     /// A hot, compacted copy into `directory` (empty or absent). Open and verify it to check it.
-    public func backup(to directory: String) throws { try env.copy(to: directory, compact: true) }
+    ///
+    /// The indexes are copied first, so their checkpoint never passes the copied log's head.
+    public func backup(to directory: String) throws {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: directory) {
+            guard (try fm.contentsOfDirectory(atPath: directory)).isEmpty else {
+                throw StorageError(.invalidArgument, "backup target \(directory) is not empty: choose an empty or new directory")
+            }
+        }
+        try indexEnv.copy(to: directory + "/index", compact: true)
+        try env.copy(to: directory, compact: true)
+    }
 
     /// Clears reader slots of dead processes; returns how many.
     public func clearStaleReaders() -> Int { env.clearStaleReaders() }
@@ -437,7 +513,7 @@ struct WriteRequest: Sendable {
 /// The one thread that writes: LMDB write transactions are bound to the thread that began them,
 /// and Swift tasks hop threads at every `await`, so writes never run on the cooperative pool.
 final class WriterThread: Sendable {
-    private struct State {
+    private struct State: StoppableThreadState {
         var queue: [WriteRequest] = []
         var stopping = false
         var running = false
@@ -450,20 +526,12 @@ final class WriterThread: Sendable {
     func start(_ store: LogStore) {
         state.withLock { $0.running = true }
         let maxRecords = store.configuration.maxRecordsPerCommit
-        let threshold = store.configuration.indexFlushThreshold
+        let maxUnindexed = max(store.configuration.maxUnindexedRecords, store.configuration.indexFlushThreshold)
         // The thread holds the store weakly so that dropping the last reference closes it.
         let thread = Thread { [weak store] in
+            nameCurrentThread("ledger-writer")
             while true {
-                // Idle for 50 ms with unindexed records: flush the indexes behind the log, a chunk
-                // at a time, stopping as soon as an append is waiting.
-                if self.wake.wait(timeout: .now() + .milliseconds(50)) == .timedOut {
-                    if let store {
-                        while store.unindexedCount > 0 && !self.hasWork {
-                            if (try? store.flushIndexes(limit: threshold)) ?? 0 == 0 { break }
-                        }
-                    }
-                    continue
-                }
+                self.wake.wait()
                 let (batch, stop) = self.state.withLock { s -> ([WriteRequest], Bool) in
                     var n = 0
                     var k = 0
@@ -479,23 +547,15 @@ final class WriterThread: Sendable {
                 if !batch.isEmpty {
                     if let store {
                         store.commit(batch)
-                        // Flush chunks while the tail is past the threshold, but serve waiting appends
-                        // first (unless the tail is four times over) and stop when asked to stop.
-                        while store.unindexedCount >= threshold && !self.isStopping
-                            && !(self.hasWork && store.unindexedCount < 4 * threshold)
-                        {
-                            if (try? store.flushIndexes(limit: threshold)) ?? 0 == 0 { break }
+                        // Back-pressure: past the bound, wait for the indexer to catch up.
+                        while store.unindexedCount > maxUnindexed && store.indexerRunning {
+                            Thread.sleep(forTimeInterval: 0.001)
                         }
                     } else {
                         for r in batch { r.continuation.resume(throwing: StorageError(.closed, "the store was closed")) }
                     }
                 }
-                if stop {
-                    // A small tail is flushed now; a large one (a bulk import) is left to the next
-                    // writer, which rebuilds it from the log in memory and flushes when idle.
-                    if let store, store.unindexedCount <= 100_000 { _ = try? store.flushIndexes() }
-                    break
-                }
+                if stop { break }
             }
             self.state.withLock { $0.running = false }
             self.done.signal()
@@ -503,11 +563,6 @@ final class WriterThread: Sendable {
         thread.name = "ledger-writer"
         thread.start()
     }
-
-    /// Whether appends are waiting (background flushing yields to them).
-    var hasWork: Bool { state.withLock { !$0.queue.isEmpty || $0.stopping } }
-
-    var isStopping: Bool { state.withLock { $0.stopping } }
 
     func enqueue(_ request: WriteRequest) {
         let accepted = state.withLock { s -> Bool in
@@ -524,12 +579,84 @@ final class WriterThread: Sendable {
 
     /// Answers what is queued, then ends the thread. Idempotent.
     func stop() {
-        let wasRunning = state.withLock { s -> Bool in
+        guard state.requestStop() else { return }
+        wake.signal()
+        if Thread.current.name != "ledger-writer" { done.wait() }
+    }
+}
+
+/// The thread that flushes the in-memory tail of index entries into the index environment: a
+/// chunk whenever the tail reaches ``LogStoreConfiguration/indexFlushThreshold``, and everything
+/// once appends pause for 50 ms. It has its own environment and write lock, so it runs beside the
+/// writer, not between its commits.
+final class IndexerThread: Sendable {
+    private struct State: StoppableThreadState {
+        var stopping = false
+        var running = false
+    }
+
+    private let state = Mutex(State())
+    private let wake = DispatchSemaphore(value: 0)
+    private let done = DispatchSemaphore(value: 0)
+
+    var isRunning: Bool { state.withLock { $0.running && !$0.stopping } }
+
+    func start(_ store: LogStore) {
+        state.withLock { $0.running = true }
+        let threshold = store.configuration.indexFlushThreshold
+        let thread = Thread { [weak store] in
+            nameCurrentThread("ledger-indexer")
+            while true {
+                let idle = self.wake.wait(timeout: .now() + .milliseconds(50)) == .timedOut
+                let stopping = self.state.withLock { $0.stopping }
+                guard let store else { break }
+                if stopping {
+                    // A small tail is flushed now; a large one (a bulk import) is left to the next
+                    // opener, which rebuilds it from the log in memory and flushes it in the background.
+                    if store.unindexedCount <= 100_000 {
+                        while store.unindexedCount > 0, (try? store.flushIndexes(limit: threshold)) ?? 0 > 0 {}
+                    }
+                    break
+                }
+                while store.unindexedCount >= (idle ? 1 : threshold) && !self.state.withLock({ $0.stopping }) {
+                    if (try? store.flushIndexes(limit: threshold)) ?? 0 == 0 { break }
+                }
+            }
+            self.state.withLock { $0.running = false }
+            self.done.signal()
+        }
+        thread.name = "ledger-indexer"
+        thread.start()
+    }
+
+    /// Called by the writer after each commit that added records.
+    func appended() { wake.signal() }
+
+    /// Flushes a small tail, then ends the thread. Idempotent.
+    func stop() {
+        guard state.requestStop() else { return }
+        wake.signal()
+        if Thread.current.name != "ledger-indexer" { done.wait() }
+    }
+}
+
+/// Names the OS thread (shown by `top -H`, `perf` and debuggers).
+private func nameCurrentThread(_ name: String) {
+    Thread.current.name = name
+}
+
+/// The stop flags of a background thread's state.
+protocol StoppableThreadState {
+    var stopping: Bool { get set }
+    var running: Bool { get set }
+}
+
+extension Mutex where Value: StoppableThreadState {
+    /// Marks the thread stopping; returns whether it was running and not yet asked to stop.
+    borrowing func requestStop() -> Bool {
+        withLock { s -> Bool in
             defer { s.stopping = true }
             return s.running && !s.stopping
         }
-        guard wasRunning else { return }
-        wake.signal()
-        if Thread.current.name != "ledger-writer" { done.wait() }
     }
 }

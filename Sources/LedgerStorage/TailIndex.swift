@@ -9,21 +9,35 @@ struct TailIndex: Sendable {
     struct Entry: Sendable {
         var position: UInt64
         var id: [UInt8]
+        var idHash: UInt64
         var occurredAt: Int64
         var entityKeys: [EntityKey]
+        /// Index of this entry's first link in `links` (absolute: minus `linkBase` for the array index).
+        var firstLink: Int
+    }
+
+    /// Per entity key of an entry: the hash of (index, stored key), and the position of the
+    /// previous tail entry with the same hash (0: none). Chains replace per-key position arrays,
+    /// so adding a record allocates nothing per entity.
+    struct Link: Sendable {
+        var hash: UInt64
+        var previous: UInt64
     }
 
     /// Entries in position order; `start` is the first not yet flushed.
     private var entries: [Entry] = []
     private var start = 0
-    /// id → position (the keys share the records' own id arrays).
-    private var ids: [ByteKey: UInt64] = [:]
-    /// Per entity index: stored key (see ``Keys/entity(_:)``) → positions, ascending.
-    private var entities: [[[UInt8]: [UInt64]]]
+    private var links: [Link] = []
+    private var linkBase = 0
+    /// Incremented whenever flushed entries are dropped (see `LogStore.storedPosition`).
+    private(set) var generation = 0
+    /// id hash → position. An id whose hash is taken by another id goes to `idCollisions`.
+    private var ids: [UInt64: UInt64] = [:]
+    private var idCollisions: [ByteKey: UInt64] = [:]
+    /// Entity hash → position of the newest entry with that hash (the head of its chain).
+    private var heads: [UInt64: UInt64] = [:]
 
-    init(entityIndexes: Int) {
-        entities = Array(repeating: [:], count: entityIndexes)
-    }
+    init(entityIndexes: Int) {}
 
     var count: Int { entries.count - start }
     var isEmpty: Bool { count == 0 }
@@ -33,16 +47,51 @@ struct TailIndex: Sendable {
         entries.reserveCapacity(entries.count + n)
     }
 
-    mutating func add(_ r: PendingRecord, at position: UInt64) {
-        ids[ByteKey(r.id)] = position
-        for e in r.entityKeys { entities[e.index][Keys.entity(e.key), default: []].append(position) }
-        entries.append(Entry(position: position, id: r.id, occurredAt: r.occurredAt, entityKeys: r.entityKeys))
+    /// The live entry at `position`, if it is in the tail.
+    private func entry(at position: UInt64) -> Entry? {
+        guard start < entries.count else { return nil }
+        let first = entries[start].position
+        guard position >= first, position - first < UInt64(entries.count - start) else { return nil }
+        return entries[start + Int(position - first)]
     }
 
-    func position(ofID id: [UInt8]) -> UInt64? { ids[ByteKey(id)] }
+    /// Adds a record committed at `position` (one past the last entry's position).
+    mutating func add(_ r: PendingRecord, at position: UInt64) {
+        if let other = ids[r.idHash], let e = entry(at: other), e.id != r.id {
+            idCollisions[ByteKey(r.id)] = position
+        } else {
+            ids[r.idHash] = position
+        }
+        let firstLink = linkBase + links.count
+        for k in r.entityKeys {
+            let h = Self.entityHash(k.index, k.key)
+            links.append(Link(hash: h, previous: heads.updateValue(position, forKey: h) ?? 0))
+        }
+        entries.append(Entry(position: position, id: r.id, idHash: r.idHash, occurredAt: r.occurredAt,
+                             entityKeys: r.entityKeys, firstLink: firstLink))
+    }
 
-    func positions(entity index: Int, storedKey: [UInt8]) -> [UInt64] {
-        entities[index][storedKey] ?? []
+    func position(ofID id: [UInt8], hash: UInt64) -> UInt64? {
+        if let p = ids[hash], let e = entry(at: p), e.id == id { return p }
+        return idCollisions.isEmpty ? nil : idCollisions[ByteKey(id)]
+    }
+
+    /// Positions indexed under (`index`, raw `key`), ascending. May include records of another
+    /// key with the same 64-bit hash: callers re-check the entity of what they read.
+    func positions(entity index: Int, key: [UInt8]) -> [UInt64] {
+        let h = Self.entityHash(index, key)
+        var out: [UInt64] = []
+        var p = heads[h] ?? 0
+        while p != 0, let e = entry(at: p) {
+            out.append(p)
+            var next: UInt64 = 0
+            for k in 0..<e.entityKeys.count where links[e.firstLink - linkBase + k].hash == h {
+                next = links[e.firstLink - linkBase + k].previous
+                break
+            }
+            p = next
+        }
+        return out.reversed()
     }
 
     /// (occurred ms, position) of every entry in the tail.
@@ -53,25 +102,36 @@ struct TailIndex: Sendable {
 
     /// Forgets the oldest `n` entries once they are in LMDB.
     mutating func dropOldest(_ n: Int) {
-        let chunk = entries[start..<(start + n)]
-        guard let last = chunk.last?.position else { return }
-        for e in chunk {
-            ids[ByteKey(e.id)] = nil
-            for k in e.entityKeys {
-                let key = Keys.entity(k.key)
-                if var list = entities[k.index][key] {
-                    let keep = list.drop { $0 <= last }
-                    list = Array(keep)
-                    entities[k.index][key] = list.isEmpty ? nil : list
-                }
+        guard n > 0 else { return }
+        for e in entries[start..<(start + n)] {
+            if ids[e.idHash] == e.position {
+                ids[e.idHash] = nil
+            } else if !idCollisions.isEmpty {
+                idCollisions[ByteKey(e.id)] = nil
+            }
+            for k in 0..<e.entityKeys.count {
+                let h = links[e.firstLink - linkBase + k].hash
+                if heads[h] == e.position { heads[h] = nil }
             }
         }
         start += n
-        // Compact now and then so the array does not grow without bound.
+        generation += 1
+        // Compact now and then so the arrays do not grow without bound.
         if start > 65_536 && start * 2 > entries.count {
+            let firstLink = start < entries.count ? entries[start].firstLink : linkBase + links.count
+            links.removeFirst(firstLink - linkBase)
+            linkBase = firstLink
             entries.removeFirst(start)
             start = 0
         }
+    }
+
+    /// FNV-1a over the entity index number and the key's bytes.
+    static func entityHash(_ index: Int, _ key: [UInt8]) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(truncatingIfNeeded: index)
+        h = h &* 0x100_0000_01b3
+        for b in key { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return h
     }
 }
 

@@ -256,7 +256,9 @@ import Testing
         for start in stride(from: 0, to: events.count, by: 700) {
             _ = try await chunked.append(Array(events[start..<min(events.count, start + 700)]))
         }
-        #expect(chunked.unindexedCount < 1200)
+        // The indexer flushes beside the writer: it catches up to below the threshold.
+        for _ in 0..<200 where chunked.unindexedCount >= 500 { try await Task.sleep(for: .milliseconds(25)) }
+        #expect(chunked.unindexedCount < 500)
         #expect(try snapshot(chunked) == inTail)
         let chunkedReport = try chunked.verify()
         #expect(chunkedReport.isClean, "\(chunkedReport.problems.prefix(3))")

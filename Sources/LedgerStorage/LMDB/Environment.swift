@@ -12,6 +12,9 @@ package struct EnvironmentConfiguration: Sendable {
     package var readerPoolSize: Int = 16
     package var maxDatabases: UInt32 = 16
     package var readOnly = false
+    /// `MDB_NOMETASYNC`: one fsync per commit instead of two; a system crash may undo the last
+    /// commit, never corrupt. For derived data only.
+    package var noMetaSync = false
 }
 
 /// One LMDB environment (a directory holding `data.mdb` and `lock.mdb`).
@@ -32,9 +35,11 @@ package final class Environment: @unchecked Sendable {
     private let resizeLock: UnsafeMutablePointer<pthread_rwlock_t>
     private let pool = Mutex<[PooledReader]>([])
     private let slots: DispatchSemaphore
+    private let removeOnClose: Bool
 
-    /// Opens (creating when needed) the environment in directory `path`.
-    package init(path: String, configuration: EnvironmentConfiguration = .init()) throws {
+    /// Opens (creating when needed) the environment in directory `path`; with `removeOnClose` the
+    /// directory is deleted when the environment is closed (a scratch environment).
+    package init(path: String, configuration: EnvironmentConfiguration = .init(), removeOnClose: Bool = false) throws {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         var e: OpaquePointer?
         try check(mdb_env_create(&e))
@@ -45,6 +50,7 @@ package final class Environment: @unchecked Sendable {
             try check(mdb_env_set_maxdbs(e, configuration.maxDatabases))
             var flags = UInt32(MDB_NOTLS)
             if configuration.readOnly { flags |= UInt32(MDB_RDONLY) }
+            if configuration.noMetaSync { flags |= UInt32(MDB_NOMETASYNC) }
             try check(mdb_env_open(e, path, flags, 0o644))
         } catch {
             mdb_env_close(e)
@@ -59,6 +65,7 @@ package final class Environment: @unchecked Sendable {
         self.resizeLock = .allocate(capacity: 1)
         pthread_rwlock_init(resizeLock, nil)
         self.slots = DispatchSemaphore(value: max(1, configuration.readerPoolSize))
+        self.removeOnClose = removeOnClose
     }
 
     deinit {
@@ -66,6 +73,7 @@ package final class Environment: @unchecked Sendable {
         mdb_env_close(env)
         pthread_rwlock_destroy(resizeLock)
         resizeLock.deallocate()
+        if removeOnClose { try? FileManager.default.removeItem(atPath: path) }
     }
 
     /// Opens (or creates) a named database. Call at start-up only, before concurrent use.
@@ -84,6 +92,28 @@ package final class Environment: @unchecked Sendable {
         }
         try check(mdb_txn_commit(txn))
         return Database(dbi: dbi)
+    }
+
+    /// Deletes the named database and its contents when it exists (for layout migrations).
+    package func dropDatabaseIfPresent(_ name: String) throws {
+        var txn: OpaquePointer?
+        try check(mdb_txn_begin(env, nil, 0, &txn))
+        var dbi: MDB_dbi = 0
+        let rc = mdb_dbi_open(txn, name, 0, &dbi)
+        if rc == MDB_NOTFOUND {
+            mdb_txn_abort(txn)
+            return
+        }
+        guard rc == 0 else {
+            mdb_txn_abort(txn)
+            throw LMDBError(code: rc)
+        }
+        let drc = mdb_drop(txn, dbi, 1)
+        guard drc == 0 else {
+            mdb_txn_abort(txn)
+            throw LMDBError(code: drc)
+        }
+        try check(mdb_txn_commit(txn))
     }
 
     // MARK: Reads
@@ -185,17 +215,10 @@ package final class Environment: @unchecked Sendable {
         return Int(dead)
     }
 
-    /// Writes a hot copy of the environment into directory `target` (which must be empty or absent),
-    /// compacted: free pages omitted and pages renumbered.
+    /// Writes a hot copy of the environment's `data.mdb` into directory `target` (created when
+    /// absent; an existing `data.mdb` there is an error), compacted: free pages omitted and pages renumbered.
     package func copy(to target: String, compact: Bool = true) throws {
-        let fm = FileManager.default
-        if fm.fileExists(atPath: target) {
-            guard (try fm.contentsOfDirectory(atPath: target)).isEmpty else {
-                throw StorageError(.invalidArgument, "backup target \(target) is not empty: choose an empty or new directory")
-            }
-        } else {
-            try fm.createDirectory(atPath: target, withIntermediateDirectories: true)
-        }
+        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
         try check(mdb_env_copy2(env, target, compact ? UInt32(MDB_CP_COMPACT) : 0))
     }
 

@@ -22,6 +22,8 @@ struct Bench {
     let settle: Double
     let breakdown: Bool
     let cliPath: String
+    /// The configuration of every log under test.
+    var logConfiguration = EventLogConfiguration()
 
     var conditions: [String: String] = [:]
     var rows: [Row] = []
@@ -158,7 +160,7 @@ struct Bench {
                 if let r = anchors.measure([exe, d, "\(n)", "\(b)", "sync", "L-s1k"], scratch: scratch) { c.append(r) }
             }
             let d = reset("ours-append")
-            let log = try EventLog(directory: d)
+            let log = try EventLog(directory: d, configuration: logConfiguration)
             var lat: [Double] = []
             lat.reserveCapacity(batches.count)
             let k0 = Counters.snapshot()
@@ -355,7 +357,7 @@ struct Bench {
             let tEncode = now() - t2
             let d = reset("cli-data")
             let t3 = now()
-            let log = try EventLog(directory: d)
+            let log = try EventLog(directory: d, configuration: logConfiguration)
             let tOpen = now() - t3
             let t4 = now()
             let r = try await log.append(parsed!)
@@ -421,7 +423,7 @@ struct Bench {
                 if let r = anchors.measure([exe, d, "\(singleCommitEvents)", "1", "sync", "L-s1"], scratch: scratch) { c.append(r) }
             }
             let d = reset("ours-concurrent")
-            let log = try EventLog(directory: d)
+            let log = try EventLog(directory: d, configuration: logConfiguration)
             let k0 = Counters.snapshot()
             let t0 = now()
             let lat = try await withThrowingTaskGroup(of: [Double].self) { group in
@@ -501,7 +503,7 @@ struct Bench {
         if oursDB == nil {
             note("  building our database of \(thousands(n)) events (batches of 10,000) …")
             let d = reset("ours-append")
-            let log = try EventLog(directory: d)
+            let log = try EventLog(directory: d, configuration: logConfiguration)
             for s in stride(from: 0, to: n, by: 10_000) { _ = try await log.append(Array(events[s..<min(s + 10_000, n)])) }
             log.close()
             oursDB = d

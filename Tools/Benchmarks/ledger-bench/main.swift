@@ -68,6 +68,9 @@ struct LedgerBench: AsyncParsableCommand {
     @Option(help: "Seconds to sleep after `rm -rf; sync` before each write run.")
     var settle: Double = 1
 
+    @Option(help: "Index flush threshold of the logs under test (EventLogConfiguration.indexFlushThreshold).")
+    var flushThreshold: Int = EventLogConfiguration().indexFlushThreshold
+
     @Flag(help: "Keep the work directory (databases, NDJSON file) at the end.")
     var keepWork = false
 
@@ -116,6 +119,7 @@ struct LedgerBench: AsyncParsableCommand {
 
         var bench = Bench(n: events, reps: reps, workDir: workDir, scratch: scratch, anchors: a, settle: settle,
                           breakdown: breakdown, cliPath: cliPath)
+        bench.logConfiguration.indexFlushThreshold = flushThreshold
         bench.conditions = Self.conditions(anchors: a, workDir: workDir, anchorDir: anchorDir, n: events, reps: reps)
         out("# ledger-bench — conditions")
         for k in ["date", "cpu", "nproc", "kernel", "filesystem", "liblmdb", "sqlite", "py-lmdb", "gcc", "swift build", "N", "reps", "anchors"] {
