@@ -4,6 +4,8 @@ import PackageDescription
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 let lifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let hummingbird: Target.Dependency = .product(name: "Hummingbird", package: "hummingbird")
+let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
+let prometheus: Target.Dependency = .product(name: "Prometheus", package: "swift-prometheus")
 
 let package = Package(
     name: "call-ledger",
@@ -18,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // The C door: Debian's liblmdb through pkg-config. Only LedgerStorage imports it.
@@ -36,7 +40,8 @@ let package = Package(
         // The call-center read models (calls, episodes) and the reports computed from them.
         .target(name: "LedgerReports", dependencies: ["LedgerProjections", "LedgerLog", "LedgerEvents"]),
         // The HTTP server (Hummingbird): the only module that knows HTTP.
-        .target(name: "LedgerServer", dependencies: ["LedgerReports", "LedgerProjections", "LedgerLog", "LedgerEvents", hummingbird, lifecycle]),
+        .target(name: "LedgerServer", dependencies: ["LedgerReports", "LedgerProjections", "LedgerLog", "LedgerEvents", hummingbird, lifecycle,
+                                                    metrics, prometheus]),
         .executableTarget(name: "LedgerCLI", dependencies: ["LedgerServer", "LedgerReports", "LedgerXLSX", "LedgerProjections", "LedgerLog", "LedgerEvents", "LedgerSimulator",
                                                             "CallsPerLineHour", argumentParser, lifecycle]),
         // The worked example of an analyst's projection, built only on the public API.

@@ -19,3 +19,9 @@ if ! python3 -c 'import jsonschema, referencing, rfc3339_validator, openpyxl' 2>
   echo "installing Python jsonschema and openpyxl (test readers)…" >&2
   python3 -m pip install -q jsonschema referencing rfc3339-validator openpyxl
 fi
+# The server's independent checkers: Prometheus' text parser, and OpenAPI tools that read
+# Schemas/openapi.yaml and test the live server against it.
+if ! python3 -c 'import prometheus_client, openapi_spec_validator, schemathesis' 2>/dev/null; then
+  echo "installing prometheus-client, openapi-spec-validator and schemathesis (server checkers)…" >&2
+  python3 -m pip install -q prometheus-client openapi-spec-validator schemathesis
+fi

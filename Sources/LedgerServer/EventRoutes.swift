@@ -21,6 +21,7 @@ struct EventRoutes {
         do {
             buffer = try await request.body.collect(upTo: maxBodyBytes)
         } catch {
+            LedgerMetrics.appendRequest("too_large")
             throw APIError(.contentTooLarge, "body_too_large", "the body is over \(maxBodyBytes) bytes: send smaller batches")
         }
         let bytes = Array(buffer.readableBytesView)
@@ -37,6 +38,7 @@ struct EventRoutes {
                     }
                 }
             } catch let e as JSONParser.SyntaxError {
+                LedgerMetrics.appendRequest("invalid")
                 throw APIError(.badRequest, "invalid_json", e.description)
             }
         } else {
@@ -46,15 +48,19 @@ struct EventRoutes {
             }
         }
         if !problems.isEmpty {
+            LedgerMetrics.appendRequest("invalid")
             throw APIError(.badRequest, "invalid_events", "\(problems.count) problem(s); nothing was stored",
                            details: ["problems": .array(problems.map(Self.json))])
         }
         do {
             let r = try await log.append(events)
+            LedgerMetrics.appendRequest("ok")
+            LedgerMetrics.appended(r)
             return jsonResponse(["appended": .number(String(r.appended)), "duplicates": .number(String(r.duplicates)),
                                  "last_position": .number(String(r.lastPosition)),
                                  "positions": .array(r.positions.map { .number(String($0)) })])
         } catch let e as LedgerError where e.code == .conflict {
+            LedgerMetrics.appendRequest("conflict")
             throw APIError(.conflict, "conflict", e.message,
                            details: ["index": .number(String(e.eventIndex ?? -1)), "id": e.eventID.map { .string($0) } ?? .null,
                                      "existing_position": .number(String(e.existingPosition ?? 0))])

@@ -92,14 +92,19 @@ extension LedgerRequestContext {
 /// ```
 public func buildApplication(configuration: LedgerServerConfiguration, engine: ProjectionEngine,
                              onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+    LedgerMetrics.bootstrap()
     let router = Router(context: LedgerRequestContext.self)
+    router.add(middleware: MetricsMiddleware())
     let log = engine.log
+    LedgerMetrics.observe(log)
     router.get("/healthz") { _, _ -> Response in
         jsonResponse(["status": "ok", "last_position": .number(String(log.lastPosition))])
     }
+    LedgerMetrics.register(on: router, engine: engine)
     let v1 = router.group("v1").add(middleware: BearerAuthMiddleware(tokens: configuration.tokens))
     EventRoutes(log: log, maxBodyBytes: configuration.maxBodyBytes).register(on: v1)
     ReportRoutes(engine: engine).register(on: v1)
+    StatusRoutes(engine: engine).register(on: v1)
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "call-ledger"),

@@ -92,3 +92,13 @@ public struct LogStoreConfiguration: Sendable {
         self.entityIndexes = entityIndexes
     }
 }
+
+/// One group commit, as seen by ``LogStore/observeCommits(_:)``.
+public struct CommitStats: Sendable {
+    /// Append requests answered by the commit.
+    public var requests: Int
+    /// Records it stored (duplicates excluded).
+    public var records: Int
+    /// From taking the group to every caller answered: the write transaction, its fsync, and the hand-offs.
+    public var duration: Duration
+}

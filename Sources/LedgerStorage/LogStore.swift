@@ -37,6 +37,7 @@ public final class LogStore: Sendable {
     let tail: Mutex<TailIndex>
     public let configuration: LogStoreConfiguration
     let notifier = HeadNotifier()
+    private let commitObserver = Mutex<(@Sendable (CommitStats) -> Void)?>(nil)
 
     struct Head: Sendable {
         var position: UInt64
@@ -222,8 +223,15 @@ public final class LogStore: Sendable {
         }
     }
 
+    /// Calls `observer` on the writer thread after every commit (for metrics: keep it cheap).
+    public func observeCommits(_ observer: @escaping @Sendable (CommitStats) -> Void) {
+        commitObserver.withLock { $0 = observer }
+    }
+
     /// Processes one group of requests in one write transaction. Runs on the writer thread only.
     func commit(_ requests: [WriteRequest]) {
+        let clock = ContinuousClock()
+        let started = clock.now
         var results: [Result<AppendOutcome, any Error>] = []
         var newHead = Head(position: 0, recordedAt: 0)
         var added: [(PendingRecord, UInt64)] = []
@@ -259,6 +267,9 @@ public final class LogStore: Sendable {
         notifier.publish(newHead.position)
         for (r, result) in zip(requests, results) { r.continuation.resume(with: result) }
         if !added.isEmpty { indexer?.appended() }
+        if let observe = commitObserver.withLock({ $0 }) {
+            observe(CommitStats(requests: requests.count, records: added.count, duration: clock.now - started))
+        }
     }
 
     /// The position of a stored id: the in-memory tail first, then the LMDB index.

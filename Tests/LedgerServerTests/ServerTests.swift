@@ -49,10 +49,14 @@ final class RunningServer: Sendable {
     }
 
     func request(_ method: String, _ path: String, token: String? = nil, body: String? = nil) async throws -> (Int, String) {
+        try await requestBytes(method, path, token: token, body: body.map { Array($0.utf8) })
+    }
+
+    func requestBytes(_ method: String, _ path: String, token: String? = nil, body: [UInt8]?) async throws -> (Int, String) {
         var r = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         r.httpMethod = method
         if let token { r.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        if let body { r.httpBody = Data(body.utf8) }
+        if let body { r.httpBody = Data(body) }
         let (data, response) = try await URLSession.shared.data(for: r)
         return ((response as! HTTPURLResponse).statusCode, String(decoding: data, as: UTF8.self))
     }

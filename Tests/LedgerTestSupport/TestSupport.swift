@@ -41,3 +41,22 @@ public func makeEvent(_ id: String, _ type: EventType = .callQueued, at ms: Int6
 public func parseEvent(_ json: String) -> Event {
     try! EventValidator.validate(JSONParser.parse(json)).get()
 }
+
+/// Runs an external tool (e.g. `python3 -c …`) with `input` on its stdin; returns its exit status,
+/// stdout and stderr. The independent readers the tests check our output with run this way.
+public func runTool(_ arguments: [String], input: String? = nil) throws -> (status: Int32, out: String, err: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = arguments
+    let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
+    p.standardInput = stdin
+    p.standardOutput = stdout
+    p.standardError = stderr
+    try p.run()
+    if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+    try stdin.fileHandleForWriting.close()
+    let out = stdout.fileHandleForReading.readDataToEndOfFile()
+    let err = stderr.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+}

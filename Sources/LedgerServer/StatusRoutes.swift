@@ -1,0 +1,16 @@
+import Hummingbird
+import LedgerEvents
+import LedgerProjections
+
+/// `GET /v1/projections`: every read model's version, checkpoint, lag and state (a failed one
+/// with the position and error it stopped at), as `call-ledger projections status --format json`.
+struct StatusRoutes {
+    let engine: ProjectionEngine
+
+    func register(on group: RouterGroup<LedgerRequestContext>) {
+        group.get("projections") { _, context in
+            _ = try context.require(.read)
+            return jsonResponse(try OrderedJSONEncoder.encode(try engine.status()))
+        }
+    }
+}
