@@ -6,21 +6,8 @@ import Testing
 
 /// Runs the built `call-ledger` binary and returns (exit code, stdout, stderr).
 func cli(_ args: [String], stdin: String? = nil, env: [String: String] = [:]) throws -> (Int32, String, String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: productsDirectory + "/call-ledger")
-    p.arguments = args
-    p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
-    let out = Pipe(), err = Pipe(), input = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    p.standardInput = input
-    try p.run()
-    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-    try input.fileHandleForWriting.close()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    let r = try runTool(args, input: stdin, environment: env, executable: productsDirectory + "/call-ledger")
+    return (r.status, r.out, r.err)
 }
 
 @Suite struct CLITests {

@@ -42,12 +42,15 @@ public func parseEvent(_ json: String) -> Event {
     try! EventValidator.validate(JSONParser.parse(json)).get()
 }
 
-/// Runs an external tool (e.g. `python3 -c …`) with `input` on its stdin; returns its exit status,
-/// stdout and stderr. The independent readers the tests check our output with run this way.
-public func runTool(_ arguments: [String], input: String? = nil) throws -> (status: Int32, out: String, err: String) {
+/// Runs an external tool (e.g. `python3 -c …`, found on the PATH, or `executable` with `arguments`)
+/// with `input` on its stdin and `environment` added to ours; returns its exit status, stdout and
+/// stderr. Our CLI, and the independent readers the tests check our output with, run this way.
+public func runTool(_ arguments: [String], input: String? = nil, environment: [String: String] = [:],
+                    executable: String = "/usr/bin/env") throws -> (status: Int32, out: String, err: String) {
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.executableURL = URL(fileURLWithPath: executable)
     p.arguments = arguments
+    p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
     p.standardInput = stdin
     p.standardOutput = stdout
