@@ -61,7 +61,9 @@ function fmtDuration(s) {
   if (h > 0) return h + ' h ' + String(m % 60).padStart(2, '0') + ' min';
   return m + ' min';
 }
-const label = code => (code || '').replace(/_/g, ' ');
+// The pages' wording of reason codes (WebPage.labels, filled in when the script is served).
+const LABELS = /*LABELS*/{};
+const label = code => LABELS[code] || (code || '').replace(/_/g, ' ');
 const REASON_CLASS = { outside_hours: 'schedule', routing_failed: 'other', forbidden_destination: 'other', abandoned_greeting: 'other',
   abandoned_ivr: 'other', abandoned_short: 'other', not_answered: 'agents', no_free_agents: 'capacity' };
 
@@ -164,13 +166,14 @@ async function follow(onChange, indicator) {
   }
 }
 
-// Every data page: `render` fetches and draws; it runs now and on each submit, with the page
+// Every data page: `render` fetches and draws (or returns a hint for the status line); it runs
+// now and on each submit, with the page
 // marked busy meanwhile (tests wait for data-state="ready") and errors shown in the status line.
 // Download buttons under `root` fetch `target(report)` as CSV or XLSX. Returns the reload.
 function dataPage(form, render, target, root = form) {
   async function load() {
     state('loading');
-    try { await render(); status(''); } catch (e) { status(e.message, true); }
+    try { status((await render()) || ''); } catch (e) { status(e.message, true); }
     state('ready');
   }
   wireDownloads(root, target);
@@ -179,6 +182,7 @@ function dataPage(form, render, target, root = form) {
   return load;
 }
 
+const NEED_DEPARTMENT = 'Choose a department (and a period) and press Show.';
 const pages = {};
 
 pages.signin = () => {
@@ -208,10 +212,11 @@ pages.queue = (me) => {
   const base = () => '/v1/departments/' + encodeURIComponent(dept());
 
   async function render() {
-    if (!dept()) return;
+    if (!dept()) return NEED_DEPARTMENT;
     rememberDepartment(dept());
     const q = apiQuery(form, []);
-    const [open, closed] = await Promise.all([getJSON(base() + '/unprocessed?' + q), getJSON(base() + '/processed?limit=200&' + q)]);
+    const [open, closed] = await Promise.all([getJSON(base() + '/unprocessed?' + q),
+                                              getJSON(base() + '/processed?limit=500&' + apiQuery(form, ['from', 'to']))]);
     $('#count-unprocessed').textContent = '(' + open.length + ')'; $('#count-processed').textContent = '(' + closed.length + ')';
     fill($('#unprocessed'), open, r => el('tr', { class: 'row', 'data-client': r.client },
       td(r.client), td(fmtTime(r.first_call_at)), td(fmtTime(r.last_call_at)), td(fmtDuration(r.lost_for_s)),
@@ -242,7 +247,7 @@ pages.queue = (me) => {
       status('Handled ' + current.client + '.');
     } catch (e) { $('#handle-error').textContent = e.message; }
   });
-  const load = dataPage(form, render, () => dept() && { path: base() + '/' + tab, params: apiQuery(form, []) });
+  const load = dataPage(form, render, () => dept() && { path: base() + '/' + tab, params: apiQuery(form, tab === 'processed' ? ['from', 'to'] : []) });
   follow(load, $('#live'));
 };
 
@@ -291,7 +296,7 @@ pages.report = () => {
   const target = () => ({ path: '/v1/departments/' + encodeURIComponent($('#department').value.trim()) + '/report',
                           params: apiQuery(form, ['from', 'to', 'by']) });
   dataPage(form, async () => {
-    const d = $('#department').value.trim(); if (!d || !form.checkValidity()) return;
+    const d = $('#department').value.trim(); if (!d || !form.checkValidity()) return NEED_DEPARTMENT;
     rememberDepartment(d);
     const t = target(), r = await getJSON(t.path + '?' + t.params);
     $('#report').hidden = false;
@@ -345,7 +350,7 @@ pages.calls = () => {
     return { path: '/v1/departments/' + encodeURIComponent($('#department').value.trim()) + '/calls', params: p };
   };
   async function load() {
-    const d = $('#department').value.trim(); if (!d || !form.checkValidity()) return;
+    const d = $('#department').value.trim(); if (!d || !form.checkValidity()) return NEED_DEPARTMENT;
     rememberDepartment(d);
     const t = target(); t.params.delete('columns');
     rows = await getJSON(t.path + '?' + t.params);

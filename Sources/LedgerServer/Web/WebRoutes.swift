@@ -15,7 +15,11 @@ struct WebRoutes {
         router.get("/") { _, _ in Response(status: .seeOther, headers: [.location: "/ui/queue"]) }
         router.get("/ui") { _, _ in Response(status: .seeOther, headers: [.location: "/ui/queue"]) }
         router.get("/ui/app.css") { _, _ in asset(WebAssets.css, type: "text/css; charset=utf-8") }
-        router.get("/ui/app.js") { _, _ in asset(WebAssets.script, type: "text/javascript; charset=utf-8") }
+        // The script gets the pages' wording of reason codes, so options and cells read the same.
+        var labels: [UInt8] = []
+        JSONWriter.write(.object(JSONObject(WebPage.labels.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) })), into: &labels)
+        let script = WebAssets.script.replacingOccurrences(of: "/*LABELS*/{}", with: String(decoding: labels, as: UTF8.self))
+        router.get("/ui/app.js") { _, _ in asset(script, type: "text/javascript; charset=utf-8") }
         for page in WebPage.allCases {
             let html = page.html()
             router.get(RouterPath("/ui/\(page.rawValue)")) { _, _ in
@@ -92,8 +96,22 @@ enum WebPage: String, CaseIterable {
 
     static func options(_ values: [String], any: String? = nil) -> String {
         (any.map { ["<option value=\"\">\($0)</option>"] } ?? []).joined()
-            + values.map { "<option value=\"\($0)\">\($0.replacingOccurrences(of: "_", with: " "))</option>" }.joined()
+            + values.map { "<option value=\"\($0)\">\(label($0))</option>" }.joined()
     }
+
+    /// How a reason code reads on a page (Ringostat's wording where it has one); codes stay the values.
+    static func label(_ code: String) -> String {
+        labels[code] ?? code.replacingOccurrences(of: "_", with: " ")
+    }
+
+    static let labels = [
+        "outside_hours": "Outside of business hours", "routing_failed": "Call forwarding scheme did not work",
+        "forbidden_destination": "Forbidden destination", "abandoned_greeting": "Abandoned during welcome message",
+        "abandoned_ivr": "Abandoned in the IVR", "abandoned_short": "Abandoned before 10 seconds",
+        "not_answered": "Not answered by agents", "no_free_agents": "All agents busy or unavailable",
+        "called_back_other_channel": "Reached through another channel", "not_a_client": "Not a client", "spam": "Spam",
+        "duplicate": "Duplicate", "other": "Another variant (say what)",
+    ]
 
     static let department = """
         <label>Department <input name="department" id="department" required list="departments" autocomplete="off"></label>
@@ -128,7 +146,9 @@ enum WebPage: String, CaseIterable {
         case .queue:
             let reasons = WebPage.options(DismissalReason.allCases.map(\.rawValue))
             return """
-            <form id="filters" class="controls">\(WebPage.department)\(WebPage.asOf)<button type="submit">Show</button>
+            <form id="filters" class="controls">\(WebPage.department)\(WebPage.asOf)
+            <label>Processed from <input type="date" name="from" id="from"></label><label>to <input type="date" name="to" id="to"></label>
+            <button type="submit">Show</button>
             <span id="live" class="live no-print"></span>\(WebPage.downloads)</form>
             <div class="tabs no-print" role="tablist">
             <button type="button" role="tab" class="tab" id="tab-unprocessed" data-tab="unprocessed">Unprocessed <span class="count" id="count-unprocessed"></span></button>
