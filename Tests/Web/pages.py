@@ -15,6 +15,7 @@ import traceback
 import urllib.request
 
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -41,7 +42,21 @@ def browser():
 
 
 driver = browser()
-wait = WebDriverWait(driver, 30, poll_frequency=0.1)
+# The queue redraws itself when the ledger changes (live refresh), so an element found a moment
+# ago may be gone: waits retry through stale elements.
+wait = WebDriverWait(driver, 30, poll_frequency=0.1, ignored_exceptions=[StaleElementReferenceException])
+
+
+def act(fn):
+    """Runs fn (find, then click or read), again if the page redrew in between."""
+    deadline = time.time() + 30
+    while True:
+        try:
+            return fn()
+        except StaleElementReferenceException:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.1)
 
 
 def shot(name):
@@ -115,15 +130,14 @@ try:
     # 2. Live refresh: another manager handles the last row through the API; the page follows the
     #    event stream and drops it without being touched.
     wait.until(lambda d: "live" in d.find_element(By.ID, "live").text)
-    live_client = rows("unprocessed")[-1].get_attribute("data-client")
+    live_client = act(lambda: rows("unprocessed")[-1].get_attribute("data-client"))
     api_handle(live_client, "spam")
     wait.until(lambda d: not row_for("unprocessed", live_client))
     summary["live_handled"] = live_client
 
     # 3. Handle the first row through the dialog: "other" needs a comment.
-    first = rows("unprocessed")[0]
-    client = first.get_attribute("data-client")
-    first.find_element(By.CSS_SELECTOR, "button.handle").click()
+    client = act(lambda: rows("unprocessed")[0].get_attribute("data-client"))
+    act(lambda: row_for("unprocessed", client)[0].find_element(By.CSS_SELECTOR, "button.handle").click())
     wait.until(lambda d: d.find_element(By.ID, "handle-dialog").is_displayed())
     Select(driver.find_element(By.ID, "handle-reason")).select_by_value("other")
     driver.find_element(By.ID, "handle-submit").click()
@@ -134,7 +148,7 @@ try:
     wait.until(lambda d: not row_for("unprocessed", client))
     driver.find_element(By.ID, "tab-processed").click()
     wait.until(lambda d: row_for("processed", client))
-    processed = row_for("processed", client)[0].text
+    processed = act(lambda: row_for("processed", client)[0].text)
     assert "boss" in processed and "reached by e-mail (browser test)" in processed and "dismissed" in processed, processed
     summary["handled"] = client
     shot("04-processed")

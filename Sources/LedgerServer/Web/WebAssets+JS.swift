@@ -130,7 +130,11 @@ function wireDownloads(root, target) {
   });
 }
 
+// Redraws only when the rows changed: live reloads then keep the user's selection and focus.
 function fill(table, rows, render) {
+  const key = JSON.stringify(rows);
+  if (table.dataset.key === key) return;
+  table.dataset.key = key;
   const body = $('tbody', table); body.replaceChildren(...rows.map(render));
   const empty = table.parentElement.querySelector('.empty'); if (empty) empty.hidden = rows.length > 0;
 }
