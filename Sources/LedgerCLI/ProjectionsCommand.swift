@@ -192,7 +192,8 @@ struct OutputOptions: ParsableArguments {
         if let output {
             try text.write(toFile: output, atomically: true, encoding: .utf8)
         } else {
-            print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
+            // Bytes, not Characters: CSV ends in "\r\n", one Character that is not "\n".
+            print(text, terminator: text.utf8.last == 0x0A ? "" : "\n")
         }
     }
 

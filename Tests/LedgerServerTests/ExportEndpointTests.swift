@@ -108,6 +108,11 @@ struct TestFailure: Error, CustomStringConvertible {
         let call = try await server.fetch("/v1/calls/\(open[0].calls[0])?format=csv", token: token)
         #expect(call.status == 200 && String(decoding: call.body, as: UTF8.self).hasPrefix("at,type,text,position\r\n"))
 
+        // A department name cannot break out of the header's file name.
+        let odd = try await server.fetch("/v1/departments/a%22b%3Bc%20d/unprocessed?format=csv", token: token)
+        let disposition = try #require(odd.headers["content-disposition"])
+        #expect(disposition.wholeMatch(of: /attachment; filename="[A-Za-z0-9._-]+-unprocessed\.csv"/) != nil, "\(disposition)")
+
         // Unknown formats and missing tokens are refused as for JSON.
         #expect(try await server.fetch(base + "&format=pdf", token: token).status == 400)
         #expect(try await server.request("GET", base + "&format=csv").0 == 401)
