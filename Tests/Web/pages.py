@@ -127,8 +127,8 @@ try:
     summary["unprocessed_before"] = len(rows("unprocessed"))
     shot("02-queue")
 
-    # 2. Live refresh: another manager handles the last row through the API; the page follows the
-    #    event stream and drops it without being touched.
+    # 2. Live refresh: another manager handles the last row through the API; the page sees the
+    #    log move and drops the row without being touched.
     wait.until(lambda d: "live" in d.find_element(By.ID, "live").text)
     live_client = act(lambda: rows("unprocessed")[-1].get_attribute("data-client"))
     api_handle(live_client, "spam")
