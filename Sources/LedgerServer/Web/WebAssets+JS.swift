@@ -58,7 +58,7 @@ function fmtDuration(s) {
   if (s < 60) return s + ' s';
   const m = Math.floor(s / 60), h = Math.floor(m / 60), d = Math.floor(h / 24);
   if (d > 0) return d + ' d ' + (h % 24) + ' h';
-  if (h > 0) return h + ' h ' + String(m % 60).padStart(2, '0') + ' min';
+  if (h > 0) return m % 60 ? h + ' h ' + String(m % 60).padStart(2, '0') + ' min' : h + ' h';
   return m + ' min';
 }
 // The pages' wording of reason codes (WebPage.labels, filled in when the script is served).
@@ -245,7 +245,8 @@ pages.queue = (me) => {
 // A bar chart of reasons, coloured by class.
 function reasonsChart(reasons) {
   const keys = Object.keys(reasons), max = Math.max(1, ...keys.map(k => reasons[k]));
-  const W = 640, rowH = 24, left = 170, H = keys.length * rowH + 10;
+  // Room on the left for the longest label (about 6.5 px a character at 11 px).
+  const left = Math.max(120, 16 + 6.5 * Math.max(...keys.map(k => label(k).length))), W = left + 480, rowH = 24, H = keys.length * rowH + 10;
   const svg = el('svg:svg', { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: 'img', 'aria-label': 'Missed calls by reason' });
   keys.forEach((k, i) => {
     const y = 5 + i * rowH, w = (W - left - 60) * reasons[k] / max;
