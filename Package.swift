@@ -39,10 +39,12 @@ let package = Package(
         .target(name: "LedgerProjections", dependencies: ["LedgerEvents", "LedgerLog", "LedgerStorage", lifecycle]),
         // The call-center read models (calls, episodes) and the reports computed from them.
         .target(name: "LedgerReports", dependencies: ["LedgerProjections", "LedgerLog", "LedgerEvents"]),
+        // Reports as files: CSV text and XLSX sheets, shared by the CLI and the server so both give the same files.
+        .target(name: "LedgerExport", dependencies: ["LedgerReports", "LedgerXLSX", "LedgerEvents"]),
         // The HTTP server (Hummingbird): the only module that knows HTTP.
-        .target(name: "LedgerServer", dependencies: ["LedgerReports", "LedgerProjections", "LedgerLog", "LedgerEvents", hummingbird, lifecycle,
-                                                    metrics, prometheus]),
-        .executableTarget(name: "LedgerCLI", dependencies: ["LedgerServer", "LedgerReports", "LedgerXLSX", "LedgerProjections", "LedgerLog", "LedgerEvents", "LedgerSimulator",
+        .target(name: "LedgerServer", dependencies: ["LedgerReports", "LedgerExport", "LedgerXLSX", "LedgerProjections", "LedgerLog", "LedgerEvents",
+                                                    hummingbird, lifecycle, metrics, prometheus]),
+        .executableTarget(name: "LedgerCLI", dependencies: ["LedgerServer", "LedgerReports", "LedgerExport", "LedgerXLSX", "LedgerProjections", "LedgerLog", "LedgerEvents", "LedgerSimulator",
                                                             "CallsPerLineHour", argumentParser, lifecycle]),
         // The worked example of an analyst's projection, built only on the public API.
         .target(name: "CallsPerLineHour", dependencies: ["LedgerProjections", "LedgerEvents"],
@@ -71,7 +73,7 @@ let package = Package(
                                                                    "LedgerSimulator", "LedgerTestSupport", "CallsPerLineHour"]),
         .testTarget(name: "LedgerReportsTests", dependencies: ["LedgerReports", "LedgerProjections", "LedgerLog", "LedgerEvents",
                                                                "LedgerSimulator", "LedgerTestSupport"]),
-        .testTarget(name: "LedgerServerTests", dependencies: ["LedgerServer", "LedgerLog", "LedgerEvents", "LedgerSimulator", "LedgerTestSupport"]),
+        .testTarget(name: "LedgerServerTests", dependencies: ["LedgerServer", "LedgerExport", "LedgerLog", "LedgerEvents", "LedgerSimulator", "LedgerTestSupport"]),
         .testTarget(name: "LedgerCLITests", dependencies: ["LedgerEvents", "LedgerSimulator", "LedgerTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

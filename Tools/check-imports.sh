@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Enforces the one direction of imports:
-#   LedgerCLI → LedgerLog → LedgerStorage → CLMDB, and LedgerEvents (Foundation only) used by all.
+#   LedgerCLI → LedgerServer → LedgerExport → LedgerReports → LedgerProjections → LedgerLog → LedgerStorage → CLMDB,
+#   and LedgerEvents (Foundation only) used by all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fail=0
@@ -18,6 +19,8 @@ check "LedgerProjections and LedgerReports never import CLMDB, NIO, Hummingbird 
   "grep -rlE '^\s*import (CLMDB|NIO|Hummingbird|ArgumentParser)' Sources/LedgerProjections Sources/LedgerReports"
 check "LedgerReports reads storage only through LedgerProjections" \
   "grep -rlE '^\s*import LedgerStorage' Sources/LedgerReports"
+check "LedgerExport (report files) sits above the reports: nothing below it imports it" \
+  "grep -rlE '^\s*import LedgerExport' Sources/LedgerReports Sources/LedgerProjections Sources/LedgerLog Sources/LedgerStorage Sources/LedgerEvents Sources/LedgerXLSX"
 check "HTTP stays at the edge: only LedgerServer imports Hummingbird" \
   "grep -rlE '^\s*import (Hummingbird|NIO)' Sources | grep -vE '^Sources/LedgerServer/'"
 check "LedgerEvents imports nothing of ours" \

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what building and testing CallLedger needs on a fresh Debian machine with Swift:
 # liblmdb (the log's storage engine) and libxlsxwriter (spreadsheet export), both linked through
-# pkg-config, and Python's jsonschema and openpyxl, the independent readers the tests check our
-# output with. Safe to run again: it installs only what is missing.
+# pkg-config, Python's jsonschema and openpyxl, the independent readers the tests check our
+# output with, and Debian's chromium and chromedriver with Selenium, which drive the web pages in
+# the browser tests (Tests/Web/pages.py). Safe to run again: it installs only what is missing.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
 missing=()
-for p in liblmdb-dev lmdb-utils libxlsxwriter-dev zlib1g-dev pkg-config; do
+for p in liblmdb-dev lmdb-utils libxlsxwriter-dev zlib1g-dev pkg-config chromium chromium-driver; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -24,4 +25,8 @@ fi
 if ! python3 -c 'import prometheus_client, openapi_spec_validator, schemathesis' 2>/dev/null; then
   echo "installing prometheus-client, openapi-spec-validator and schemathesis (server checkers)…" >&2
   python3 -m pip install -q prometheus-client openapi-spec-validator schemathesis
+fi
+if ! python3 -c 'import selenium' 2>/dev/null; then
+  echo "installing Python selenium (drives the browser tests)…" >&2
+  python3 -m pip install -q selenium
 fi

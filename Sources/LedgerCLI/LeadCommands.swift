@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import LedgerEvents
 import LedgerReports
-import LedgerXLSX
+import LedgerExport
 
 /// Options shared by the lead reports: the period (by `lead.created`), a type, the output zone.
 struct LeadOptions: ParsableArguments {
@@ -39,11 +39,7 @@ struct LeadConversionReport: AsyncParsableCommand {
         func cells(_ x: ConversionRow) -> [String] {
             [x.type ?? "total", String(x.leads), String(x.toOrder), String(x.toSale), String(x.converted), String(format: "%.1f", x.conversionPct)]
         }
-        try out.emit(table: { Terminal.table(header, rows.map(cells)) }, json: { try reportJSON(r) }, csv: { CSV.text(header, rows.map(cells)) },
-                     sheets: { [XLSXSheet(name: "Lead conversion", columns: [("type", .text), ("leads", .integer), ("to_order", .integer),
-                                                                             ("to_sale", .integer), ("converted", .integer), ("conversion_pct", .decimal)],
-                                          rows: rows.map { x in [.text(x.type ?? "total"), .number(Double(x.leads)), .number(Double(x.toOrder)),
-                                                                 .number(Double(x.toSale)), .number(Double(x.converted)), .number(x.conversionPct)] })] })
+        try out.emit(table: { Terminal.table(header, rows.map(cells)) }, json: { try reportJSON(r) }, export: .leadConversion(r))
     }
 }
 
@@ -58,15 +54,10 @@ struct LostLeadsReport: AsyncParsableCommand {
         let engine = try Registry.openCaughtUp(global)
         defer { engine.log.close() }
         let r = try LeadView(engine: engine, cut: asOf.cut, timeZone: leads.zone).lost(try leads.period(), type: leads.type)
-        let header = ["lead_id", "type", "status", "assignee", "created_at", "closed_at"]
-        func cells(_ x: LostLeadRow) -> [String] { [x.leadID, x.type, x.status, x.assignee ?? "", x.createdAt, x.closedAt ?? ""] }
         try out.emit(table: {
-            Terminal.table(header, r.leads.map { x in [x.leadID, x.type, x.status, x.assignee ?? "", Cells.short(x.createdAt), Cells.short(x.closedAt)] })
+            Terminal.table(ReportExport.lostHeader, r.leads.map { x in [x.leadID, x.type, x.status, x.assignee ?? "", Cells.short(x.createdAt), Cells.short(x.closedAt)] })
                 + "\nby status: " + r.byStatus.keys.map { "\($0) \(Cells.num(r.byStatus[$0]))" }.joined(separator: ", ") + "\n"
-        }, json: { try reportJSON(r) }, csv: { CSV.text(header, r.leads.map(cells)) },
-        sheets: { [XLSXSheet(name: "Lost leads", columns: header.map { ($0, .text) }, rows: r.leads.map { cells($0).map { .text($0) } }),
-                   XLSXSheet(name: "By status", columns: [("status", .text), ("leads", .integer)],
-                             rows: r.byStatus.keys.map { [.text($0), .number(r.byStatus[$0])] })] })
+        }, json: { try reportJSON(r) }, export: .lostLeads(r))
     }
 }
 
@@ -81,18 +72,8 @@ struct EmployeePerformanceReport: AsyncParsableCommand {
         let engine = try Registry.openCaughtUp(global)
         defer { engine.log.close() }
         let r = try LeadView(engine: engine, cut: asOf.cut, timeZone: leads.zone).employees(try leads.period(), type: leads.type)
-        let header = ["assignee", "leads", "to_order", "to_sale", "conversion_pct"]
-        func cells(_ x: EmployeePerformance.Employee) -> [String] {
-            [x.assignee ?? "(unassigned)", String(x.leads), String(x.toOrder), String(x.toSale), String(format: "%.1f", x.conversionPct)]
-        }
-        try out.emit(table: { Terminal.table(header, r.employees.map(cells)) }, json: { try reportJSON(r) },
-                     csv: { CSV.text(header, r.employees.map(cells)) },
-                     sheets: { [XLSXSheet(name: "Employees", columns: [("assignee", .text), ("leads", .integer), ("to_order", .integer),
-                                                                       ("to_sale", .integer), ("conversion_pct", .decimal)],
-                                          rows: r.employees.map { x in [.text(x.assignee ?? "(unassigned)"), .number(Double(x.leads)),
-                                                                        .number(Double(x.toOrder)), .number(Double(x.toSale)), .number(x.conversionPct)] }),
-                                XLSXSheet(name: "Leads", columns: [("assignee", .text), ("lead_id", .text), ("status", .text), ("type", .text)],
-                                          rows: r.employees.flatMap { e in e.leadsList.map { [.text(e.assignee ?? ""), .text($0.leadID), .text($0.status ?? ""), .text($0.type)] } })] })
+        try out.emit(table: { Terminal.table(ReportExport.employeeHeader, r.employees.map(ReportExport.employeeCells)) }, json: { try reportJSON(r) },
+                     export: .employees(r))
     }
 }
 
@@ -107,13 +88,8 @@ struct LeadCallsReport: AsyncParsableCommand {
         let engine = try Registry.openCaughtUp(global)
         defer { engine.log.close() }
         let r = try LeadView(engine: engine, cut: asOf.cut, timeZone: leads.zone).calls(try leads.period(), type: leads.type)
-        let header = ["lead_id", "type", "status", "lost", "client", "missed_calls", "waiting_in_queue"]
-        func cells(_ x: LeadCalls.Row) -> [String] {
-            [x.leadID, x.type, x.status ?? "", x.lost ? "yes" : "no", x.client ?? "", String(x.missedCalls), x.waitingInQueue ? "yes" : "no"]
-        }
-        try out.emit(table: { Terminal.table(header, r.leads.map(cells)) + "\n\(r.withMissedCalls) leads had missed calls; \(r.lost) of them were lost\n" },
-                     json: { try reportJSON(r) }, csv: { CSV.text(header, r.leads.map(cells)) },
-                     sheets: { [XLSXSheet(name: "Leads with missed calls", columns: header.map { ($0, $0 == "missed_calls" ? .integer : .text) },
-                                          rows: r.leads.map { x in cells(x).enumerated().map { k, v in header[k] == "missed_calls" ? .number(Double(v)!) : .text(v) } })] })
+        try out.emit(table: { Terminal.table(ReportExport.leadCallsHeader, r.leads.map(ReportExport.leadCallsCells))
+                                  + "\n\(r.withMissedCalls) leads had missed calls; \(r.lost) of them were lost\n" },
+                     json: { try reportJSON(r) }, export: .leadCalls(r))
     }
 }

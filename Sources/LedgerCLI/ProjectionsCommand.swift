@@ -2,6 +2,7 @@ import ArgumentParser
 import CallsPerLineHour
 import Foundation
 import LedgerEvents
+import LedgerExport
 import LedgerLog
 import LedgerProjections
 import LedgerReports
@@ -191,7 +192,8 @@ struct OutputOptions: ParsableArguments {
         if let output {
             try text.write(toFile: output, atomically: true, encoding: .utf8)
         } else {
-            print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
+            // Bytes, not Characters: CSV ends in "\r\n", one Character that is not "\n".
+            print(text, terminator: text.utf8.last == 0x0A ? "" : "\n")
         }
     }
 
@@ -206,18 +208,9 @@ struct OutputOptions: ParsableArguments {
             FileHandle.standardError.write(Data("wrote \(output!)\n".utf8))
         }
     }
-}
 
-/// RFC 4180: CRLF line ends, fields quoted when they hold a comma, quote or line break.
-enum CSV {
-    static func field(_ s: String) -> String {
-        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" })
-            ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-    }
-
-    static func text(_ header: [String], _ rows: [[String]]) -> String {
-        var out = header.map(field).joined(separator: ",") + "\r\n"
-        for r in rows { out += r.map(field).joined(separator: ",") + "\r\n" }
-        return out
+    /// `emit` with the files of a shared `ReportExport` (the server serves the same ones).
+    func emit(table: () throws -> String, json: () throws -> String, export: ReportExport) throws {
+        try emit(table: table, json: json, csv: export.csv, sheets: export.sheets)
     }
 }

@@ -4,29 +4,9 @@ import LedgerEvents
 import LedgerLog
 import LedgerProjections
 import LedgerReports
-import LedgerXLSX
-
-/// Formats shared by the report commands.
-enum Cells {
-    static func num(_ x: Double) -> String {
-        x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(format: "%.3f", x)
-    }
-    static func opt(_ x: Double?) -> String { x.map(num) ?? "" }
-    static func pct(_ x: Double) -> String { String(format: "%.1f%%", x * 100) }
-    /// A time shortened for tables: `2026-11-21 09:15:02`.
-    static func short(_ rfc: String?) -> String {
-        guard let s = rfc, s.count >= 19 else { return rfc ?? "" }
-        return String(s.prefix(19)).replacingOccurrences(of: "T", with: " ")
-    }
-}
+import LedgerExport
 
 extension EpisodeRow {
-    static func sheet(_ name: String, _ rows: [EpisodeRow]) -> XLSXSheet {
-        let numeric: Set<String> = ["lost_for_s", "missed_calls", "callback_attempts"]
-        return XLSXSheet(name: name, columns: csvHeader.map { ($0, numeric.contains($0) ? ($0 == "lost_for_s" ? .decimal : .integer) : .text) },
-                         rows: rows.map { r in r.csvCells.enumerated().map { k, v in numeric.contains(csvHeader[k]) ? .number(Double(v) ?? 0) : .text(v) } })
-    }
-
     static let header = ["client", "first call", "last call", "lost for", "missed", "attempts", "reason"]
     var cells: [String] {
         [client, Cells.short(firstCallAt), Cells.short(lastCallAt), Cells.num(lostForS), String(missedCalls), String(callbackAttempts), lastReason]
@@ -35,12 +15,6 @@ extension EpisodeRow {
     var processedCells: [String] {
         [client, Cells.short(firstCallAt), String(missedCalls), String(callbackAttempts), Cells.short(closedAt), closedHow ?? "", closedBy ?? "",
          [reason, comment].compactMap { $0 }.joined(separator: ": ")]
-    }
-    static let csvHeader = ["department", "client", "first_call_at", "last_call_at", "lost_for_s", "missed_calls", "callback_attempts",
-                            "last_reason", "opened_at", "closed_at", "closed_how", "closed_by", "reason", "comment", "calls"]
-    var csvCells: [String] {
-        [department, client, firstCallAt, lastCallAt, Cells.num(lostForS), String(missedCalls), String(callbackAttempts), lastReason,
-         openedAt, closedAt ?? "", closedHow ?? "", closedBy ?? "", reason ?? "", comment ?? "", calls.joined(separator: " ")]
     }
 }
 
@@ -56,8 +30,7 @@ struct Unprocessed: AsyncParsableCommand {
         defer { engine.log.close() }
         let rows = try DepartmentView(engine: engine, department: department, cut: asOf.cut).unprocessed()
         try out.emit(table: { Terminal.table(EpisodeRow.header, rows.map(\.cells)) + "\(rows.count) open episode\(rows.count == 1 ? "" : "s")\n" },
-                     json: { try reportJSON(rows) }, csv: { CSV.text(EpisodeRow.csvHeader, rows.map(\.csvCells)) },
-                     sheets: { [EpisodeRow.sheet("Unprocessed", rows)] })
+                     json: { try reportJSON(rows) }, export: .unprocessed(rows, department: department))
     }
 }
 
@@ -81,7 +54,7 @@ struct Processed: AsyncParsableCommand {
         }
         let rows = try view.processed(period, limit: limit)
         try out.emit(table: { Terminal.table(EpisodeRow.processedHeader, rows.map(\.processedCells)) }, json: { try reportJSON(rows) },
-                     csv: { CSV.text(EpisodeRow.csvHeader, rows.map(\.csvCells)) }, sheets: { [EpisodeRow.sheet("Processed", rows)] })
+                     export: .processed(rows, department: department))
     }
 }
 
@@ -120,7 +93,7 @@ struct DepartmentSummary: AsyncParsableCommand {
         guard period.from < period.to else { throw ValidationError("--from must be before --to") }
         let report = try view.report(period, by: by.flatMap { DepartmentReport.BucketSize(rawValue: $0.rawValue) })
         try out.emit(table: { DepartmentReportText.table(report) }, json: { try reportJSON(report) },
-                     csv: { DepartmentReportText.csv(report) }, sheets: { DepartmentReportText.sheets(report) })
+                     export: .department(report))
     }
 }
 
@@ -158,36 +131,7 @@ struct Calls: AsyncParsableCommand {
         let cols = columns.map { $0.split(separator: ",").map(String.init) } ?? (out.format == .table ? CallColumns.tableDefault : CallColumns.all)
         try out.emit(table: { Terminal.table(cols, rows.map { r in cols.map { CallColumns.cell(r, $0, short: true) } }) + "\(rows.count) calls\n" },
                      json: { try reportJSON(rows) },
-                     csv: { CSV.text(cols, rows.map { r in cols.map { CallColumns.cell(r, $0, short: false) } }) },
-                     sheets: { [XLSXSheet(name: "Calls", columns: cols.map { ($0, $0.hasSuffix("_s") ? .decimal : .text) },
-                                          rows: rows.map { r in cols.map { c in
-                                              let v = CallColumns.cell(r, c, short: false)
-                                              return c.hasSuffix("_s") ? (Double(v).map { .number($0) } ?? .empty) : .text(v)
-                                          } })] })
-    }
-}
-
-enum CallColumns {
-    static let all = ["call_id", "line", "client", "started_at", "result", "reason", "ivr_options", "queue_wait_s", "total_wait_s",
-                      "answered_by", "last_rung", "rung"]
-    static let tableDefault = ["started_at", "client", "result", "reason", "queue_wait_s", "answered_by", "last_rung"]
-
-    static func cell(_ r: CallRow, _ c: String, short: Bool) -> String {
-        switch c {
-        case "call_id": r.callID
-        case "line": r.line ?? ""
-        case "client": r.client ?? ""
-        case "started_at": short ? Cells.short(r.startedAt) : r.startedAt
-        case "result": r.result
-        case "reason": r.reason ?? ""
-        case "ivr_options": r.ivrOptions.joined(separator: " ")
-        case "queue_wait_s": Cells.opt(r.queueWaitS)
-        case "total_wait_s": Cells.opt(r.totalWaitS)
-        case "answered_by": r.answeredBy ?? ""
-        case "last_rung": r.lastRung ?? ""
-        case "rung": r.rung.map { "\($0.agent):\($0.outcome)" }.joined(separator: " ")
-        default: ""
-        }
+                     export: .calls(rows, columns: cols, department: department))
     }
 }
 
@@ -204,11 +148,7 @@ struct CallCommand: AsyncParsableCommand {
         guard let detail = try CallDetail.load(engine: engine, callID: callID, cut: asOf.cut) else {
             throw CLIError("no call \(callID) in the ledger\(asOf.cut == .all ? "" : " as of \(asOf.cut)")")
         }
-        let steps = detail.timeline.map { [$0.at, $0.type, $0.text, String($0.position)] }
-        try out.emit(table: { tableText(detail) }, json: { try reportJSON(detail) },
-                     csv: { CSV.text(["at", "type", "text", "position"], steps) },
-                     sheets: { [XLSXSheet(name: "Call \(detail.callID)", columns: [("at", .text), ("type", .text), ("what", .text), ("position", .integer)],
-                                          rows: detail.timeline.map { [.text($0.at), .text($0.type), .text($0.text), .number(Double($0.position))] })] })
+        try out.emit(table: { tableText(detail) }, json: { try reportJSON(detail) }, export: .call(detail))
     }
 
     func tableText(_ detail: CallDetail) -> String {
@@ -245,17 +185,10 @@ struct Audit: AsyncParsableCommand {
             let filter = DismissalFilter(by: by, reason: reason, department: department, client: client,
                                          from: try bound(from, "--from", utc), to: try bound(to, "--to", utc))
             let rows = try DismissalAudit.rows(engine: engine, filter: filter, cut: asOf.cut)
-            let header = ["at", "by", "department", "client", "reason", "comment", "attempts_before", "contacted_later", "closed_episode"]
-            let cells = { (r: DismissalRow) -> [String] in
-                [r.at, r.by, r.department, r.client, r.reason, r.comment ?? "", String(r.attemptsBefore), r.contactedLater ? "yes" : "no",
-                 r.closedEpisode.map { "\($0.missedCalls) missed since \($0.firstCallAt)" } ?? "none open"]
-            }
             try out.emit(table: { Terminal.table(["at", "by", "dept", "client", "reason", "tries", "later", "episode"], rows.map { r in
                 [Cells.short(r.at), r.by, r.department, r.client, r.reason + (r.comment.map { ": \($0)" } ?? ""), String(r.attemptsBefore),
                  r.contactedLater ? "yes" : "no", r.closedEpisode == nil ? "none open" : "\(r.closedEpisode!.missedCalls) missed"]
-            }) }, json: { try reportJSON(rows) }, csv: { CSV.text(header, rows.map(cells)) },
-                         sheets: { [XLSXSheet(name: "Dismissals", columns: header.map { ($0, $0 == "attempts_before" ? .integer : .text) },
-                                              rows: rows.map { r in cells(r).enumerated().map { k, v in header[k] == "attempts_before" ? .number(Double(v)!) : .text(v) } })] })
+            }) }, json: { try reportJSON(rows) }, export: .dismissals(rows))
         }
     }
 }

@@ -59,6 +59,8 @@ struct Serve: AsyncParsableCommand {
         let app = buildApplication(configuration: config, engine: engine) { actualPort in
             var lines = ["call-ledger serving \(directory) on http://\(host):\(actualPort)"]
             if let token { lines.append("demo token (admin): \(token)") }
+            // The simulated history's departments are sales, support and billing.
+            lines.append("pages: http://\(host):\(actualPort)/ui/\(token == nil ? "" : "queue?department=sales")")
             lines.append("try: curl -H 'Authorization: Bearer TOKEN' 'http://\(host):\(actualPort)/v1/events?limit=3'")
             print(lines.joined(separator: "\n"))
             fflush(nil)

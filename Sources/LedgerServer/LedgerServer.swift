@@ -84,7 +84,8 @@ extension LedgerRequestContext {
     }
 }
 
-/// Builds the server: `/healthz`, and under `/v1` the event log API, behind bearer tokens.
+/// Builds the server: `/healthz`, the managers' pages under `/ui/`, and under `/v1` the event log
+/// and report API, behind bearer tokens.
 ///
 /// ```swift
 /// let app = buildApplication(configuration: config, engine: engine)
@@ -101,7 +102,14 @@ public func buildApplication(configuration: LedgerServerConfiguration, engine: P
         jsonResponse(["status": "ok", "last_position": .number(String(log.lastPosition))])
     }
     LedgerMetrics.register(on: router, engine: engine)
+    WebRoutes().register(on: router)
     let v1 = router.group("v1").add(middleware: BearerAuthMiddleware(tokens: configuration.tokens))
+    // Who the token belongs to and what it may do: the pages show only what the scopes allow.
+    v1.get("me") { _, context -> Response in
+        guard let p = context.principal else { throw APIError(.unauthorized, "unauthorized", "send Authorization: Bearer TOKEN") }
+        let scopes = Scope.allCases.filter { p.allows($0) }.map { JSONValue.string($0.rawValue) }
+        return jsonResponse(["user": .string(p.user), "scopes": .array(scopes)])
+    }
     EventRoutes(log: log, maxBodyBytes: configuration.maxBodyBytes).register(on: v1)
     ReportRoutes(engine: engine).register(on: v1)
     StatusRoutes(engine: engine).register(on: v1)

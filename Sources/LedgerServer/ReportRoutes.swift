@@ -1,26 +1,32 @@
 import Foundation
 import Hummingbird
 import LedgerEvents
+import LedgerExport
 import LedgerProjections
 import LedgerReports
+import LedgerXLSX
 
 /// The report endpoints: the same reports and JSON as the CLI, with `as_of_position`,
-/// `as_of_recorded` or `as_of` (one at a time), and dismissing an episode by hand.
+/// `as_of_recorded` or `as_of` (one at a time), `format=json|csv|xlsx` (the CLI's files, from
+/// `LedgerExport`), and dismissing an episode by hand.
 struct ReportRoutes {
     let engine: ProjectionEngine
 
     func register(on group: RouterGroup<LedgerRequestContext>) {
         group.get("departments/:department/unprocessed") { request, context in
             _ = try context.require(.read)
-            let view = try DepartmentView(engine: engine, department: try context.parameters.require("department"), cut: try cut(request))
-            return try json(view.unprocessed())
+            let department = try context.parameters.require("department")
+            let rows = try DepartmentView(engine: engine, department: department, cut: try cut(request)).unprocessed()
+            return try respond(request, rows, .unprocessed(rows, department: department))
         }
         group.get("departments/:department/processed") { request, context in
             _ = try context.require(.read)
-            let view = try DepartmentView(engine: engine, department: try context.parameters.require("department"), cut: try cut(request))
+            let department = try context.parameters.require("department")
+            let view = try DepartmentView(engine: engine, department: department, cut: try cut(request))
             let from = try bound(request, "from", view.timeZone), to = try bound(request, "to", view.timeZone)
             let period = from == nil && to == nil ? nil : ReportPeriod(from: from ?? Int64.min / 2, to: to ?? Int64.max / 2)
-            return try json(view.processed(period, limit: try int(request, "limit") ?? 500))
+            let rows = try view.processed(period, limit: try int(request, "limit") ?? 500)
+            return try respond(request, rows, .processed(rows, department: department))
         }
         group.get("departments/:department/report") { request, context in
             _ = try context.require(.read)
@@ -29,16 +35,22 @@ struct ReportRoutes {
                 guard let b = DepartmentReport.BucketSize(rawValue: String(s)) else { throw bad("by: day, week or month") }
                 return b
             }
-            return try json(view.report(try period(request, view.timeZone), by: by))
+            let report = try view.report(try period(request, view.timeZone), by: by)
+            return try respond(request, report, .department(report))
         }
         group.get("departments/:department/calls") { request, context in
             _ = try context.require(.read)
-            let view = try DepartmentView(engine: engine, department: try context.parameters.require("department"), cut: try cut(request))
+            let department = try context.parameters.require("department")
+            let view = try DepartmentView(engine: engine, department: department, cut: try cut(request))
             let result = request.uri.queryParameters["result"].map(String.init)
             if let result, !["answered", "missed", "in_progress"].contains(result) { throw bad("result: answered, missed or in_progress") }
             let reason = request.uri.queryParameters["reason"].map(String.init)
             if let reason, MissedReason(rawValue: reason) == nil { throw bad("reason: unknown missed reason \(reason)") }
-            return try json(view.callList(try period(request, view.timeZone), result: result, reason: reason))
+            // `columns` picks the CSV/XLSX columns, as the CLI's --columns does; JSON rows stay whole.
+            let columns = request.uri.queryParameters["columns"].map { $0.split(separator: ",").map(String.init) } ?? CallColumns.all
+            if let unknown = CallColumns.unknown(columns).first { throw bad("columns: unknown column \(unknown); known: \(CallColumns.all.joined(separator: ","))") }
+            let rows = try view.callList(try period(request, view.timeZone), result: result, reason: reason)
+            return try respond(request, rows, .calls(rows, columns: columns, department: department))
         }
         group.get("calls/:call_id") { request, context in
             _ = try context.require(.read)
@@ -46,7 +58,7 @@ struct ReportRoutes {
             guard let detail = try CallDetail.load(engine: engine, callID: id, cut: try cut(request)) else {
                 throw APIError(.notFound, "not_found", "no call \(id)")
             }
-            return try json(detail)
+            return try respond(request, detail, .call(detail))
         }
         group.get("audit/dismissals") { request, context in
             _ = try context.require(.read)
@@ -55,7 +67,8 @@ struct ReportRoutes {
             let filter = DismissalFilter(by: q["by"].map(String.init), reason: q["reason"].map(String.init),
                                          department: q["department"].map(String.init), client: q["client"].map(String.init),
                                          from: try bound(request, "from", utc), to: try bound(request, "to", utc))
-            return try json(DismissalAudit.rows(engine: engine, filter: filter, cut: try cut(request)))
+            let rows = try DismissalAudit.rows(engine: engine, filter: filter, cut: try cut(request))
+            return try respond(request, rows, .dismissals(rows))
         }
         group.get("leads/:report") { request, context in
             _ = try context.require(.read)
@@ -65,10 +78,10 @@ struct ReportRoutes {
             let p = ReportPeriod(from: try bound(request, "from", tz) ?? 0, to: try bound(request, "to", tz) ?? 4_102_444_800_000)
             let type = request.uri.queryParameters["type"].map(String.init)
             switch try context.parameters.require("report") {
-            case "conversion": return try json(view.conversion(p, type: type))
-            case "lost": return try json(view.lost(p, type: type))
-            case "employees": return try json(view.employees(p, type: type))
-            case "calls": return try json(view.calls(p, type: type))
+            case "conversion": let r = try view.conversion(p, type: type); return try respond(request, r, .leadConversion(r))
+            case "lost": let r = try view.lost(p, type: type); return try respond(request, r, .lostLeads(r))
+            case "employees": let r = try view.employees(p, type: type); return try respond(request, r, .employees(r))
+            case "calls": let r = try view.calls(p, type: type); return try respond(request, r, .leadCalls(r))
             case let other: throw APIError(.notFound, "not_found", "no lead report \(other); use conversion, lost, employees or calls")
             }
         }
@@ -128,5 +141,29 @@ struct ReportRoutes {
 
     func json<T: Encodable>(_ value: T) throws -> Response {
         jsonResponse(try OrderedJSONEncoder.encode(value))
+    }
+
+    /// `format=json` (the default) answers `value`; `csv` and `xlsx` answer the export's file
+    /// as an attachment named after the report; any other format is a 400.
+    func respond<T: Encodable>(_ request: Request, _ value: T, _ export: @autoclosure () -> ReportExport) throws -> Response {
+        switch request.uri.queryParameters["format"].map(String.init) ?? "json" {
+        case "json":
+            return try json(value)
+        case "csv":
+            let e = export()
+            return file(ByteBuffer(string: e.csv()), type: "text/csv; charset=utf-8", name: e.name + ".csv")
+        case "xlsx":
+            let e = export()
+            return file(ByteBuffer(bytes: try XLSXWriter.bytes(e.sheets())), type: Self.xlsxType, name: e.name + ".xlsx")
+        case let other:
+            throw bad("format: json, csv or xlsx (not \(other))")
+        }
+    }
+
+    static let xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+    func file(_ body: ByteBuffer, type: String, name: String) -> Response {
+        Response(status: .ok, headers: [.contentType: type, .contentDisposition: "attachment; filename=\"\(name)\""],
+                 body: .init(byteBuffer: body))
     }
 }

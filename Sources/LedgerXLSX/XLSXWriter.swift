@@ -90,6 +90,16 @@ public enum XLSXWriter {
         }
     }
 
+    /// The workbook as bytes (for an HTTP body). libxlsxwriter assembles the zip in a file, so this
+    /// goes through a private temporary file that is removed before returning.
+    public static func bytes(_ sheets: [XLSXSheet]) throws -> [UInt8] {
+        let path = NSTemporaryDirectory() + "call-ledger-\(UUID().uuidString).xlsx"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try write(sheets, to: path)
+        guard let data = FileManager.default.contents(atPath: path) else { throw XLSXError(description: "cannot read back \(path)") }
+        return Array(data)
+    }
+
     /// Sheet names: ≤ 31 characters, none of `[]:*?/\`, unique.
     static func uniqueName(_ raw: String, _ used: inout Set<String>) -> String {
         var base = String(raw.map { "[]:*?/\\".contains($0) ? "_" : $0 }.prefix(31))

@@ -37,14 +37,7 @@ import Testing
                "share_format": wb["Agents"]["G2"].number_format}
         print(json.dumps(out))
         """
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", script, xlsx]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        try p.run()
-        let read = try JSONParser.parse(Array(pipe.fileHandleForReading.readDataToEndOfFile())).objectValue!
-        p.waitUntilExit()
+        let read = try JSONParser.parse(try python(script, xlsx)).objectValue!
         #expect(read["sheets"] == ["Volume", "Callbacks", "Agents", "Dynamics"])
         #expect(read["frozen"] == "A2")
         #expect(read["share_format"] == "0.0%")

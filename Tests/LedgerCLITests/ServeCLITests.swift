@@ -37,3 +37,94 @@ import Testing
         #expect(p.terminationReason == .exit && p.terminationStatus == 0)
     }
 }
+
+@Suite struct ServeFilesCLITests {
+    /// The server's `format=csv|xlsx` files are the CLI's `--format csv|xlsx` files: the same CSV
+    /// text, and workbooks with the same sheets and values (read back with openpyxl).
+    @Test func serverDownloadsEqualTheCLIsFiles() async throws {
+        let dir = TemporaryDirectory("serve-files")
+        let data = dir.sub("data")
+        #expect(try cli(["demo", "--data", data, "--days", "2"]).0 == 0)
+        let queue = try JSONParser.parse(try cli(["report", "unprocessed", "--data", data, "--department", "sales", "--format", "json"]).1).arrayValue!
+        let client = try #require(queue.first?.objectValue?.string("client"))
+        #expect(try cli(["handle", "--data", data, "--department", "sales", "--client", client, "--by", "ann", "--reason", "spam"]).0 == 0)
+
+        let period = ["--from", "2026-11-16", "--to", "2026-11-18"]
+        // (CLI arguments, server path) of each report.
+        let reports: [([String], String)] = [
+            (["report", "department", "--department", "sales", "--by", "day"] + period, "/v1/departments/sales/report?from=2026-11-16&to=2026-11-18&by=day"),
+            (["report", "unprocessed", "--department", "sales"], "/v1/departments/sales/unprocessed"),
+            (["report", "processed", "--department", "sales"], "/v1/departments/sales/processed"),
+            (["report", "calls", "--department", "sales", "--columns", "call_id,client,result,queue_wait_s"] + period,
+             "/v1/departments/sales/calls?from=2026-11-16&to=2026-11-18&columns=call_id,client,result,queue_wait_s"),
+            (["audit", "dismissals"], "/v1/audit/dismissals"),
+            (["report", "lead-conversion"], "/v1/leads/conversion"),
+            (["report", "lost-leads"], "/v1/leads/lost"),
+            (["report", "employee-performance"], "/v1/leads/employees"),
+            (["report", "lead-calls"], "/v1/leads/calls"),
+        ]
+        var cliFiles: [(csv: String, xlsx: String)] = []
+        for (k, (args, _)) in reports.enumerated() {
+            let (code, csv, err) = try cli(args + ["--data", data, "--format", "csv"])
+            #expect(code == 0, "\(args): \(err)")
+            let xlsx = dir.sub("cli-\(k).xlsx")
+            #expect(try cli(args + ["--data", data, "--format", "xlsx", "--output", xlsx]).0 == 0)
+            cliFiles.append((csv, xlsx))
+        }
+
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: productsDirectory + "/call-ledger")
+        p.arguments = ["serve", "--data", data, "--port", "0"]
+        p.environment = ProcessInfo.processInfo.environment.merging(["CALL_LEDGER_TOKENS": "files-token-1=ann:read"]) { $1 }
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+        var text = ""
+        while !text.contains("pages: ") {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        let port = try #require(text.split(separator: "\n").first { $0.hasPrefix("call-ledger serving") }?.split(separator: ":").last)
+        func download(_ path: String, _ format: String) async throws -> Data {
+            var r = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)\(path.contains("?") ? "&" : "?")format=\(format)")!)
+            r.setValue("Bearer files-token-1", forHTTPHeaderField: "Authorization")
+            let (body, response) = try await URLSession.shared.data(for: r)
+            #expect((response as! HTTPURLResponse).statusCode == 200, "\(path)")
+            return body
+        }
+        for (k, (_, path)) in reports.enumerated() {
+            #expect(String(decoding: try await download(path, "csv"), as: UTF8.self) == cliFiles[k].csv, "\(path)")
+            let served = dir.sub("server-\(k).xlsx")
+            try await download(path, "xlsx").write(to: URL(fileURLWithPath: served))
+            #expect(try workbookValues(served) == workbookValues(cliFiles[k].xlsx), "\(path)")
+        }
+        kill(p.processIdentifier, SIGTERM)
+        p.waitUntilExit()
+    }
+
+    /// Sheet names and cell values as JSON text, by openpyxl (files differ only in their timestamps).
+    func workbookValues(_ path: String) throws -> String {
+        let script = """
+        import json, openpyxl, sys
+        wb = openpyxl.load_workbook(sys.argv[1])
+        print(json.dumps([[ws.title, [[c.value for c in r] for r in ws.iter_rows()]] for ws in wb.worksheets]))
+        """
+        return try python(script, path)
+    }
+}
+
+/// Runs a Python script (the independent readers, e.g. openpyxl) on `arguments`; its stdout.
+func python(_ script: String, _ arguments: String...) throws -> String {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["python3", "-c", script] + arguments
+    let pipe = Pipe()
+    p.standardOutput = pipe
+    try p.run()
+    let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    p.waitUntilExit()
+    return text
+}

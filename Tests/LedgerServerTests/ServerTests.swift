@@ -48,6 +48,31 @@ final class RunningServer: Sendable {
         _ = try? await task.value
     }
 
+    /// The raw answer: status, headers and body bytes (for file downloads).
+    func fetch(_ path: String, token: String) async throws -> (status: Int, headers: [String: String], body: Data) {
+        var r = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        r.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        let (data, response) = try await URLSession.shared.data(for: r)
+        let http = response as! HTTPURLResponse
+        var headers: [String: String] = [:]
+        for (k, v) in http.allHeaderFields { headers[String(describing: k).lowercased()] = String(describing: v) }
+        return (http.statusCode, headers, data)
+    }
+
+    /// Appends `days` of simulated traffic over HTTP and waits until the projections have caught up.
+    func loadSimulatedHistory(days: Int) async throws {
+        var config = SimulatorConfiguration()
+        config.days = days
+        let body = TrafficSimulator(config).lines().joined(separator: "\n")
+        let (status, text) = try await request("POST", "/v1/events", token: "appender-token-1", body: body)
+        guard status == 200 else { throw CancellationError() }
+        _ = text
+        let deadline = ContinuousClock.now + .seconds(60)
+        while try engine.status().contains(where: { $0.lag > 0 }), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     func request(_ method: String, _ path: String, token: String? = nil, body: String? = nil) async throws -> (Int, String) {
         try await requestBytes(method, path, token: token, body: body.map { Array($0.utf8) })
     }
