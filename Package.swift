@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // Only for Tools/Benchmarks/server-bench, the HTTP load generator.
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // The C door: Debian's liblmdb through pkg-config. Only LedgerStorage imports it.
@@ -61,6 +63,10 @@ let package = Package(
         .executableTarget(name: "report-bench", dependencies: ["LedgerReports", "LedgerProjections", "LedgerLog", "LedgerEvents",
                                                                "LedgerSimulator", "CallsPerLineHour"],
                           path: "Tools/Benchmarks/report-bench"),
+        // Benchmark of the HTTP targets: load from this process against `call-ledger serve`.
+        .executableTarget(name: "server-bench", dependencies: ["LedgerLog", "LedgerEvents", "LedgerSimulator", "LedgerTestSupport",
+                                                               .product(name: "AsyncHTTPClient", package: "async-http-client")],
+                          path: "Tools/Benchmarks/server-bench"),
         // Test helper: appends forever and prints acknowledged ids (for kill -9 tests).
         .executableTarget(name: "ledger-stress", dependencies: ["LedgerLog", "LedgerEvents"],
                           path: "Tools/Stress/ledger-stress"),

@@ -2,6 +2,8 @@ import Foundation
 import Hummingbird
 import LedgerEvents
 import LedgerLog
+import ServiceLifecycle
+import Synchronization
 
 /// `POST /v1/events` (append, atomic, idempotent) and `GET /v1/events` (read in pages).
 struct EventRoutes {
@@ -90,14 +92,36 @@ struct EventRoutes {
         let limit = request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? .max
         let log = self.log
         let body = ResponseBody { writer in
-            var sent = 0
-            for try await e in log.tail(after: after) {
-                var line: [UInt8] = Array("id: \(e.position)\ndata: ".utf8)
-                e.appendJSONLine(into: &line)  // ends with "\n"
-                line.append(0x0A)
-                try await writer.write(ByteBuffer(bytes: line))
-                sent += 1
-                if sent >= limit { break }
+            // A stream never ends by itself: graceful shutdown (SIGTERM) ends it so the server can
+            // drain, and a comment line every 15 s on an idle ledger finds clients that went away.
+            let stopping = ShutdownFlag()
+            try await withGracefulShutdownHandler {
+                var cursor = after
+                var sent = 0
+                var lastWrite = ContinuousClock.now
+                while sent < limit && !stopping.isSet && !Task.isCancelled {
+                    let page = try log.events(after: cursor, limit: min(1024, limit - sent))
+                    if page.isEmpty {
+                        await log.waitForAppend(beyond: cursor)  // at most 500 ms, so a shutdown is noticed
+                        if ContinuousClock.now - lastWrite > .seconds(15) {
+                            try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                            lastWrite = .now
+                        }
+                        continue
+                    }
+                    var bytes: [UInt8] = []
+                    for e in page {
+                        bytes.append(contentsOf: "id: \(e.position)\ndata: ".utf8)
+                        e.appendJSONLine(into: &bytes)  // ends with "\n"
+                        bytes.append(0x0A)
+                    }
+                    try await writer.write(ByteBuffer(bytes: bytes))
+                    lastWrite = .now
+                    sent += page.count
+                    cursor = page[page.count - 1].position
+                }
+            } onGracefulShutdown: {
+                stopping.set()
             }
             try await writer.finish(nil)
         }
@@ -119,4 +143,11 @@ struct EventRoutes {
         for e in try log.events(after: after, limit: limit) { e.appendJSONLine(into: &out) }
         return Response(status: .ok, headers: [.contentType: "application/x-ndjson"], body: .init(byteBuffer: ByteBuffer(bytes: out)))
     }
+}
+
+/// Set once when graceful shutdown begins; polled by long-running responses.
+final class ShutdownFlag: Sendable {
+    private let flag = Mutex(false)
+    var isSet: Bool { flag.withLock { $0 } }
+    func set() { flag.withLock { $0 = true } }
 }

@@ -10,22 +10,9 @@ import Testing
     /// `call-ledger serve --demo`: a throw-away ledger, a printed token and URL, a working API,
     /// and a clean exit on SIGTERM.
     @Test func serveDemoAnswersAndStopsOnSIGTERM() async throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: productsDirectory + "/call-ledger")
-        p.arguments = ["serve", "--demo", "--port", "0"]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        var text = ""
-        let deadline = Date().addingTimeInterval(60)
-        while !text.contains("demo token") && Date() < deadline {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
-        }
-        defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
-        let port = try #require(text.split(separator: "\n").first { $0.hasPrefix("call-ledger serving") }?.split(separator: ":").last)
+        let serve = try ServeProcess.start(arguments: ["serve", "--demo", "--port", "0"], waitFor: "demo token")
+        let (p, port, text) = (serve.process, serve.port, serve.output)
+        defer { serve.killIfRunning() }
         let token = try #require(text.split(separator: "\n").first { $0.hasPrefix("demo token") }?.split(separator: " ").last)
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/events?limit=2")!)
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
@@ -72,22 +59,9 @@ import Testing
             cliFiles.append((csv, xlsx))
         }
 
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: productsDirectory + "/call-ledger")
-        p.arguments = ["serve", "--data", data, "--port", "0"]
-        p.environment = ProcessInfo.processInfo.environment.merging(["CALL_LEDGER_TOKENS": "files-token-1=ann:read"]) { $1 }
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
-        var text = ""
-        while !text.contains("pages: ") {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
-        }
-        let port = try #require(text.split(separator: "\n").first { $0.hasPrefix("call-ledger serving") }?.split(separator: ":").last)
+        let serve = try ServeProcess.start(data: data, tokens: "files-token-1=ann:read")
+        defer { serve.killIfRunning() }
+        let port = serve.port
         func download(_ path: String, _ format: String) async throws -> Data {
             var r = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)\(path.contains("?") ? "&" : "?")format=\(format)")!)
             r.setValue("Bearer files-token-1", forHTTPHeaderField: "Authorization")
@@ -101,8 +75,8 @@ import Testing
             try await download(path, "xlsx").write(to: URL(fileURLWithPath: served))
             #expect(try workbookValues(served) == workbookValues(cliFiles[k].xlsx), "\(path)")
         }
-        kill(p.processIdentifier, SIGTERM)
-        p.waitUntilExit()
+        serve.signal(SIGTERM)
+        serve.process.waitUntilExit()
     }
 
     /// Sheet names and cell values as JSON text, by openpyxl (files differ only in their timestamps).

@@ -12,42 +12,11 @@ import Testing
 /// The server stopped in the middle of sustained ingest: by SIGTERM it drains and exits cleanly,
 /// by kill -9 it just dies; either way every event it acknowledged is there after a restart.
 @Suite struct ServeDurabilityTests {
-    /// Starts `call-ledger serve` on `data` with an append token; returns the process and its port.
-    static func startServer(data: String) throws -> (Process, Int) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: productsDirectory + "/call-ledger")
-        p.arguments = ["serve", "--data", data, "--port", "0"]
-        p.environment = ProcessInfo.processInfo.environment.merging(["CALL_LEDGER_TOKENS": "stop-test-token=pbx:append+read"]) { $1 }
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        var text = ""
-        let deadline = Date().addingTimeInterval(60)
-        while !text.contains("serving") && Date() < deadline {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
-        }
-        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("call-ledger serving") }),
-              let port = line.split(separator: ":").last.flatMap({ Int($0) })
-        else {
-            kill(p.processIdentifier, SIGKILL)
-            throw CLIFailure("the server did not start: \(text)")
-        }
-        return (p, port)
-    }
-
     /// What the ingesting tasks share.
     final class IngestState: Sendable {
         let acknowledged = Mutex<[Int]>([])
         let serverErrors = Mutex<[String]>([])
         let next = Mutex(0)
-    }
-
-    struct CLIFailure: Error, CustomStringConvertible {
-        let description: String
-        init(_ d: String) { description = d }
     }
 
     @Test(arguments: [SIGTERM, SIGKILL])
@@ -57,8 +26,9 @@ import Testing
         config.days = 2
         let lines = TrafficSimulator(config).lines()
         let batches = stride(from: 0, to: lines.count, by: 250).map { Array(lines[$0..<min(lines.count, $0 + 250)]) }
-        let (server, port) = try Self.startServer(data: dir.sub("data"))
-        defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
+        let serve = try ServeProcess.start(data: dir.sub("data"), tokens: "stop-test-token=pbx:append+read")
+        let (server, port) = (serve.process, serve.port)
+        defer { serve.killIfRunning() }
 
         let state = IngestState()
         let pid = server.processIdentifier
@@ -109,5 +79,27 @@ import Testing
         #expect(missing.isEmpty, "acknowledged but lost: \(missing.prefix(5))")
         let report = try log.verify()
         #expect(report.isClean, "\(report.problems.prefix(3))")
+    }
+
+    /// An open event stream (a page, a projection elsewhere) must not keep SIGTERM from draining.
+    @Test func sigtermEndsOpenEventStreams() async throws {
+        let dir = TemporaryDirectory("serve-sse-stop")
+        let serve = try ServeProcess.start(data: dir.sub("data"), tokens: "stop-test-token=pbx:append+read")
+        let (server, port) = (serve.process, serve.port)
+        defer { serve.killIfRunning() }
+        // curl holds the stream open (URLSession on Linux has no streaming body).
+        let curl = Process()
+        curl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        curl.arguments = ["curl", "-sN", "-H", "Authorization: Bearer stop-test-token", "http://127.0.0.1:\(port)/v1/events/stream"]
+        curl.standardOutput = FileHandle.nullDevice
+        try curl.run()
+        defer { curl.terminate() }
+        try await Task.sleep(for: .milliseconds(800))  // the stream is open and idle
+        #expect(curl.isRunning)
+        let t0 = Date()
+        kill(server.processIdentifier, SIGTERM)
+        while server.isRunning && Date().timeIntervalSince(t0) < 10 { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!server.isRunning, "serve still running 10 s after SIGTERM with a stream open")
+        if !server.isRunning { #expect(server.terminationStatus == 0) }
     }
 }

@@ -63,3 +63,56 @@ public func runTool(_ arguments: [String], input: String? = nil, environment: [S
     p.waitUntilExit()
     return (p.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
 }
+
+/// `call-ledger serve` running as a child process on 127.0.0.1 (tests and the HTTP benchmark).
+public struct ServeProcess: @unchecked Sendable {
+    // @unchecked: `Process` is used from one task at a time (start, signal, wait).
+    public let process: Process
+    public let port: Int
+    /// What it printed up to the line waited for.
+    public let output: String
+
+    /// Starts `executable serve --data DATA --port 0` with `tokens` in `CALL_LEDGER_TOKENS` and
+    /// waits for it to print its address (up to 60 s).
+    public static func start(executable: String = productsDirectory + "/call-ledger", data: String, tokens: String) throws -> ServeProcess {
+        try start(executable: executable, arguments: ["serve", "--data", data, "--port", "0"], environment: ["CALL_LEDGER_TOKENS": tokens])
+    }
+
+    /// Starts `executable arguments…` and waits (up to 60 s) until it has printed `waitFor`.
+    public static func start(executable: String = productsDirectory + "/call-ledger", arguments: [String],
+                             environment: [String: String] = [:], waitFor: String = "serving") throws -> ServeProcess {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = arguments
+        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        var text = ""
+        let deadline = Date().addingTimeInterval(60)
+        while !text.contains(waitFor) && Date() < deadline {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("call-ledger serving") }),
+              let port = line.split(separator: ":").last.flatMap({ Int($0) })
+        else {
+            kill(p.processIdentifier, SIGKILL)
+            throw ServeFailure(output: text)
+        }
+        return ServeProcess(process: p, port: port, output: text)
+    }
+
+    public var isRunning: Bool { process.isRunning }
+    public func signal(_ s: Int32) { kill(process.processIdentifier, s) }
+
+    /// SIGKILL if still running (for `defer`).
+    public func killIfRunning() { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+
+    public struct ServeFailure: Error, CustomStringConvertible {
+        public let output: String
+        public var description: String { "call-ledger serve did not start: \(output)" }
+    }
+}
