@@ -27,6 +27,8 @@ let package = Package(
         .target(name: "LedgerXLSX", dependencies: ["CXLSXWriter"]),
         // Wire format v1: pure value types, parsing, validation, binary codec. Imports nothing of ours.
         .target(name: "LedgerEvents"),
+        // PBX adapter: Asterisk queue_log and CDR CSV mapped to wire-format v1 events (pure, no storage).
+        .target(name: "LedgerAsterisk", dependencies: ["LedgerEvents"]),
         // LMDB wrapper and the append-only record store. Knows records and index keys, not events.
         .target(name: "LedgerStorage", dependencies: ["CLMDB"]),
         // The event log: LedgerEvents stored through LedgerStorage.
@@ -38,7 +40,7 @@ let package = Package(
         // The HTTP server (Hummingbird): the only module that knows HTTP.
         .target(name: "LedgerServer", dependencies: ["LedgerReports", "LedgerProjections", "LedgerLog", "LedgerEvents", hummingbird, lifecycle]),
         .executableTarget(name: "LedgerCLI", dependencies: ["LedgerServer", "LedgerReports", "LedgerXLSX", "LedgerProjections", "LedgerLog", "LedgerEvents", "LedgerSimulator",
-                                                            "CallsPerLineHour", argumentParser, lifecycle]),
+                                                            "LedgerAsterisk", "CallsPerLineHour", argumentParser, lifecycle]),
         // The worked example of an analyst's projection, built only on the public API.
         .target(name: "CallsPerLineHour", dependencies: ["LedgerProjections", "LedgerEvents"],
                 path: "Examples/CallsPerLineHour"),
@@ -67,6 +69,8 @@ let package = Package(
         .testTarget(name: "LedgerReportsTests", dependencies: ["LedgerReports", "LedgerProjections", "LedgerLog", "LedgerEvents",
                                                                "LedgerSimulator", "LedgerTestSupport"]),
         .testTarget(name: "LedgerServerTests", dependencies: ["LedgerServer", "LedgerLog", "LedgerEvents", "LedgerSimulator", "LedgerTestSupport"]),
+        .testTarget(name: "LedgerAsteriskTests", dependencies: ["LedgerAsterisk", "LedgerReports", "LedgerProjections", "LedgerLog",
+                                                                "LedgerEvents", "LedgerTestSupport"]),
         .testTarget(name: "LedgerCLITests", dependencies: ["LedgerEvents", "LedgerSimulator", "LedgerTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
