@@ -65,24 +65,37 @@ public struct AsteriskMapper: Sendable {
 
     // MARK: Whole inputs
 
-    /// Maps a whole queue_log (every line) and flushes the calls still waiting after an `EXIT*`.
-    public mutating func mapQueueLog(_ bytes: [UInt8], firstLineNumber: Int = 1, into out: inout [Event]) {
+    /// Maps queue_log lines (a whole file, or the part of a growing one after what was mapped).
+    ///
+    /// - Parameters:
+    ///   - firstLineNumber: the number of the first line in `bytes`, for problem reports.
+    ///   - endOfInput: nothing follows, so calls still waiting after an `EXIT*` have ended.
+    /// - Returns: the number of lines in `bytes`.
+    @discardableResult
+    public mutating func mapQueueLog(_ bytes: ArraySlice<UInt8>, firstLineNumber: Int = 1, endOfInput: Bool = true,
+                                     into out: inout [Event]) -> Int {
         var n = firstLineNumber
-        Self.forEachLine(bytes[...]) { line in
+        Self.forEachLine(bytes) { line in
             mapQueueLogLine(line, number: n, into: &out)
             n += 1
         }
-        flushPendingExits(olderThan: nil, into: &out)
+        if endOfInput { flushPendingExits(olderThan: nil, into: &out) }
+        return n - firstLineNumber
     }
 
-    /// Maps a whole CDR CSV file.
-    public mutating func mapCDR(_ bytes: [UInt8], firstLineNumber: Int = 1, into out: inout [Event]) {
+    /// Maps CDR CSV rows (a whole file or its new part); returns the number of lines in `bytes`.
+    @discardableResult
+    public mutating func mapCDR(_ bytes: ArraySlice<UInt8>, firstLineNumber: Int = 1, into out: inout [Event]) -> Int {
         var n = firstLineNumber
-        Self.forEachLine(bytes[...]) { line in
+        Self.forEachLine(bytes) { line in
             mapCDRRow(line, number: n, into: &out)
             n += 1
         }
+        return n - firstLineNumber
     }
+
+    /// Forgets the statistics (after replaying the part of a file imported before a restart).
+    public mutating func resetStatistics() { statistics = ImportStatistics() }
 
     /// Calls `body` with each line of `bytes` (without `\n`), the last one even without `\n`.
     public static func forEachLine(_ bytes: ArraySlice<UInt8>, _ body: (ArraySlice<UInt8>) -> Void) {

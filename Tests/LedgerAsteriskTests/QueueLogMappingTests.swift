@@ -127,7 +127,7 @@ import Testing
         let line = "1794790202|1794790200.2|q|Local/205@from-queue/n|RINGNOANSWER|15000"
         var mapper = AsteriskMapper(configuration: AsteriskConfiguration())
         var events: [Event] = []
-        mapper.mapQueueLog(Array((line + "\n" + line + "\r\n").utf8), into: &events)
+        mapper.mapQueueLog(Array((line + "\n" + line + "\r\n").utf8)[...], into: &events)
         #expect(events.count == 5)  // joined once, then ringing + ring_ended twice
         #expect(Set(events.map(\.id)).count == 5)
         #expect(events.allSatisfy { $0.agent == "205" })

@@ -16,8 +16,8 @@ func mapFixtures(queueLog: String, cdr: String? = nil, configuration: AsteriskCo
 {
     var mapper = AsteriskMapper(configuration: configuration)
     var events: [Event] = []
-    mapper.mapQueueLog(fixture(queueLog), into: &events)
-    if let cdr { mapper.mapCDR(fixture(cdr), into: &events) }
+    mapper.mapQueueLog(fixture(queueLog)[...], into: &events)
+    if let cdr { mapper.mapCDR(fixture(cdr)[...], into: &events) }
     return (events, mapper.statistics)
 }
 
