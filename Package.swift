@@ -56,6 +56,9 @@ let package = Package(
         .executableTarget(name: "report-bench", dependencies: ["LedgerReports", "LedgerProjections", "LedgerLog", "LedgerEvents",
                                                                "LedgerSimulator", "CallsPerLineHour"],
                           path: "Tools/Benchmarks/report-bench"),
+        // Benchmark of the Asterisk import (issue 7): generated 1 M-line queue_log, baseline in the same run.
+        .executableTarget(name: "import-bench", dependencies: ["LedgerAsterisk", "LedgerLog", "LedgerEvents"],
+                          path: "Tools/Benchmarks/import-bench"),
         // Test helper: appends forever and prints acknowledged ids (for kill -9 tests).
         .executableTarget(name: "ledger-stress", dependencies: ["LedgerLog", "LedgerEvents"],
                           path: "Tools/Stress/ledger-stress"),
