@@ -41,12 +41,15 @@ public struct AsteriskMapper: Sendable {
     /// Each agent's departments, to emit `agent.joined`/`agent.left` on changes only.
     private var memberships: [String: Set<String>] = [:]
     private var presence: [String: String] = [:]
+    /// Member names and interfaces already translated to agent ids (a handful per center).
+    private var agentIDs: [String: String] = [:]
     /// Queue entries by client digits (UTC seconds), to recognise CDR rows of queued calls
     /// when the CDR has no `uniqueid` column.
-    private var entriesByClient: [String: [Int64]] = [:]
-    /// Recent line hashes: identical lines (same second, same content) get distinct ids.
-    private var recentLines: [UInt64: (epoch: Int64, count: Int)] = [:]
-    private var linesSincePrune = 0
+    private var entriesByClient: Set<ClientMinute> = []
+    /// Hashes of the lines of the current second: identical lines (same second, same content,
+    /// written together) get distinct ids.
+    private var recentLines: [UInt64: Int] = [:]
+    private var recentEpoch = Int64.min
     /// The newest queue_log time seen (UTC seconds): the log's own clock.
     public private(set) var logClock = Int64.min
     private var fields: [Range<Int>] = []
@@ -54,8 +57,10 @@ public struct AsteriskMapper: Sendable {
     private var cdrRowsSeen = 0
 
     // The current line: id prefix and raw text shared by its events.
-    private var idPrefix = ""
-    private var raw: JSONValue = .null
+    /// The id prefix's bytes; each event's id is one String built from them and its tag.
+    private var idPrefix: [UInt8] = []
+    /// `("raw", line)`: the last member of every event of the line.
+    private var rawMember: (key: String, value: JSONValue) = ("raw", .null)
 
     public init(configuration: AsteriskConfiguration) {
         self.configuration = configuration
@@ -173,17 +178,23 @@ public struct AsteriskMapper: Sendable {
 
         func beginEvents() {
             let hash = Self.fnv1a(line)
-            var occurrence = 0
-            if let seen = recentLines[hash], seen.epoch == epoch {
-                occurrence = seen.count
-                recentLines[hash] = (epoch, seen.count + 1)
-            } else {
-                recentLines[hash] = (epoch, 1)
+            if epoch != recentEpoch {
+                recentEpoch = epoch
+                recentLines.removeAll(keepingCapacity: true)
             }
-            linesSincePrune += 1
-            if linesSincePrune >= 50_000 { pruneRecentLines() }
-            idPrefix = configuration.source + "-ql-" + String(epoch) + "-" + Self.hex(hash) + (occurrence > 0 ? "." + String(occurrence) : "")
-            raw = .string(Self.text(line))
+            let occurrence = recentLines[hash, default: 0]
+            recentLines[hash] = occurrence + 1
+            idPrefix.removeAll(keepingCapacity: true)
+            idPrefix.append(contentsOf: configuration.source.utf8)
+            idPrefix.append(contentsOf: "-ql-".utf8)
+            Self.appendDecimal(epoch, to: &idPrefix)
+            idPrefix.append(UInt8(ascii: "-"))
+            Self.appendHex(hash, to: &idPrefix)
+            if occurrence > 0 {
+                idPrefix.append(UInt8(ascii: "."))
+                Self.appendDecimal(Int64(occurrence), to: &idPrefix)
+            }
+            rawMember = ("raw", .string(Self.text(line)))
         }
         func isCall() -> Bool {
             guard !callID.isEmpty, callID != "NONE" else {
@@ -197,7 +208,10 @@ public struct AsteriskMapper: Sendable {
                 statistics.problem("no agent", "queue_log line \(lineNumber): \(verb) needs a member in field 4, got \"\(member)\"")
                 return nil
             }
-            return configuration.queueMap.agent(member)
+            if let known = agentIDs[member] { return known }
+            let id = configuration.queueMap.agent(member)
+            agentIDs[member] = id
+            return id
         }
         func number(_ k: Int, _ what: String) -> Int? {
             guard let v = dInt(k) else {
@@ -222,12 +236,13 @@ public struct AsteriskMapper: Sendable {
                 var o = JSONObject([("call_id", .string(callID)), ("direction", "inbound"), ("client", .string(client))])
                 if let l = state.line { o.members.append(("line", .string(l))) }
                 o.members.append(("department", .string(state.line.flatMap { configuration.queueMap.lines[$0] } ?? department)))
+                o.members.append(rawMember)
                 emit(.callStarted, "start", ms, o, into: &out)
                 let digits = ClientNumber(client).digits
-                if !digits.isEmpty { entriesByClient[digits, default: []].append(epoch) }
+                if !digits.isEmpty { entriesByClient.insert(ClientMinute(digits: digits, minute: epoch / 60)) }
             }
             calls[callID] = state
-            emit(.callQueued, "queue", ms, [("call_id", .string(callID)), ("department", .string(department))], into: &out)
+            emit(.callQueued, "queue", ms, [("call_id", .string(callID)), ("department", .string(department)), rawMember], into: &out)
         case "DID":
             // FreePBX writes the dialled number before ENTERQUEUE: it becomes the call's line.
             guard isCall() else { return }
@@ -240,9 +255,9 @@ public struct AsteriskMapper: Sendable {
             beginEvents()
             joinIfNew(agent, member: member, department, ms, into: &out)
             let outcome = verb == "RINGCANCELED" ? "caller_hung_up" : ringMs < configuration.rejectedBelowMs ? "rejected" : "no_answer"
-            emit(.callRinging, "ring", ms - Int64(max(0, ringMs)), [("call_id", .string(callID)), ("agent", .string(agent))], into: &out)
+            emit(.callRinging, "ring", ms - Int64(max(0, ringMs)), [("call_id", .string(callID)), ("agent", .string(agent)), rawMember], into: &out)
             emit(.callRingEnded, "ringend", ms, [("call_id", .string(callID)), ("agent", .string(agent)), ("outcome", .string(outcome)),
-                                                 ("ring_ms", .number(String(ringMs)))], into: &out)
+                                                 ("ring_ms", .number(String(ringMs))), rawMember], into: &out)
         case "CONNECT":
             guard isCall(), let agent = needAgent() else { return }
             // data3 (ring time, seconds) exists since 1.6; older lines ring and answer at once.
@@ -251,10 +266,11 @@ public struct AsteriskMapper: Sendable {
             beginEvents()
             joinIfNew(agent, member: member, department, ms, into: &out)
             calls[callID, default: CallState()].answered = true
-            emit(.callRinging, "ring", ms - Int64(ringS) * 1000, [("call_id", .string(callID)), ("agent", .string(agent))], into: &out)
+            emit(.callRinging, "ring", ms - Int64(ringS) * 1000, [("call_id", .string(callID)), ("agent", .string(agent)), rawMember], into: &out)
             var o = JSONObject([("call_id", .string(callID)), ("agent", .string(agent))])
             if let hold = dInt(1) { o.members.append(("hold_s", .number(String(hold)))) }
             if !dText(2).isEmpty { o.members.append(("agent_channel_uniqueid", .string(dText(2)))) }
+            o.members.append(rawMember)
             emit(.callAnswered, "answer", ms, o, into: &out)
         case "COMPLETEAGENT", "COMPLETECALLER", "ABANDON":
             guard isCall() else { return }
@@ -270,6 +286,7 @@ public struct AsteriskMapper: Sendable {
             } else if let talk = dInt(2) {
                 o.members.append(("talk_s", .number(String(talk))))
             }
+            o.members.append(rawMember)
             emit(.callEnded, "end", ms, o, into: &out)
         case "EXITEMPTY", "EXITWITHTIMEOUT", "EXITWITHKEY", "WITHDRAW":
             guard isCall() else { return }
@@ -279,6 +296,7 @@ public struct AsteriskMapper: Sendable {
             let cause = ["EXITEMPTY": "exit_empty", "EXITWITHTIMEOUT": "exit_timeout", "EXITWITHKEY": "exit_with_key", "WITHDRAW": "withdraw"][verb]!
             var o = JSONObject([("call_id", .string(callID)), ("by", .string(verb == "EXITWITHKEY" ? "client" : "system")), ("cause", .string(cause))])
             if verb == "EXITWITHKEY" { o.members.append(("key", .string(dText(1)))) }
+            o.members.append(rawMember)
             let e = makeEvent(.callEnded, "end", ms, o)
             pendingExits[callID] = PendingExit(epoch: epoch, event: e)
         case "TRANSFER", "BLINDTRANSFER", "ATTENDEDTRANSFER":
@@ -302,15 +320,16 @@ public struct AsteriskMapper: Sendable {
             if calls[callID]?.answered != true {
                 calls[callID, default: CallState()].answered = true
                 emit(.callAnswered, "answer", ms - Int64(max(0, talk ?? 0)) * 1000,
-                     [("call_id", .string(callID)), ("agent", .string(agent)), ("inferred_from", .string(verb))], into: &out)
+                     [("call_id", .string(callID)), ("agent", .string(agent)), ("inferred_from", .string(verb)), rawMember], into: &out)
             }
+            o.members.append(rawMember)
             emit(.callTransferred, "transfer", ms, o, into: &out)
         case "AGENTDUMP", "SYSCOMPAT":
             guard isCall(), let agent = needAgent() else { return }
             count(verb)
             beginEvents()
             emit(.callRingEnded, "ringend", ms, [("call_id", .string(callID)), ("agent", .string(agent)), ("outcome", "rejected"),
-                                                 ("cause", .string(verb == "AGENTDUMP" ? "agent_dump" : "incompatible_channels"))], into: &out)
+                                                 ("cause", .string(verb == "AGENTDUMP" ? "agent_dump" : "incompatible_channels")), rawMember], into: &out)
         case "ADDMEMBER":
             guard let agent = needAgent() else { return }
             count(verb)
@@ -324,7 +343,7 @@ public struct AsteriskMapper: Sendable {
             // Emitted even for a member we never saw join (a static member, or a file that
             // starts after the ADDMEMBER): the removal is a fact either way.
             memberships[agent]?.remove(department)
-            emit(.agentLeft, "left", ms, [("agent", .string(agent)), ("department", .string(department))], into: &out)
+            emit(.agentLeft, "left", ms, [("agent", .string(agent)), ("department", .string(department)), rawMember], into: &out)
             if memberships[agent]?.isEmpty ?? true { setStatus(agent, "offline", reason: nil, ms, into: &out) }
         case "PAUSE", "PAUSEALL", "UNPAUSE", "UNPAUSEALL":
             guard let agent = needAgent() else { return }
@@ -417,9 +436,12 @@ public struct AsteriskMapper: Sendable {
         let answered = row.disposition == "ANSWERED"
         let answer = answerOpt ?? (answered ? end - billsec * 1000 : nil)
 
-        idPrefix = configuration.source + "-cdr-" + Self.hex(Self.fnv1a(line))
-        raw = .string(Self.text(line))
-        let callID = row.uniqueid.isEmpty ? idPrefix : row.uniqueid
+        idPrefix.removeAll(keepingCapacity: true)
+        idPrefix.append(contentsOf: configuration.source.utf8)
+        idPrefix.append(contentsOf: "-cdr-".utf8)
+        Self.appendHex(Self.fnv1a(line), to: &idPrefix)
+        rawMember = ("raw", .string(Self.text(line)))
+        let callID = row.uniqueid.isEmpty ? String(decoding: idPrefix, as: UTF8.self) : row.uniqueid
         let max = configuration.internalMaxDigits
         let srcDigits = row.src.filter(\.isNumber)
         let dstDigits = row.dst.filter(\.isNumber)
@@ -433,13 +455,13 @@ public struct AsteriskMapper: Sendable {
             let agent = configuration.queueMap.agent(dialler)
             statistics.verbs["CDR outbound", default: 0] += 1
             emit(.callStarted, "start", start, [("call_id", .string(callID)), ("direction", "outbound"),
-                                                ("client", .string(configuration.normalizedClient(row.dst))), ("agent", .string(agent))], into: &out)
+                                                ("client", .string(configuration.normalizedClient(row.dst))), ("agent", .string(agent)), rawMember], into: &out)
             if answered, let answer {
-                emit(.callAnswered, "answer", answer, [("call_id", .string(callID)), ("agent", .string(agent))], into: &out)
-                emit(.callEnded, "end", end, [("call_id", .string(callID)), ("by", "agent"), ("cause", "hangup_side_unknown")], into: &out)
+                emit(.callAnswered, "answer", answer, [("call_id", .string(callID)), ("agent", .string(agent)), rawMember], into: &out)
+                emit(.callEnded, "end", end, [("call_id", .string(callID)), ("by", "agent"), ("cause", "hangup_side_unknown"), rawMember], into: &out)
             } else {
                 emit(.callEnded, "end", end, [("call_id", .string(callID)), ("by", "system"),
-                                              ("cause", .string(row.disposition.lowercased().replacingOccurrences(of: " ", with: "_")))], into: &out)
+                                              ("cause", .string(row.disposition.lowercased().replacingOccurrences(of: " ", with: "_"))), rawMember], into: &out)
             }
             return
         }
@@ -454,8 +476,9 @@ public struct AsteriskMapper: Sendable {
         }
         let client = configuration.normalizedClient(row.src)
         let digits = ClientNumber(client).digits
-        if !digits.isEmpty, let entries = entriesByClient[digits],
-           entries.contains(where: { $0 * 1000 >= start - 1000 && $0 * 1000 <= end + 1000 }) {
+        if !digits.isEmpty, (((start - 1000) / 60_000)...((end + 1000) / 60_000)).contains(where: {
+            entriesByClient.contains(ClientMinute(digits: digits, minute: $0))
+        }) {
             statistics.skip("cdr: call described by queue_log")
             return
         }
@@ -466,37 +489,38 @@ public struct AsteriskMapper: Sendable {
             ?? (queueName.isEmpty ? nil : configuration.queueMap.department(queue: queueName))
         var o = JSONObject([("call_id", .string(callID)), ("direction", "inbound"), ("client", .string(client)), ("line", .string(row.dst))])
         if let department { o.members.append(("department", .string(department))) }
+        o.members.append(rawMember)
         emit(.callStarted, "start", start, o, into: &out)
         var endedBy = "client"
         if !answered && (row.disposition == "FAILED" || row.disposition == "CONGESTION") {
-            emit(.callRoutingFailed, "routing", start, [("call_id", .string(callID)), ("cause", "no_route")], into: &out)
+            emit(.callRoutingFailed, "routing", start, [("call_id", .string(callID)), ("cause", "no_route"), rawMember], into: &out)
             endedBy = "system"
         } else if app == "queue" {
             emit(.callQueued, "queue", start, [("call_id", .string(callID)),
-                                               ("department", .string(configuration.queueMap.department(queue: queueName.isEmpty ? row.dst : queueName)))], into: &out)
+                                               ("department", .string(configuration.queueMap.department(queue: queueName.isEmpty ? row.dst : queueName))), rawMember], into: &out)
             if answered, let answer, !row.dstchannel.isEmpty {
                 let agent = configuration.queueMap.agent(row.dstchannel)
-                emit(.callRinging, "ring", start, [("call_id", .string(callID)), ("agent", .string(agent))], into: &out)
-                emit(.callAnswered, "answer", answer, [("call_id", .string(callID)), ("agent", .string(agent))], into: &out)
+                emit(.callRinging, "ring", start, [("call_id", .string(callID)), ("agent", .string(agent)), rawMember], into: &out)
+                emit(.callAnswered, "answer", answer, [("call_id", .string(callID)), ("agent", .string(agent)), rawMember], into: &out)
             }
         } else if app == "dial" && !row.dstchannel.isEmpty {
             let agent = configuration.queueMap.agent(row.dstchannel)
-            emit(.callRinging, "ring", start, [("call_id", .string(callID)), ("agent", .string(agent))], into: &out)
+            emit(.callRinging, "ring", start, [("call_id", .string(callID)), ("agent", .string(agent)), rawMember], into: &out)
             if answered, let answer {
-                emit(.callAnswered, "answer", answer, [("call_id", .string(callID)), ("agent", .string(agent))], into: &out)
+                emit(.callAnswered, "answer", answer, [("call_id", .string(callID)), ("agent", .string(agent)), rawMember], into: &out)
             } else {
                 emit(.callRingEnded, "ringend", end, [("call_id", .string(callID)), ("agent", .string(agent)),
-                                                      ("outcome", .string(row.disposition == "BUSY" ? "rejected" : "no_answer"))], into: &out)
+                                                      ("outcome", .string(row.disposition == "BUSY" ? "rejected" : "no_answer")), rawMember], into: &out)
             }
         } else {
             // Never queued: the greeting (or closed message) played; menus mean the IVR.
-            emit(.callGreeting, "greeting", start, [("call_id", .string(callID))], into: &out)
+            emit(.callGreeting, "greeting", start, [("call_id", .string(callID)), rawMember], into: &out)
             if ["background", "read", "waitexten", "ivr"].contains(app) {
-                emit(.callIVR, "ivr", start, [("call_id", .string(callID))], into: &out)
+                emit(.callIVR, "ivr", start, [("call_id", .string(callID)), rawMember], into: &out)
             }
             if app == "hangup" { endedBy = "system" }
         }
-        emit(.callEnded, "end", end, [("call_id", .string(callID)), ("by", .string(endedBy))], into: &out)
+        emit(.callEnded, "end", end, [("call_id", .string(callID)), ("by", .string(endedBy)), rawMember], into: &out)
     }
 
     // MARK: Helpers
@@ -508,6 +532,7 @@ public struct AsteriskMapper: Sendable {
         guard memberships[agent, default: []].insert(department).inserted else { return }
         var o = JSONObject([("agent", .string(agent)), ("department", .string(department))])
         if !member.contains("/"), member != agent { o.members.append(("name", .string(member))) }
+        o.members.append(rawMember)
         emit(.agentJoined, "join", ms, o, into: &out)
     }
 
@@ -517,15 +542,20 @@ public struct AsteriskMapper: Sendable {
         presence[agent] = status
         var o = JSONObject([("agent", .string(agent)), ("status", .string(status))])
         if let reason { o.members.append(("reason", .string(reason))) }
+        o.members.append(rawMember)
         emit(.agentStatus, "status", ms, o, into: &out)
     }
 
+    /// An event of the current line; `data` must already end with ``rawMember``.
     private mutating func makeEvent(_ type: EventType, _ tag: String, _ ms: Int64, _ data: JSONObject) -> Event {
-        var d = data
-        d.members.append(("raw", raw))
         let t = clock.eventMillis(utcMillis: ms)
-        return Event(id: idPrefix + "-" + tag, type: type, at: EventTime(milliseconds: t.ms, offsetMinutes: t.offsetMinutes),
-                     source: configuration.source, data: d)
+        let prefixLength = idPrefix.count
+        idPrefix.append(UInt8(ascii: "-"))
+        idPrefix.append(contentsOf: tag.utf8)
+        let id = String(decoding: idPrefix, as: UTF8.self)
+        idPrefix.removeSubrange(prefixLength...)
+        return Event(id: id, type: type, at: EventTime(milliseconds: t.ms, offsetMinutes: t.offsetMinutes),
+                     source: configuration.source, data: data)
     }
 
     private mutating func emit(_ type: EventType, _ tag: String, _ ms: Int64, _ data: JSONObject, into out: inout [Event]) {
@@ -533,14 +563,11 @@ public struct AsteriskMapper: Sendable {
         statistics.eventsMapped += 1
     }
 
-    private mutating func emit(_ type: EventType, _ tag: String, _ ms: Int64, _ pairs: [(String, JSONValue)], into out: inout [Event]) {
-        emit(type, tag, ms, JSONObject(pairs.map { (key: $0.0, value: $0.1) }), into: &out)
-    }
-
-    private mutating func pruneRecentLines() {
-        linesSincePrune = 0
-        let horizon = logClock - 3600
-        recentLines = recentLines.filter { $0.value.epoch >= horizon }
+    /// The common case: a literal member list ending with ``rawMember``, used as the object's
+    /// storage as it is (one allocation per event).
+    private mutating func emit(_ type: EventType, _ tag: String, _ ms: Int64, _ members: [(key: String, value: JSONValue)],
+                               into out: inout [Event]) {
+        emit(type, tag, ms, JSONObject(members), into: &out)
     }
 
     static func text(_ b: ArraySlice<UInt8>) -> String { String(decoding: b, as: UTF8.self) }
@@ -572,14 +599,36 @@ public struct AsteriskMapper: Sendable {
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
-    static func hex(_ v: UInt64) -> String {
-        var out = [UInt8](repeating: 0, count: 16)
-        var x = v
-        for k in stride(from: 15, through: 0, by: -1) {
-            out[k] = hexDigits[Int(x & 15)]
-            x >>= 4
+    /// Appends `v` as 16 lowercase hex digits.
+    static func appendHex(_ v: UInt64, to out: inout [UInt8]) {
+        for k in stride(from: 60, through: 0, by: -4) { out.append(hexDigits[Int((v >> UInt64(k)) & 15)]) }
+    }
+
+    static func appendDecimal(_ v: Int64, to out: inout [UInt8]) {
+        if v < 0 { out.append(UInt8(ascii: "-")) }
+        let start = out.count
+        var x = v.magnitude
+        repeat {
+            out.append(UInt8(48 + x % 10))
+            x /= 10
+        } while x > 0
+        out[start...].reverse()
+    }
+
+    /// `bytes` cut into pieces of about `maxBytes` at line ends, so a large file is mapped and
+    /// appended piece by piece with bounded memory. Small pieces map faster (measured: 256 KiB
+    /// pieces take ~25 % less CPU than 4 MiB ones): the events of a piece stay in cache.
+    public static func pieces(_ bytes: ArraySlice<UInt8>, maxBytes: Int = 256 << 10) -> [ArraySlice<UInt8>] {
+        var out: [ArraySlice<UInt8>] = []
+        var start = bytes.startIndex
+        while bytes.endIndex - start > maxBytes {
+            var cut = start + maxBytes
+            while cut < bytes.endIndex && bytes[cut - 1] != 0x0A { cut += 1 }
+            out.append(bytes[start..<cut])
+            start = cut
         }
-        return String(decoding: out, as: UTF8.self)
+        if start < bytes.endIndex { out.append(bytes[start...]) }
+        return out
     }
 
     /// Splits a CSV row: `"quoted"` fields with `""` escapes, or bare fields; nil when a quote is not closed.
@@ -621,6 +670,12 @@ public struct AsteriskMapper: Sendable {
         }
         return out
     }
+}
+
+/// A client's queue entry, by minute: how CDR rows without `uniqueid` find their queue_log call.
+struct ClientMinute: Hashable, Sendable {
+    var digits: String
+    var minute: Int64
 }
 
 /// One CDR row's columns by name, from Master.csv positions or a header row.

@@ -184,11 +184,21 @@ struct AsteriskImporter {
     }
 
     /// Reads what is new in every file, maps it (queue_log first) and appends it; saves the state.
+    ///
+    /// Files are mapped in pieces of about 256 KiB and appended every 50,000 events, so memory
+    /// stays bounded whatever the file's size.
     mutating func pass(log: EventLog, endOfInput: Bool) async throws {
         var events: [Event] = []
+        events.reserveCapacity(60_000)
         for chunk in try queueLog.readNew(endOfInput: endOfInput) {
-            let bar = ProgressBar("mapping queue_log", total: chunk.bytes.count)
-            queueLog.line += mapper.mapQueueLog(chunk.bytes[...], firstLineNumber: queueLog.line + 1, endOfInput: false, into: &events)
+            let bar = ProgressBar("importing queue_log", total: chunk.bytes.count)
+            var done = 0
+            for piece in AsteriskMapper.pieces(chunk.bytes[...]) {
+                queueLog.line += mapper.mapQueueLog(piece, firstLineNumber: queueLog.line + 1, endOfInput: false, into: &events)
+                if events.count >= 50_000 { try await append(&events, to: log) }
+                done += piece.count
+                bar.update(done)
+            }
             bar.finish()
             if chunk.rotated { queueLog.line = 0 }
         }
@@ -201,36 +211,33 @@ struct AsteriskImporter {
         }
         if var file = cdr {
             for chunk in try file.readNew(endOfInput: endOfInput) {
-                file.line += mapper.mapCDR(chunk.bytes[...], firstLineNumber: file.line + 1, into: &events)
+                for piece in AsteriskMapper.pieces(chunk.bytes[...]) {
+                    file.line += mapper.mapCDR(piece, firstLineNumber: file.line + 1, into: &events)
+                    if events.count >= 50_000 { try await append(&events, to: log) }
+                }
                 if chunk.rotated { file.line = 0 }
             }
             cdr = file
         }
-        try await append(events, to: log)
+        try await append(&events, to: log)
         try saveState()
     }
 
-    private mutating func append(_ events: [Event], to log: EventLog) async throws {
+    /// Appends `events` and empties the array.
+    private mutating func append(_ events: inout [Event], to log: EventLog) async throws {
         guard !events.isEmpty else { return }
-        let bar = ProgressBar("appending", total: events.count)
-        var done = 0
-        for start in stride(from: 0, to: events.count, by: 50_000) {
-            let batch = Array(events[start..<min(events.count, start + 50_000)])
-            do {
-                let r = try await log.append(batch)
-                appendResult.appended += r.appended
-                appendResult.duplicates += r.duplicates
-                appendResult.lastPosition = max(appendResult.lastPosition, r.lastPosition)
-            } catch let e as LedgerError {
-                if e.code == .conflict, let i = e.eventIndex {
-                    throw CLIError("event \(batch[i].id) is already stored with different content (position \(e.existingPosition ?? 0)): the mapping changed since it was imported, or two PBXs share --source \(mapper.configuration.source)")
-                }
-                throw CLIError("append failed: \(e.message)")
+        do {
+            let r = try await log.append(events)
+            appendResult.appended += r.appended
+            appendResult.duplicates += r.duplicates
+            appendResult.lastPosition = max(appendResult.lastPosition, r.lastPosition)
+        } catch let e as LedgerError {
+            if e.code == .conflict, let i = e.eventIndex {
+                throw CLIError("event \(events[i].id) is already stored with different content (position \(e.existingPosition ?? 0)): the mapping changed since it was imported, or two PBXs share --source \(mapper.configuration.source)")
             }
-            done += batch.count
-            bar.update(done)
+            throw CLIError("append failed: \(e.message)")
         }
-        bar.finish()
+        events.removeAll(keepingCapacity: true)
     }
 
     private func saveState() throws {

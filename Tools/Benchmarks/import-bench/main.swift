@@ -11,12 +11,15 @@ import LedgerLog
 //   cli       the whole `call-ledger import asterisk` process, when --cli PATH is given.
 // Each figure is the median of --reps runs (default 3). Usage:
 //   import-bench [--lines 1000000] [--reps 3] [--dir /tmp/import-bench] [--cli .build-bench/release/call-ledger]
+//                [--only map,import,cli]
 
 struct Options {
     var lines = 1_000_000
     var reps = 3
     var dir = NSTemporaryDirectory() + "import-bench"
     var cli: String?
+    /// Rows to run (baseline always runs: every row is a ratio against it).
+    var only: Set<String> = ["map", "import", "cli"]
 
     init() {
         var args = CommandLine.arguments.dropFirst()
@@ -26,6 +29,7 @@ struct Options {
             case "--reps": reps = Int(args.popFirst() ?? "") ?? reps
             case "--dir": dir = args.popFirst() ?? dir
             case "--cli": cli = args.popFirst()
+            case "--only": only = Set((args.popFirst() ?? "").split(separator: ",").map(String.init))
             default:
                 FileHandle.standardError.write(Data("unknown argument \(a)\n".utf8))
                 exit(2)
@@ -97,9 +101,19 @@ func generate(lines target: Int) -> [UInt8] {
 
 func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
 
-func time(_ body: () throws -> Void) rethrows -> Double {
+/// CPU seconds of this thread: on a shared machine the wall clock also counts other people's work.
+func threadCPU() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+/// Runs `body`; returns wall seconds and appends its thread CPU seconds to `cpu`.
+func time(_ cpu: inout [Double], _ body: () throws -> Void) rethrows -> Double {
+    let c0 = threadCPU()
     let start = DispatchTime.now().uptimeNanoseconds
     try body()
+    cpu.append(threadCPU() - c0)
     return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 }
 
@@ -115,9 +129,10 @@ func main() async throws {
     print("queue_log: \(lineCount) lines, \(bytes.count / 1_048_576) MiB, \(ProcessInfo.processInfo.activeProcessorCount) cores, median of \(o.reps)")
 
     var baseline: [Double] = [], map: [Double] = [], full: [Double] = [], cli: [Double] = []
+    var baselineCPU: [Double] = [], mapCPU: [Double] = [], unused: [Double] = []
     var events = 0
     for rep in 0..<o.reps {
-        baseline.append(time {
+        baseline.append(time(&baselineCPU) {
             let b = Array(FileManager.default.contents(atPath: path)!)
             var n = 0, fields = 0
             AsteriskMapper.forEachLine(b[...]) { line in
@@ -126,51 +141,72 @@ func main() async throws {
             }
             precondition(n == lineCount && fields > 0)
         })
-        map.append(time {
+        if o.only.contains("map") { map.append(time(&mapCPU) {
             let b = Array(FileManager.default.contents(atPath: path)!)
             var mapper = AsteriskMapper(configuration: AsteriskConfiguration())
             var out: [Event] = []
-            out.reserveCapacity(lineCount * 2)
-            mapper.mapQueueLog(b[...], into: &out)
-            events = out.count
-        })
+            var n = 0
+            // Pieces of ~256 KiB, events handed on (here: dropped) after each.
+            for piece in AsteriskMapper.pieces(b[...]) {
+                mapper.mapQueueLog(piece, endOfInput: false, into: &out)
+                n += out.count
+                out.removeAll(keepingCapacity: true)
+            }
+            mapper.flushPendingExits(olderThan: nil, into: &out)
+            events = n + out.count
+        }) }
         let dataDir = o.dir + "/ledger-\(rep)"
+        if o.only.contains("import") {
         let start = DispatchTime.now().uptimeNanoseconds
         do {
             let b = Array(FileManager.default.contents(atPath: path)!)
             var mapper = AsteriskMapper(configuration: AsteriskConfiguration())
             var out: [Event] = []
-            mapper.mapQueueLog(b[...], into: &out)
             let log = try EventLog(directory: dataDir)
-            for s in stride(from: 0, to: out.count, by: 50_000) {
-                _ = try await log.append(Array(out[s..<min(out.count, s + 50_000)]))
+            for piece in AsteriskMapper.pieces(b[...]) {
+                mapper.mapQueueLog(piece, endOfInput: false, into: &out)
+                if out.count >= 50_000 {
+                    _ = try await log.append(out)
+                    out.removeAll(keepingCapacity: true)
+                }
             }
+            mapper.flushPendingExits(olderThan: nil, into: &out)
+            _ = try await log.append(out)
             log.close()
         }
         full.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         try? FileManager.default.removeItem(atPath: dataDir)
-        if let exe = o.cli {
+        }
+        if let exe = o.cli, o.only.contains("cli") {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: exe)
             p.arguments = ["import", "asterisk", "--data", dataDir, "--queue-log", path, "--format", "json"]
             p.standardOutput = FileHandle.nullDevice
-            cli.append(try time {
+            cli.append(try time(&unused) {
                 try p.run()
                 p.waitUntilExit()
             })
             try? FileManager.default.removeItem(atPath: dataDir)
         }
     }
-    func row(_ name: String, _ secs: [Double]) {
+    func row(_ name: String, _ secs: [Double], cpu: [Double] = []) {
         let m = median(secs)
         let rate = Double(lineCount) / m
         let vs = median(baseline) / m
-        print(name.padding(toLength: 36, withPad: " ", startingAt: 0) + String(format: "%8.3f s  %10.0f lines/s  %6.2f× baseline", m, rate, vs))
+        var line = name.padding(toLength: 36, withPad: " ", startingAt: 0) + String(format: "%8.3f s  %10.0f lines/s  %6.2f× baseline", m, rate, vs)
+        if !cpu.isEmpty {
+            let c = median(cpu)
+            line += String(format: "   (CPU %.3f s: %.0f lines per CPU-second, %.2f× baseline's)", c, Double(lineCount) / c, median(baselineCPU) / c)
+        }
+        print(line)
     }
+    var load = "?"
+    if let l = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) { load = String(l.split(separator: " ").first ?? "?") }
+    print("load average (1 min) at the end: \(load)")
     print("events mapped: \(events) (\(String(format: "%.2f", Double(events) / Double(lineCount))) per line)")
-    row("baseline: read + split lines", baseline)
-    row("map: read + parse + map to events", map)
-    row("import: map + EventLog.append", full)
+    row("baseline: read + split lines", baseline, cpu: baselineCPU)
+    if !map.isEmpty { row("map: read + parse + map to events", map, cpu: mapCPU) }
+    if !full.isEmpty { row("import: map + EventLog.append", full) }
     if !cli.isEmpty { row("cli: call-ledger import asterisk", cli) }
     try? FileManager.default.removeItem(atPath: o.dir)
 }
