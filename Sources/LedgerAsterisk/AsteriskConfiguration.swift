@@ -9,7 +9,7 @@ import Foundation
 /// var mapper = AsteriskMapper(configuration: c)
 /// ```
 public struct AsteriskConfiguration: Sendable {
-    /// The events' `source` and the prefix of their ids (printable ASCII, ≤ 64 characters).
+    /// The events' `source` and the prefix of their ids (letters, digits, `.`, `_`, `-`; ≤ 64).
     /// Two PBXs importing into one ledger need different names. Default `asterisk`.
     public var source = "asterisk"
     /// Queue names, DIDs and agent names translated to ledger identities.
@@ -36,8 +36,10 @@ public struct AsteriskConfiguration: Sendable {
     /// Checks that ids built from ``source`` stay within the wire format's rules.
     /// - Throws: ``AsteriskError`` naming the field.
     public func validate() throws(AsteriskError) {
-        guard !source.isEmpty, source.utf8.count <= 64, source.utf8.allSatisfy({ $0 > 0x20 && $0 <= 0x7E }) else {
-            throw AsteriskError("source: \"\(source)\" must be 1–64 printable ASCII characters without spaces (it prefixes every event id)")
+        // It prefixes every event id and names the import's state file: keep it to safe characters.
+        let allowed = { (c: UInt8) in (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2D || c == 0x2E || c == 0x5F }
+        guard !source.isEmpty, source.utf8.count <= 64, source.utf8.allSatisfy(allowed) else {
+            throw AsteriskError("source: \"\(source)\" must be 1–64 letters, digits, '.', '_' or '-' (it prefixes every event id)")
         }
         guard countryCode.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), countryCode.utf8.count <= 3 else {
             throw AsteriskError("country code: \"\(countryCode)\" must be 0–3 digits (e.g. 1, 7, 44)")

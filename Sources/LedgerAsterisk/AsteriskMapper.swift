@@ -19,7 +19,14 @@ import LedgerEvents
 public struct AsteriskMapper: Sendable {
     public let configuration: AsteriskConfiguration
     /// Everything read, mapped and skipped so far.
-    public private(set) var statistics = ImportStatistics()
+    public var statistics: ImportStatistics {
+        var s = counted
+        if runCount > 0 { s.verbs[runVerb, default: 0] += runCount }
+        return s
+    }
+    private var counted = ImportStatistics()
+    private var runVerb = ""
+    private var runCount = 0
 
     struct CallState: Sendable {
         var started = false
@@ -100,7 +107,10 @@ public struct AsteriskMapper: Sendable {
     }
 
     /// Forgets the statistics (after replaying the part of a file imported before a restart).
-    public mutating func resetStatistics() { statistics = ImportStatistics() }
+    public mutating func resetStatistics() {
+        counted = ImportStatistics()
+        runCount = 0
+    }
 
     /// Calls `body` with each line of `bytes` (without `\n`), the last one even without `\n`.
     public static func forEachLine(_ bytes: ArraySlice<UInt8>, _ body: (ArraySlice<UInt8>) -> Void) {
@@ -126,7 +136,7 @@ public struct AsteriskMapper: Sendable {
         var line = input
         while let last = line.last, last == 0x0D || last == 0x20 || last == 0x09 { line = line.dropLast() }
         guard !line.isEmpty else { return }
-        statistics.queueLogLines += 1
+        counted.queueLogLines += 1
 
         fields.removeAll(keepingCapacity: true)
         var start = line.startIndex
@@ -140,7 +150,7 @@ public struct AsteriskMapper: Sendable {
         }
         fields.append(start..<line.endIndex)
         guard fields.count >= 5 else {
-            statistics.problem("too few fields", "queue_log line \(lineNumber): \(fields.count) field\(fields.count == 1 ? "" : "s"), expected at least 5 (time|callid|queue|agent|event)")
+            counted.problem("too few fields", "queue_log line \(lineNumber): \(fields.count) field\(fields.count == 1 ? "" : "s"), expected at least 5 (time|callid|queue|agent|event)")
             return
         }
         let timeText = line[fields[0]]
@@ -154,16 +164,16 @@ public struct AsteriskMapper: Sendable {
             ms = clock.utcMillis(localMillis: local)
             epoch = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
         } else {
-            statistics.problem("bad time", "queue_log line \(lineNumber): field 1 (time) \"\(Self.text(timeText))\" is neither epoch seconds nor \"YYYY-MM-DD HH:MM:SS\"")
+            counted.problem("bad time", "queue_log line \(lineNumber): field 1 (time) \"\(Self.text(timeText))\" is neither epoch seconds nor \"YYYY-MM-DD HH:MM:SS\"")
             return
         }
         guard epoch > 0 && epoch < 32_503_680_000 else {
-            statistics.problem("bad time", "queue_log line \(lineNumber): field 1 (time) \(epoch) is out of range")
+            counted.problem("bad time", "queue_log line \(lineNumber): field 1 (time) \(epoch) is out of range")
             return
         }
         let verb = Self.text(line[fields[4]])
         guard !verb.isEmpty else {
-            statistics.problem("empty event", "queue_log line \(lineNumber): field 5 (event) is empty")
+            counted.problem("empty event", "queue_log line \(lineNumber): field 5 (event) is empty")
             return
         }
         if epoch > logClock { logClock = epoch }
@@ -198,14 +208,14 @@ public struct AsteriskMapper: Sendable {
         }
         func isCall() -> Bool {
             guard !callID.isEmpty, callID != "NONE" else {
-                statistics.problem("no call id", "queue_log line \(lineNumber): \(verb) needs a call id in field 2, got \"\(callID)\"")
+                counted.problem("no call id", "queue_log line \(lineNumber): \(verb) needs a call id in field 2, got \"\(callID)\"")
                 return false
             }
             return true
         }
         func needAgent() -> String? {
             guard !member.isEmpty, member != "NONE" else {
-                statistics.problem("no agent", "queue_log line \(lineNumber): \(verb) needs a member in field 4, got \"\(member)\"")
+                counted.problem("no agent", "queue_log line \(lineNumber): \(verb) needs a member in field 4, got \"\(member)\"")
                 return nil
             }
             if let known = agentIDs[member] { return known }
@@ -215,7 +225,7 @@ public struct AsteriskMapper: Sendable {
         }
         func number(_ k: Int, _ what: String) -> Int? {
             guard let v = dInt(k) else {
-                statistics.problem("bad number", "queue_log line \(lineNumber): data\(k) (\(what)) of \(verb) \"\(dText(k))\" is not a whole number")
+                counted.problem("bad number", "queue_log line \(lineNumber): data\(k) (\(what)) of \(verb) \"\(dText(k))\" is not a whole number")
                 return nil
             }
             return v
@@ -227,7 +237,7 @@ public struct AsteriskMapper: Sendable {
             guard isCall() else { return }
             count(verb)
             beginEvents()
-            if pendingExits.removeValue(forKey: callID) != nil { statistics.verbs["(overflow)", default: 0] += 1 }
+            if !pendingExits.isEmpty, pendingExits.removeValue(forKey: callID) != nil { counted.verbs["(overflow)", default: 0] += 1 }
             var state = calls[callID] ?? CallState()
             if !state.started {
                 state.started = true
@@ -276,7 +286,7 @@ public struct AsteriskMapper: Sendable {
             guard isCall() else { return }
             count(verb)
             beginEvents()
-            pendingExits[callID] = nil
+            if !pendingExits.isEmpty { pendingExits[callID] = nil }
             calls[callID, default: CallState()].ended = true
             let by = verb == "COMPLETEAGENT" ? "agent" : "client"
             var o = JSONObject([("call_id", .string(callID)), ("by", .string(by))])
@@ -364,10 +374,10 @@ public struct AsteriskMapper: Sendable {
             // Known, with nothing for the ledger: logger housekeeping, member settings, and
             // OUTCALL, whose outbound legs the CDR describes in full.
             count(verb)
-            statistics.skip("no event for this verb")
+            counted.skip("no event for this verb")
         default:
-            statistics.unknownVerbs[verb, default: 0] += 1
-            statistics.skip("unknown verb")
+            counted.unknownVerbs[verb, default: 0] += 1
+            counted.skip("unknown verb")
         }
         if !pendingExits.isEmpty && logClock >= nextExitCheck {
             flushPendingExits(olderThan: logClock - Int64(configuration.overflowWindowS), into: &out)
@@ -386,7 +396,7 @@ public struct AsteriskMapper: Sendable {
             let p = pendingExits.removeValue(forKey: callID)!
             calls[callID, default: CallState()].ended = true
             out.append(p.event)
-            statistics.eventsMapped += 1
+            counted.eventsMapped += 1
         }
     }
 
@@ -401,8 +411,8 @@ public struct AsteriskMapper: Sendable {
         while let last = line.last, last == 0x0D || last == 0x20 { line = line.dropLast() }
         guard !line.isEmpty else { return }
         guard let cols = Self.csvFields(line) else {
-            statistics.cdrRows += 1
-            statistics.problem("cdr: unbalanced quotes", "cdr line \(number): a quoted field is not closed")
+            counted.cdrRows += 1
+            counted.problem("cdr: unbalanced quotes", "cdr line \(number): a quoted field is not closed")
             return
         }
         cdrRowsSeen += 1
@@ -412,22 +422,22 @@ public struct AsteriskMapper: Sendable {
             cdrHeader = h
             return
         }
-        statistics.cdrRows += 1
+        counted.cdrRows += 1
         guard let row = CDRRow(cols, header: cdrHeader) else {
-            statistics.problem("cdr: too few columns", "cdr line \(number): \(cols.count) columns, expected at least 16 (Master.csv) or the columns of the header row")
+            counted.problem("cdr: too few columns", "cdr line \(number): \(cols.count) columns, expected at least 16 (Master.csv) or the columns of the header row")
             return
         }
         func localTime(_ text: String, _ field: String) -> Int64?? {
             if text.isEmpty { return .some(nil) }
             guard let local = LocalClock.parseLocal(Array(text.utf8)[...]) else {
-                statistics.problem("cdr: bad time", "cdr line \(number): \(field) \"\(text)\" is not \"YYYY-MM-DD HH:MM:SS\"")
+                counted.problem("cdr: bad time", "cdr line \(number): \(field) \"\(text)\" is not \"YYYY-MM-DD HH:MM:SS\"")
                 return nil
             }
             return .some(clock.utcMillis(localMillis: local))
         }
         guard let startOpt = localTime(row.start, "start"), let start = startOpt,
               let answerOpt = localTime(row.answer, "answer"), let endOpt = localTime(row.end, "end") else {
-            if row.start.isEmpty { statistics.problem("cdr: bad time", "cdr line \(number): start is empty") }
+            if row.start.isEmpty { counted.problem("cdr: bad time", "cdr line \(number): start is empty") }
             return
         }
         let duration = Int64(row.duration ?? 0)
@@ -453,7 +463,7 @@ public struct AsteriskMapper: Sendable {
         if let dialler, dstDigits.count > max {
             // Outbound: an agent's extension dialled an external number (callbacks among them).
             let agent = configuration.queueMap.agent(dialler)
-            statistics.verbs["CDR outbound", default: 0] += 1
+            counted.verbs["CDR outbound", default: 0] += 1
             emit(.callStarted, "start", start, [("call_id", .string(callID)), ("direction", "outbound"),
                                                 ("client", .string(configuration.normalizedClient(row.dst))), ("agent", .string(agent)), rawMember], into: &out)
             if answered, let answer {
@@ -466,12 +476,12 @@ public struct AsteriskMapper: Sendable {
             return
         }
         guard !srcInternal else {
-            statistics.skip("cdr: internal call")
+            counted.skip("cdr: internal call")
             return
         }
         // Inbound. Calls that reached a queue are described by queue_log, line for line.
         if calls[row.uniqueid] != nil || (!row.linkedid.isEmpty && calls[row.linkedid] != nil) {
-            statistics.skip("cdr: call described by queue_log")
+            counted.skip("cdr: call described by queue_log")
             return
         }
         let client = configuration.normalizedClient(row.src)
@@ -479,10 +489,10 @@ public struct AsteriskMapper: Sendable {
         if !digits.isEmpty, (((start - 1000) / 60_000)...((end + 1000) / 60_000)).contains(where: {
             entriesByClient.contains(ClientMinute(digits: digits, minute: $0))
         }) {
-            statistics.skip("cdr: call described by queue_log")
+            counted.skip("cdr: call described by queue_log")
             return
         }
-        statistics.verbs["CDR inbound", default: 0] += 1
+        counted.verbs["CDR inbound", default: 0] += 1
         let app = row.lastapp.lowercased()
         let queueName = app == "queue" ? String(row.lastdata.split(separator: ",", omittingEmptySubsequences: false).first ?? "") : ""
         let department = configuration.queueMap.lines[row.dst] ?? configuration.queueMap.lines[dstDigits]
@@ -525,11 +535,21 @@ public struct AsteriskMapper: Sendable {
 
     // MARK: Helpers
 
-    private mutating func count(_ verb: String) { statistics.verbs[verb, default: 0] += 1 }
+    private mutating func count(_ verb: String) {
+        // Runs of one verb are common (ENTERQUEUE, RINGNOANSWER…): count them before hashing.
+        if verb == runVerb {
+            runCount += 1
+        } else {
+            if runCount > 0 { counted.verbs[runVerb, default: 0] += runCount }
+            runVerb = verb
+            runCount = 1
+        }
+    }
 
     private mutating func joinIfNew(_ agent: String, member: String, _ department: String, _ ms: Int64, into out: inout [Event]) {
         guard department != "NONE", !department.isEmpty else { return }
-        guard memberships[agent, default: []].insert(department).inserted else { return }
+        if memberships[agent]?.contains(department) == true { return }  // the usual case: a read, no write
+        memberships[agent, default: []].insert(department)
         var o = JSONObject([("agent", .string(agent)), ("department", .string(department))])
         if !member.contains("/"), member != agent { o.members.append(("name", .string(member))) }
         o.members.append(rawMember)
@@ -560,7 +580,7 @@ public struct AsteriskMapper: Sendable {
 
     private mutating func emit(_ type: EventType, _ tag: String, _ ms: Int64, _ data: JSONObject, into out: inout [Event]) {
         out.append(makeEvent(type, tag, ms, data))
-        statistics.eventsMapped += 1
+        counted.eventsMapped += 1
     }
 
     /// The common case: a literal member list ending with ``rawMember``, used as the object's

@@ -56,6 +56,9 @@ struct ImportAsterisk: AsyncParsableCommand {
     /// Stops following after this many seconds without new lines (tests).
     @Option(help: .hidden) var idleExit: Double?
 
+    /// Stops following once this many queue_log lines were read in this run (tests).
+    @Option(help: .hidden) var stopAfterLines: Int?
+
     func validate() throws {
         guard TimeZone(identifier: timezone) != nil else { throw ValidationError("--timezone: unknown time zone \"\(timezone)\"; use an IANA name like America/Detroit") }
         guard FileManager.default.isReadableFile(atPath: queueLog) else { throw ValidationError("--queue-log: cannot read \(queueLog)") }
@@ -85,6 +88,7 @@ struct ImportAsterisk: AsyncParsableCommand {
                 try await importer.pass(log: log, endOfInput: false)
                 if importer.appendResult.appended + importer.appendResult.duplicates != before { idleSince = Date() }
                 if let idleExit, Date().timeIntervalSince(idleSince) >= idleExit { break }
+                if let stopAfterLines, importer.mapper.statistics.queueLogLines >= stopAfterLines { break }
                 try await Task.sleep(for: .seconds(pollInterval))
             }
         } else {
