@@ -33,6 +33,8 @@ let package = Package(
         .target(name: "LedgerXLSX", dependencies: ["CXLSXWriter"]),
         // Wire format v1: pure value types, parsing, validation, binary codec. Imports nothing of ours.
         .target(name: "LedgerEvents"),
+        // PBX adapter: Asterisk queue_log and CDR CSV mapped to wire-format v1 events (pure, no storage).
+        .target(name: "LedgerAsterisk", dependencies: ["LedgerEvents"]),
         // LMDB wrapper and the append-only record store. Knows records and index keys, not events.
         .target(name: "LedgerStorage", dependencies: ["CLMDB"]),
         // The event log: LedgerEvents stored through LedgerStorage.
@@ -47,7 +49,7 @@ let package = Package(
         .target(name: "LedgerServer", dependencies: ["LedgerReports", "LedgerExport", "LedgerXLSX", "LedgerProjections", "LedgerLog", "LedgerEvents",
                                                     hummingbird, lifecycle, metrics, prometheus]),
         .executableTarget(name: "LedgerCLI", dependencies: ["LedgerServer", "LedgerReports", "LedgerExport", "LedgerXLSX", "LedgerProjections", "LedgerLog", "LedgerEvents", "LedgerSimulator",
-                                                            "CallsPerLineHour", argumentParser, lifecycle]),
+                                                            "LedgerAsterisk", "CallsPerLineHour", argumentParser, lifecycle]),
         // The worked example of an analyst's projection, built only on the public API.
         .target(name: "CallsPerLineHour", dependencies: ["LedgerProjections", "LedgerEvents"],
                 path: "Examples/CallsPerLineHour"),
@@ -67,6 +69,9 @@ let package = Package(
         .executableTarget(name: "server-bench", dependencies: ["LedgerLog", "LedgerEvents", "LedgerSimulator", "LedgerTestSupport",
                                                                .product(name: "AsyncHTTPClient", package: "async-http-client")],
                           path: "Tools/Benchmarks/server-bench"),
+        // Benchmark of the Asterisk import (issue 7): generated 1 M-line queue_log, baseline in the same run.
+        .executableTarget(name: "import-bench", dependencies: ["LedgerAsterisk", "LedgerLog", "LedgerEvents"],
+                          path: "Tools/Benchmarks/import-bench"),
         // Test helper: appends forever and prints acknowledged ids (for kill -9 tests).
         .executableTarget(name: "ledger-stress", dependencies: ["LedgerLog", "LedgerEvents"],
                           path: "Tools/Stress/ledger-stress"),
@@ -80,6 +85,8 @@ let package = Package(
         .testTarget(name: "LedgerReportsTests", dependencies: ["LedgerReports", "LedgerProjections", "LedgerLog", "LedgerEvents",
                                                                "LedgerSimulator", "LedgerTestSupport"]),
         .testTarget(name: "LedgerServerTests", dependencies: ["LedgerServer", "LedgerExport", "LedgerLog", "LedgerEvents", "LedgerSimulator", "LedgerTestSupport"]),
+        .testTarget(name: "LedgerAsteriskTests", dependencies: ["LedgerAsterisk", "LedgerReports", "LedgerProjections", "LedgerLog",
+                                                                "LedgerEvents", "LedgerTestSupport"]),
         .testTarget(name: "LedgerCLITests", dependencies: ["LedgerEvents", "LedgerSimulator", "LedgerTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -25,6 +25,8 @@ check "HTTP stays at the edge: only LedgerServer imports Hummingbird" \
   "grep -rlE '^\s*import (Hummingbird|NIO)' Sources | grep -vE '^Sources/LedgerServer/'"
 check "LedgerEvents imports nothing of ours" \
   "grep -rlE '^\s*import (Ledger|CLMDB|ArgumentParser)' Sources/LedgerEvents"
+check "LedgerAsterisk (the PBX adapter) imports only LedgerEvents of ours" \
+  "grep -rnE '^\s*import (Ledger|CLMDB|CXLSXWriter|ArgumentParser)' Sources/LedgerAsterisk | grep -vE ':\s*import LedgerEvents$'"
 check "LedgerStorage does not know events" \
   "grep -rlE '^\s*import (LedgerEvents|LedgerLog|ArgumentParser)' Sources/LedgerStorage"
 check "libraries never import ArgumentParser or the CLI" \

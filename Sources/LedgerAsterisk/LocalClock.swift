@@ -1,0 +1,74 @@
+import Foundation
+import LedgerEvents
+
+/// Converts between UTC instants and the PBX's local wall-clock time, caching offsets.
+///
+/// Offsets are looked up once per quarter hour of UTC time (every zone's transitions fall on
+/// quarter hours), because `TimeZone.secondsFromGMT(for:)` costs more than parsing a whole line.
+struct LocalClock: Sendable {
+    let timeZone: TimeZone
+    private var cachedBucket = Int64.min
+    private var cachedOffset: Int = 0
+
+    init(_ timeZone: TimeZone) { self.timeZone = timeZone }
+
+    /// The zone's offset in seconds at a UTC instant.
+    mutating func offsetSeconds(atUTC seconds: Int64) -> Int {
+        let bucket = seconds >= 0 ? seconds / 900 : (seconds - 899) / 900
+        if bucket != cachedBucket {
+            cachedBucket = bucket
+            cachedOffset = timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(bucket * 900)))
+        }
+        return cachedOffset
+    }
+
+    /// The event time of a UTC instant, written with the zone's offset then.
+    mutating func eventMillis(utcMillis ms: Int64) -> (ms: Int64, offsetMinutes: Int16) {
+        let s = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
+        return (ms, Int16(offsetSeconds(atUTC: s) / 60))
+    }
+
+    /// The UTC milliseconds of a local wall-clock time (milliseconds since 1970 read as if UTC).
+    /// In a repeated hour the first (daylight) reading wins; in a skipped hour the later offset.
+    mutating func utcMillis(localMillis local: Int64) -> Int64 {
+        let guess = offsetSeconds(atUTC: local / 1000)
+        let first = local - Int64(guess) * 1000
+        let second = offsetSeconds(atUTC: first / 1000)
+        return second == guess ? first : local - Int64(second) * 1000
+    }
+
+    /// Parses `YYYY-MM-DD HH:MM:SS[.ffffff]` (also with `T`) to local milliseconds, or nil.
+    static func parseLocal(_ b: ArraySlice<UInt8>) -> Int64? {
+        guard b.count >= 19 else { return nil }
+        let s = b.startIndex
+        func num(_ at: Int, _ n: Int) -> Int? {
+            var v = 0
+            for k in (s + at)..<(s + at + n) {
+                let c = b[k]
+                guard c >= 48 && c <= 57 else { return nil }
+                v = v * 10 + Int(c - 48)
+            }
+            return v
+        }
+        guard let y = num(0, 4), b[s + 4] == 0x2D, let mo = num(5, 2), b[s + 7] == 0x2D, let d = num(8, 2),
+              b[s + 10] == 0x20 || b[s + 10] == UInt8(ascii: "T"), let h = num(11, 2), b[s + 13] == 0x3A,
+              let mi = num(14, 2), b[s + 16] == 0x3A, let se = num(17, 2),
+              (1...12).contains(mo), (1...31).contains(d), h <= 23, mi <= 59, se <= 60
+        else { return nil }
+        var ms = 0
+        var k = s + 19
+        if k < b.endIndex && b[k] == UInt8(ascii: ".") {
+            k += 1
+            var scale = 100
+            while k < b.endIndex, b[k] >= 48, b[k] <= 57 {
+                ms += Int(b[k] - 48) * scale
+                scale /= 10
+                k += 1
+            }
+        }
+        guard k == b.endIndex else { return nil }
+        let days = Int64(EventTime.daysFromCivil(year: y, month: mo, day: d))
+        return (days * 86400 + Int64(h * 3600 + mi * 60 + min(se, 59))) * 1000 + Int64(ms)
+    }
+
+}

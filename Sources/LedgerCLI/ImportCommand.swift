@@ -1,0 +1,376 @@
+import ArgumentParser
+import Foundation
+import LedgerAsterisk
+import LedgerEvents
+import LedgerLog
+
+struct Import: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Import a PBX's own logs as wire-format v1 events.",
+        subcommands: [ImportAsterisk.self]
+    )
+}
+
+struct ImportAsterisk: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "asterisk",
+        abstract: "Import Asterisk queue_log (and CDR Master.csv): idempotent, resumable, tolerant.",
+        discussion: """
+        Event ids come from --source, each line's time and a hash of the line, so importing a file \
+        again, or a file that has grown, appends only what is new. Malformed lines are reported with \
+        their line numbers and skipped; unknown verbs are counted. With --follow the files are tailed \
+        (rotation and truncation included) and the position is kept in the data directory, so a \
+        restart resumes where it stopped. The README maps every verb and column.
+        """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: ArgumentHelp("The queue_log file (`time|callid|queue|agent|EVENT|data…`).", valueName: "FILE"))
+    var queueLog: String
+
+    @Option(help: ArgumentHelp("The CDR CSV (cdr-csv/Master.csv, or any CDR CSV with a header row).", valueName: "FILE"))
+    var cdr: String?
+
+    @Option(help: ArgumentHelp("Queue, line and agent names → departments and agent ids (`queue q-sales = sales`).", valueName: "FILE"))
+    var queueMap: String?
+
+    @Option(help: ArgumentHelp("The PBX's time zone (IANA): CDR and realtime times are local; `at` is written in it.", valueName: "TZ"))
+    var timezone: String = "UTC"
+
+    @Option(help: ArgumentHelp("Country code added to national numbers (empty: none).", valueName: "CC"))
+    var countryCode: String = "1"
+
+    @Option(help: ArgumentHelp("The events' source and id prefix; one per PBX.", valueName: "NAME"))
+    var source: String = "asterisk"
+
+    @Flag(help: "Keep tailing the files (rotation included) and resume from the saved position after a restart.")
+    var follow = false
+
+    @Option(help: "table or json.") var format: ReportFormat = .table
+
+    @Option(help: "At most this many problems are printed.") var maxErrors: Int = 20
+
+    @Option(help: .hidden) var pollInterval: Double = 1.0
+
+    /// Stops following after this many seconds without new lines (tests).
+    @Option(help: .hidden) var idleExit: Double?
+
+    /// Stops following once this many queue_log lines were read in this run (tests).
+    @Option(help: .hidden) var stopAfterLines: Int?
+
+    func validate() throws {
+        guard TimeZone(identifier: timezone) != nil else { throw ValidationError("--timezone: unknown time zone \"\(timezone)\"; use an IANA name like America/Detroit") }
+        guard FileManager.default.isReadableFile(atPath: queueLog) else { throw ValidationError("--queue-log: cannot read \(queueLog)") }
+        if let cdr, !FileManager.default.isReadableFile(atPath: cdr) { throw ValidationError("--cdr: cannot read \(cdr)") }
+    }
+
+    func run() async throws {
+        var c = AsteriskConfiguration()
+        c.source = source
+        c.countryCode = countryCode
+        c.timeZone = TimeZone(identifier: timezone)!
+        if let queueMap {
+            guard let d = FileManager.default.contents(atPath: queueMap) else { throw CLIError("--queue-map: cannot read \(queueMap)") }
+            do { c.queueMap = try QueueMap(text: String(decoding: d, as: UTF8.self), file: queueMap) } catch { throw CLIError(error.description) }
+        }
+        do { try c.validate() } catch { throw CLIError("--" + error.description) }
+
+        let log = try global.openLog()
+        defer { log.close() }
+        var importer = AsteriskImporter(configuration: c, queueLog: queueLog, cdr: cdr,
+                                        statePath: global.data + "/import-asterisk-\(source).state")
+        if follow {
+            try await importer.resume()
+            var idleSince = Date()
+            while !Task.isCancelled {
+                let before = importer.appendResult.appended + importer.appendResult.duplicates
+                try await importer.pass(log: log, endOfInput: false)
+                if importer.appendResult.appended + importer.appendResult.duplicates != before { idleSince = Date() }
+                if let idleExit, Date().timeIntervalSince(idleSince) >= idleExit { break }
+                if let stopAfterLines, importer.mapper.statistics.queueLogLines >= stopAfterLines { break }
+                try await Task.sleep(for: .seconds(pollInterval))
+            }
+        } else {
+            try await importer.pass(log: log, endOfInput: true)
+        }
+        ProgressBar.phase("")
+        printSummary(importer)
+    }
+
+    private func printSummary(_ imp: AsteriskImporter) {
+        let s = imp.mapper.statistics
+        for p in s.problems.prefix(maxErrors) { Terminal.error("skipped: " + p) }
+        if s.problemCount > min(maxErrors, s.problems.count) {
+            Terminal.error("… and \(s.problemCount - min(maxErrors, s.problems.count)) more malformed lines")
+        }
+        switch format {
+        case .json:
+            var o = JSONObject([("queue_log_lines", .number(String(s.queueLogLines))), ("cdr_rows", .number(String(s.cdrRows))),
+                                ("events_mapped", .number(String(s.eventsMapped))),
+                                ("appended", .number(String(imp.appendResult.appended))),
+                                ("duplicates", .number(String(imp.appendResult.duplicates)))])
+            func counts(_ d: [String: Int]) -> JSONValue {
+                .object(JSONObject(d.sorted { $0.key < $1.key }.map { (key: $0.key, value: .number(String($0.value))) }))
+            }
+            o.members.append(("skipped", counts(s.skipped)))
+            o.members.append(("unknown_verbs", counts(s.unknownVerbs)))
+            o.members.append(("verbs", counts(s.verbs)))
+            o.members.append(("problems", JSONValue.array(s.problems.map { JSONValue.string($0) })))
+            print(JSONWriter.string(.object(o)))
+        case .table:
+            var rows: [[String]] = [
+                ["queue_log lines read", Terminal.thousands(s.queueLogLines)],
+                ["CDR rows read", Terminal.thousands(s.cdrRows)],
+                ["events mapped", Terminal.thousands(s.eventsMapped)],
+                ["events appended", Terminal.thousands(imp.appendResult.appended)],
+                ["duplicates (already stored)", Terminal.thousands(imp.appendResult.duplicates)],
+            ]
+            for (reason, n) in s.skipped.sorted(by: { $0.key < $1.key }) { rows.append(["skipped: " + reason, Terminal.thousands(n)]) }
+            for (verb, n) in s.unknownVerbs.sorted(by: { $0.key < $1.key }) { rows.append(["unknown verb " + verb, Terminal.thousands(n)]) }
+            print(Terminal.table(["import asterisk", "count"], rows), terminator: "")
+        }
+    }
+}
+
+/// Reads the files from where the last run stopped, maps them and appends the events.
+///
+/// The saved state is each file's identity (device and inode) and the byte offset after its
+/// last complete line. On resume, the part before the offset is mapped again without appending
+/// (to rebuild the calls' and agents' state), then everything after it is appended. If the file
+/// was rotated meanwhile, the rotated file (`FILE.1` or `FILE.0`) is finished first.
+struct AsteriskImporter {
+    var mapper: AsteriskMapper
+    var queueLog: FollowedFile
+    var cdr: FollowedFile?
+    let statePath: String
+    /// What the appends did so far.
+    var appendResult = Appended()
+
+    struct Appended {
+        var appended = 0
+        var duplicates = 0
+        var lastPosition: UInt64 = 0
+    }
+
+    init(configuration: AsteriskConfiguration, queueLog: String, cdr: String?, statePath: String) {
+        mapper = AsteriskMapper(configuration: configuration)
+        self.queueLog = FollowedFile(path: queueLog)
+        self.cdr = cdr.map(FollowedFile.init(path:))
+        self.statePath = statePath
+    }
+
+    struct State: Codable {
+        var queueLog: FollowedFile.Saved?
+        var cdr: FollowedFile.Saved?
+        enum CodingKeys: String, CodingKey { case queueLog = "queue_log", cdr }
+    }
+
+    /// Replays what a previous run imported, without appending, so the next pass continues it.
+    mutating func resume() async throws {
+        guard let d = FileManager.default.contents(atPath: statePath),
+              let state = try? JSONDecoder().decode(State.self, from: d) else { return }
+        var discard: [Event] = []
+        if let saved = state.queueLog, saved.path == queueLog.path {
+            for chunk in queueLog.replay(saved) {
+                queueLog.line += mapper.mapQueueLog(chunk.bytes[...], firstLineNumber: queueLog.line + 1, endOfInput: false, into: &discard)
+                if chunk.rotated { queueLog.line = 0 }
+            }
+        }
+        if let saved = state.cdr, var file = cdr, saved.path == file.path {
+            for chunk in file.replay(saved) {
+                file.line += mapper.mapCDR(chunk.bytes[...], firstLineNumber: file.line + 1, into: &discard)
+                if chunk.rotated { file.line = 0 }
+            }
+            cdr = file
+        }
+        mapper.resetStatistics()
+    }
+
+    /// Reads what is new in every file, maps it (queue_log first) and appends it; saves the state.
+    ///
+    /// Files are mapped in pieces of about 256 KiB and appended every 50,000 events, so memory
+    /// stays bounded whatever the file's size.
+    mutating func pass(log: EventLog, endOfInput: Bool) async throws {
+        var events: [Event] = []
+        events.reserveCapacity(60_000)
+        for chunk in try queueLog.readNew(endOfInput: endOfInput) {
+            let bar = ProgressBar("importing queue_log", total: chunk.bytes.count)
+            var done = 0
+            for piece in AsteriskMapper.pieces(chunk.bytes[...]) {
+                queueLog.line += mapper.mapQueueLog(piece, firstLineNumber: queueLog.line + 1, endOfInput: false, into: &events)
+                if events.count >= 50_000 { try await append(&events, to: log) }
+                done += piece.count
+                bar.update(done)
+            }
+            bar.finish()
+            if chunk.rotated { queueLog.line = 0 }
+        }
+        if endOfInput {
+            mapper.flushPendingExits(olderThan: nil, into: &events)
+        } else {
+            // The log is quiet: a call that left a queue this long ago went nowhere else.
+            let now = Int64(Date().timeIntervalSince1970)
+            mapper.flushPendingExits(olderThan: now - Int64(mapper.configuration.overflowWindowS), into: &events)
+        }
+        if var file = cdr {
+            for chunk in try file.readNew(endOfInput: endOfInput) {
+                for piece in AsteriskMapper.pieces(chunk.bytes[...]) {
+                    file.line += mapper.mapCDR(piece, firstLineNumber: file.line + 1, into: &events)
+                    if events.count >= 50_000 { try await append(&events, to: log) }
+                }
+                if chunk.rotated { file.line = 0 }
+            }
+            cdr = file
+        }
+        try await append(&events, to: log)
+        try saveState()
+    }
+
+    /// Appends `events` and empties the array.
+    private mutating func append(_ events: inout [Event], to log: EventLog) async throws {
+        guard !events.isEmpty else { return }
+        do {
+            let r = try await log.append(events)
+            appendResult.appended += r.appended
+            appendResult.duplicates += r.duplicates
+            appendResult.lastPosition = max(appendResult.lastPosition, r.lastPosition)
+        } catch let e as LedgerError {
+            if e.code == .conflict, let i = e.eventIndex {
+                throw CLIError("event \(events[i].id) is already stored with different content (position \(e.existingPosition ?? 0)): the mapping changed since it was imported, or two PBXs share --source \(mapper.configuration.source)")
+            }
+            throw CLIError("append failed: \(e.message)")
+        }
+        events.removeAll(keepingCapacity: true)
+    }
+
+    private func saveState() throws {
+        let state = State(queueLog: queueLog.saved, cdr: cdr?.saved)
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        let tmp = statePath + ".tmp"
+        try enc.encode(state).write(to: URL(fileURLWithPath: tmp))
+        // rename(2) replaces the old state atomically: a crash leaves the old or the new one.
+        guard rename(tmp, statePath) == 0 else { throw CLIError("cannot save the import position to \(statePath) (errno \(errno))") }
+    }
+}
+
+/// A file read by byte offset that may grow, be truncated, or be rotated (renamed and recreated).
+struct FollowedFile {
+    let path: String
+    /// The file being read: its identity and the offset after its last complete line.
+    var identity: Identity?
+    var offset: UInt64 = 0
+    /// Lines consumed from the current file.
+    var line = 0
+
+    init(path: String) {
+        // Absolute, so the saved state matches whatever directory the next run starts from.
+        self.path = URL(fileURLWithPath: path).standardizedFileURL.path
+    }
+
+    struct Identity: Codable, Equatable {
+        var device: UInt64
+        var inode: UInt64
+    }
+
+    struct Saved: Codable {
+        var path: String
+        var device: UInt64
+        var inode: UInt64
+        var offset: UInt64
+    }
+
+    /// A piece of input; `rotated` marks the last piece of a file that was replaced.
+    struct Chunk {
+        var bytes: [UInt8]
+        var rotated: Bool
+    }
+
+    var saved: Saved? {
+        identity.map { Saved(path: path, device: $0.device, inode: $0.inode, offset: offset) }
+    }
+
+    static func stat(_ path: String) -> (Identity, UInt64)? {
+        guard let a = try? FileManager.default.attributesOfItem(atPath: path) else { return nil }
+        // swift-corelibs-foundation boxes these as Swift integers of varying width, Darwin as NSNumber.
+        func number(_ key: FileAttributeKey) -> UInt64? {
+            switch a[key] {
+            case let v as UInt64: v
+            case let v as Int: UInt64(truncatingIfNeeded: v)
+            case let v as UInt32: UInt64(v)
+            case let v as Int32: UInt64(truncatingIfNeeded: v)
+            case let v as NSNumber: v.uint64Value
+            default: nil
+            }
+        }
+        guard let inode = number(.systemFileNumber), let device = number(.systemNumber), let size = number(.size) else { return nil }
+        return (Identity(device: device, inode: inode), size)
+    }
+
+    /// Where the file with `identity` is now: the path itself, or its rotated name.
+    func locate(_ identity: Identity) -> String? {
+        for candidate in [path, path + ".1", path + ".0"] {
+            if let (id, _) = Self.stat(candidate), id == identity { return candidate }
+        }
+        return nil
+    }
+
+    static func read(_ path: String, from offset: UInt64, to end: UInt64? = nil) -> [UInt8] {
+        guard let h = FileHandle(forReadingAtPath: path) else { return [] }
+        defer { try? h.close() }
+        do {
+            try h.seek(toOffset: offset)
+            if let end {
+                return end > offset ? Array(try h.read(upToCount: Int(end - offset)) ?? Data()) : []
+            }
+            return Array(try h.readToEnd() ?? Data())
+        } catch {
+            return []
+        }
+    }
+
+    /// The bytes a previous run consumed (to replay without appending); positions self after them.
+    mutating func replay(_ saved: Saved) -> [Chunk] {
+        let old = Identity(device: saved.device, inode: saved.inode)
+        guard let at = locate(old) else { return [] }
+        identity = old
+        offset = saved.offset
+        return [Chunk(bytes: Self.read(at, from: 0, to: saved.offset), rotated: false)]
+    }
+
+    /// The complete lines added since the last call (all remaining bytes when `endOfInput`),
+    /// finishing a rotated file before starting its successor.
+    mutating func readNew(endOfInput: Bool) throws -> [Chunk] {
+        var out: [Chunk] = []
+        guard let (current, size) = Self.stat(path) else {
+            // Between rename and re-creation: finish the old file if it is still around.
+            if let id = identity, let at = locate(id) { out.append(consume(at, endOfInput: endOfInput, rotated: false)) }
+            return out
+        }
+        if let id = identity, id != current {
+            if let at = locate(id) { out.append(consume(at, endOfInput: true, rotated: true)) } else { out.append(Chunk(bytes: [], rotated: true)) }
+            identity = current
+            offset = 0
+        } else if identity == nil {
+            identity = current
+            offset = 0
+        } else if size < offset {
+            // Truncated in place (copytruncate): the content is new.
+            offset = 0
+            out.append(Chunk(bytes: [], rotated: true))
+        }
+        out.append(consume(path, endOfInput: endOfInput, rotated: false))
+        return out
+    }
+
+    private mutating func consume(_ at: String, endOfInput: Bool, rotated: Bool) -> Chunk {
+        var bytes = Self.read(at, from: offset)
+        // The saved offset stays after the last complete line: a line still being written is
+        // mapped at the end of input, and read again whole by the next run.
+        let complete = bytes.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0
+        offset += UInt64(complete)
+        if !endOfInput { bytes.removeSubrange(complete...) }
+        return Chunk(bytes: bytes, rotated: rotated)
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import LedgerEvents
+import LedgerTestSupport
+import Testing
+
+/// `call-ledger import asterisk`: summaries, idempotent re-imports, grown files, malformed lines,
+/// and `--follow` across a rotation and a restart.
+@Suite struct ImportCLITests {
+    let fixtures = repositoryRoot + "/Tests/Fixtures/asterisk/"
+    var dayLines: [String] {
+        String(decoding: FileManager.default.contents(atPath: fixtures + "day.queue_log")!, as: UTF8.self)
+            .split(separator: "\n").map(String.init)
+    }
+
+    func summary(_ out: String) throws -> JSONObject { try JSONParser.parse(out).objectValue! }
+    func int(_ o: JSONObject, _ k: String) -> Int { Int(o[k]?.doubleValue ?? -1) }
+
+    func eventCount(_ data: String) throws -> Int {
+        let (_, stats, _) = try cli(["stats", "--data", data, "--format", "json"])
+        return Int(try JSONParser.parse(stats).objectValue!["events"]!.doubleValue!)
+    }
+
+    @Test func reimportAppendsNothingAndAGrownFileOnlyItsNewLines() throws {
+        let dir = TemporaryDirectory("cli-import")
+        let map = ["--queue-map", fixtures + "day.queue-map", "--timezone", "America/Detroit", "--format", "json"]
+        let full = dir.sub("full")
+        let (code, out, err) = try cli(["import", "asterisk", "--data", full, "--queue-log", fixtures + "day.queue_log",
+                                        "--cdr", fixtures + "day-Master.csv"] + map)
+        #expect(code == 0, "\(err)")
+        let first = try summary(out)
+        #expect(int(first, "queue_log_lines") == 35 && int(first, "cdr_rows") == 7)
+        #expect(int(first, "appended") == int(first, "events_mapped") && int(first, "duplicates") == 0)
+        let (_, again, _) = try cli(["import", "asterisk", "--data", full, "--queue-log", fixtures + "day.queue_log",
+                                     "--cdr", fixtures + "day-Master.csv"] + map)
+        let second = try summary(again)
+        #expect(int(second, "appended") == 0 && int(second, "duplicates") == int(first, "events_mapped"))
+
+        // A file that grows: 19 lines first (a whole number of calls), then all 35.
+        let ql = dir.sub("queue_log")
+        try (dayLines.prefix(19).joined(separator: "\n") + "\n").write(toFile: ql, atomically: false, encoding: .utf8)
+        let grown = dir.sub("grown")
+        let (_, o1, _) = try cli(["import", "asterisk", "--data", grown, "--queue-log", ql] + map)
+        try (dayLines.joined(separator: "\n") + "\n").write(toFile: ql, atomically: false, encoding: .utf8)
+        let (_, o2, _) = try cli(["import", "asterisk", "--data", grown, "--queue-log", ql] + map)
+        let onlyQueueLog = dir.sub("only")
+        #expect(try cli(["import", "asterisk", "--data", onlyQueueLog, "--queue-log", ql] + map).0 == 0)
+        let total = try eventCount(onlyQueueLog)
+        let s1 = try summary(o1), s2 = try summary(o2)
+        #expect(int(s1, "appended") + int(s2, "appended") == total)
+        #expect(int(s2, "duplicates") == int(s1, "appended"))
+        #expect(try eventCount(grown) == total)
+    }
+
+    @Test func malformedLinesAreReportedAndSkippedWithoutStopping() throws {
+        let dir = TemporaryDirectory("cli-import-bad")
+        let (code, out, err) = try cli(["import", "asterisk", "--data", dir.path, "--queue-log", fixtures + "asterisk-20.queue_log"])
+        #expect(code == 0)
+        #expect(err.contains("skipped: queue_log line 36: data1 (ring time ms) of RINGNOANSWER \"fifteen\" is not a whole number"))
+        #expect(err.contains("skipped: queue_log line 34: 2 fields"))
+        #expect(out.contains("queue_log lines read") && out.contains("unknown verb INFO") && out.contains("skipped: malformed: bad time"))
+        let (_, json, _) = try cli(["import", "asterisk", "--data", dir.path, "--queue-log", fixtures + "asterisk-20.queue_log", "--format", "json"])
+        let s = try summary(json)
+        #expect(s["unknown_verbs"] == ["CALLSTATUS": 1, "FULL": 1, "INFO": 1])
+        #expect(s["skipped"]?.objectValue?["malformed: bad time"] == 1)
+        #expect(int(s, "appended") == 0)
+        let (bad, _, berr) = try cli(["import", "asterisk", "--data", dir.path, "--queue-log", fixtures + "asterisk-20.queue_log",
+                                      "--timezone", "Mars/Olympus"])
+        #expect(bad != 0 && berr.contains("unknown time zone \"Mars/Olympus\""))
+    }
+
+    @Test func followTailsARotatingFileAndResumesAfterARestart() async throws {
+        let dir = TemporaryDirectory("cli-follow")
+        let data = dir.sub("data")
+        let ql = dir.sub("queue_log")
+        let lines = dayLines
+        func write(_ path: String, _ part: ArraySlice<String>, append: Bool = true) throws {
+            let text = part.map { $0 + "\n" }.joined()
+            if append, let h = FileHandle(forWritingAtPath: path) {
+                h.seekToEndOfFile()
+                h.write(Data(text.utf8))
+                try h.close()
+            } else {
+                try text.write(toFile: path, atomically: false, encoding: .utf8)
+            }
+        }
+        try write(ql, lines[0..<19], append: false)
+        let args = ["import", "asterisk", "--data", data, "--queue-log", ql, "--queue-map", fixtures + "day.queue-map",
+                    "--follow", "--poll-interval", "0.2", "--format", "json"]
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: productsDirectory + "/call-ledger")
+        // It stops once every line was read (a loaded machine can stall the writes below for
+        // seconds, so no idle timer decides), or after a minute if lines went missing.
+        p.arguments = args + ["--stop-after-lines", "35", "--idle-exit", "60"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        try await Task.sleep(for: .seconds(1))
+        try write(ql, lines[19..<24])
+        // A line written in two pieces is read once, whole.
+        let h = FileHandle(forWritingAtPath: ql)!
+        h.seekToEndOfFile()
+        h.write(Data(lines[24].prefix(12).utf8))
+        try await Task.sleep(for: .seconds(0.6))
+        h.write(Data((lines[24].dropFirst(12) + "\n").utf8))
+        try h.close()
+        try write(ql, lines[25..<28])
+        try await Task.sleep(for: .seconds(0.6))
+        // Rotation: the file is renamed, two more lines land in the old one, then a new file starts.
+        try FileManager.default.moveItem(atPath: ql, toPath: ql + ".1")
+        try write(ql + ".1", lines[28..<30])
+        try await Task.sleep(for: .seconds(0.2))
+        try write(ql, lines[30...], append: false)
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        let s = try summary(String(decoding: o, as: UTF8.self))
+        #expect(int(s, "queue_log_lines") == 35 && int(s, "duplicates") == 0)
+        #expect(s["skipped"]?.objectValue?["malformed: too few fields"] == nil)
+
+        // The same lines imported in one go give exactly the same events: no gaps, no duplicates.
+        let whole = dir.sub("whole.queue_log")
+        try write(whole, lines[...], append: false)
+        let reference = dir.sub("reference")
+        #expect(try cli(["import", "asterisk", "--data", reference, "--queue-log", whole, "--queue-map", fixtures + "day.queue-map"]).0 == 0)
+        let expected = try eventCount(reference)
+        #expect(try eventCount(data) == expected)
+        #expect(int(s, "appended") == expected)
+
+        // Restart: only what came after the saved position is read and appended.
+        try write(ql, ["1794852000|1794852000.300|q-sales|NONE|ENTERQUEUE||12484363699|1",
+                       "1794852030|1794852000.300|q-sales|NONE|ABANDON|1|1|30"])
+        let (code, again, _) = try cli(args + ["--stop-after-lines", "2", "--idle-exit", "60"])
+        #expect(code == 0)
+        let r = try summary(again)
+        #expect(int(r, "queue_log_lines") == 2 && int(r, "appended") == 3 && int(r, "duplicates") == 0)
+    }
+}
