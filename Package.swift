@@ -41,7 +41,9 @@ let package = Package(
         .target(name: "LedgerReports", dependencies: ["LedgerProjections", "LedgerLog", "LedgerEvents"]),
         // The HTTP server (Hummingbird): the only module that knows HTTP.
         .target(name: "LedgerServer", dependencies: ["LedgerReports", "LedgerProjections", "LedgerLog", "LedgerEvents", hummingbird, lifecycle,
-                                                    metrics, prometheus]),
+                                                    metrics, prometheus],
+                // GET /openapi.yaml: the document compiled into the binary (see OpenAPIRoute.swift).
+                resources: [.embedInCode("openapi.yaml")]),
         .executableTarget(name: "LedgerCLI", dependencies: ["LedgerServer", "LedgerReports", "LedgerXLSX", "LedgerProjections", "LedgerLog", "LedgerEvents", "LedgerSimulator",
                                                             "CallsPerLineHour", argumentParser, lifecycle]),
         // The worked example of an analyst's projection, built only on the public API.

@@ -101,6 +101,7 @@ public func buildApplication(configuration: LedgerServerConfiguration, engine: P
         jsonResponse(["status": "ok", "last_position": .number(String(log.lastPosition))])
     }
     LedgerMetrics.register(on: router, engine: engine)
+    OpenAPIRoute.register(on: router)
     let v1 = router.group("v1").add(middleware: BearerAuthMiddleware(tokens: configuration.tokens))
     EventRoutes(log: log, maxBodyBytes: configuration.maxBodyBytes).register(on: v1)
     ReportRoutes(engine: engine).register(on: v1)
