@@ -64,9 +64,12 @@ import Testing
 
         let base = "http://127.0.0.1:\(server.port)"
         // In a directory of its own: schemathesis leaves a cache (.schemathesis/) where it runs.
+        // Through python3, like the other checkers: install-deps.sh installs it with `python3 -m pip`,
+        // whose script directory need not be on the PATH (and the package has no __main__).
         let scratch = TemporaryDirectory("schemathesis")
         let r = try runTool([
-            "-C", scratch.path, "schemathesis", "run", base + "/openapi.yaml", "--url", base,
+            "-C", scratch.path, "python3", "-c", "import sys; from schemathesis.cli import schemathesis; sys.exit(schemathesis())",
+            "run", base + "/openapi.yaml", "--url", base,
             "--header", "Authorization: Bearer admin-token-1",
             "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
             "--exclude-path", "/v1/events/stream",
