@@ -47,7 +47,9 @@ let package = Package(
         .target(name: "LedgerExport", dependencies: ["LedgerReports", "LedgerXLSX", "LedgerEvents"]),
         // The HTTP server (Hummingbird): the only module that knows HTTP.
         .target(name: "LedgerServer", dependencies: ["LedgerReports", "LedgerExport", "LedgerXLSX", "LedgerProjections", "LedgerLog", "LedgerEvents",
-                                                    hummingbird, lifecycle, metrics, prometheus]),
+                                                    hummingbird, lifecycle, metrics, prometheus],
+                // GET /openapi.yaml: the document compiled into the binary (see OpenAPIRoute.swift).
+                resources: [.embedInCode("openapi.yaml")]),
         .executableTarget(name: "LedgerCLI", dependencies: ["LedgerServer", "LedgerReports", "LedgerExport", "LedgerXLSX", "LedgerProjections", "LedgerLog", "LedgerEvents", "LedgerSimulator",
                                                             "LedgerAsterisk", "CallsPerLineHour", argumentParser, lifecycle]),
         // The worked example of an analyst's projection, built only on the public API.

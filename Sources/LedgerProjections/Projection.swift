@@ -81,9 +81,11 @@ public struct QueryKey: Sendable, Hashable, Comparable, CustomStringConvertible 
 
     public var description: String { bytes.map { String($0, radix: 16) }.joined(separator: " ") }
 
-    /// The range of keys with these `parts` and a time in `[from, to)`.
+    /// The range of keys with these `parts` and a time in `[from, to)`; empty when `to` ≤ `from`
+    /// (a reversed period from a user is no match, not a trap in `from..<to`).
     public static func range(_ parts: String..., from: Int64, to: Int64) -> ClosedOpenRange {
-        ClosedOpenRange(lower: QueryKey(parts: parts, time: from), upper: QueryKey(parts: parts, time: to), times: from..<to)
+        let to = max(from, to)
+        return ClosedOpenRange(lower: QueryKey(parts: parts, time: from), upper: QueryKey(parts: parts, time: to), times: from..<to)
     }
 
     /// The range of every key that starts with these `parts` (any time, any further parts).

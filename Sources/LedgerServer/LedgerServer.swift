@@ -103,6 +103,7 @@ public func buildApplication(configuration: LedgerServerConfiguration, engine: P
     }
     LedgerMetrics.register(on: router, engine: engine)
     WebRoutes().register(on: router)
+    OpenAPIRoute.register(on: router)
     let v1 = router.group("v1").add(middleware: BearerAuthMiddleware(tokens: configuration.tokens))
     // Who the token belongs to and what it may do: the pages show only what the scopes allow.
     v1.get("me") { _, context -> Response in

@@ -33,6 +33,7 @@ struct ReportRoutes {
             let view = try DepartmentView(engine: engine, department: try context.parameters.require("department"), cut: try cut(request))
             let by = try request.uri.queryParameters["by"].map { s -> DepartmentReport.BucketSize in
                 guard let b = DepartmentReport.BucketSize(rawValue: String(s)) else { throw bad("by: day, week or month") }
+                try limitBuckets(b, try period(request, view.timeZone))
                 return b
             }
             let report = try view.report(try period(request, view.timeZone), by: by)
@@ -87,7 +88,15 @@ struct ReportRoutes {
         }
         group.post("departments/:department/unprocessed/:client/handle") { request, context in
             let principal = try context.require(.handle)
-            let body = try JSONParser.parse(Array(try await request.body.collect(upTo: 64 << 10).readableBytesView)).objectValue
+            // Neither NIO's size error nor the parser's is an HTTP error: uncaught, both were 500s.
+            let bytes: ByteBuffer
+            do { bytes = try await request.body.collect(upTo: 64 << 10) } catch {
+                throw APIError(.contentTooLarge, "body_too_large", "the body is over 64 KiB")
+            }
+            let body: JSONObject?
+            do { body = try JSONParser.parse(Array(bytes.readableBytesView)).objectValue } catch {
+                throw APIError(.badRequest, "invalid_json", "\(error)")
+            }
             guard let body, let reason = body.string("reason") else { throw bad("body: {\"reason\": …, \"comment\": …}") }
             do {
                 let row = try await MissedHandling.handle(engine: engine, department: try context.parameters.require("department"),
@@ -131,6 +140,14 @@ struct ReportRoutes {
         guard let from = try bound(request, "from", tz), let to = try bound(request, "to", tz) else { throw bad("from and to are required") }
         guard from < to else { throw bad("from must be before to") }
         return ReportPeriod(from: from, to: to)
+    }
+
+    /// Section IV lists every bucket, empty ones too, so centuries by day kept the server busy for
+    /// minutes on one request: more than 1,000 buckets is a 400.
+    func limitBuckets(_ size: DepartmentReport.BucketSize, _ p: ReportPeriod) throws {
+        let days = (p.to - p.from) / 86_400_000 + 1
+        let n = switch size { case .day: days; case .week: days / 7 + 1; case .month: days / 30 + 1 }
+        guard n <= 1000 else { throw bad("by=\(size.rawValue) makes about \(n) buckets over this period; at most 1000: a longer bucket or a shorter period") }
     }
 
     func int(_ request: Request, _ name: String) throws -> Int? {

@@ -390,7 +390,8 @@ public final class LogStore: Sendable {
 
     /// Calls `body` with up to `limit` records after `position`, in one read transaction.
     public func scan(after position: UInt64, limit: Int, _ body: (StoredRecord) throws -> Void) throws {
-        guard limit > 0 else { return }
+        // Nothing follows the largest position, and `position + 1` would trap on it (a reader's `after`).
+        guard limit > 0, position < .max else { return }
         try env.read { txn in
             var n = 0
             try txn.scan(log, from: Keys.position(position + 1)) { k, v in

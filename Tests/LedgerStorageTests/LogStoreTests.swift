@@ -25,6 +25,7 @@ func record(id: String, entity: UInt8, ms: Int64 = 0) -> PendingRecord {
         #expect(o.positions == [1, 2, 3])
         #expect(try store.positions(entity: 0, key: [1]) == [1, 3])
         #expect(try store.records(after: 1, limit: 10).map(\.position) == [2, 3])
+        #expect(try store.records(after: .max, limit: 10).isEmpty)  // a reader's after= may be any UInt64
         #expect(try store.position(ofID: Array("b".utf8)) == 2)
         let dup = try await store.append([record(id: "b", entity: 2)])
         #expect(dup.duplicates == 1 && dup.positions == [2])
