@@ -15,8 +15,8 @@ import Synchronization
 /// - `ledger_commit_duration_seconds`, `ledger_commit_group_records`: each group commit (histograms);
 /// - `ledger_last_position`, `ledger_unindexed_events`, `ledger_projection_checkpoint{projection}`,
 ///   `ledger_projection_lag_events{projection}`, `ledger_projection_failed{projection}` (gauges, read at scrape);
-/// - `http_server_request_duration_seconds{http_route,http_request_method,http_response_status_code}`,
-///   `hb_requests_total`, `hb_request_errors_total` (Hummingbird's `MetricsMiddleware`).
+/// - `http_server_request_duration{http_route,http_request_method,http_response_status_code}` (seconds),
+///   `http_server_active_requests`, `hb_requests`, `hb_request_errors` (Hummingbird's `MetricsMiddleware`).
 public enum LedgerMetrics {
     /// The registry every handler of this process writes to.
     public static let registry = PrometheusCollectorRegistry()
