@@ -43,6 +43,41 @@ struct LogEventSource: EventSource {
     func events(agent: String) throws -> [RecordedEvent] { filtered(try log.events(agent: agent)) }
 }
 
+/// Remembers every answer of `base` for the life of one catch-up page: a page holds many events of
+/// the same calls and clients, and finding who an event touches, then recomputing those facts,
+/// asks the same questions over and over. Only valid while `base`'s cut does not move.
+// @unchecked: used by one thread at a time (one apply of one page); the caches sit behind a Mutex anyway.
+final class MemoizingSource: EventSource, @unchecked Sendable {
+    private struct Caches {
+        var calls: [String: [RecordedEvent]] = [:]
+        var clients: [ClientNumber: [RecordedEvent]] = [:]
+        var leads: [String: [RecordedEvent]] = [:]
+        var departments: [String: [RecordedEvent]] = [:]
+        var agents: [String: [RecordedEvent]] = [:]
+    }
+
+    let base: any EventSource
+    private let caches = Mutex(Caches())
+
+    init(_ base: any EventSource) { self.base = base }
+
+    private func cached<K: Hashable>(_ path: WritableKeyPath<Caches, [K: [RecordedEvent]]>, _ key: K,
+                                     _ load: () throws -> [RecordedEvent]) throws -> [RecordedEvent] {
+        if let hit = caches.withLock({ $0[keyPath: path][key] }) { return hit }
+        let events = try load()
+        caches.withLock { $0[keyPath: path][key] = events }
+        return events
+    }
+
+    func events(callID: String) throws -> [RecordedEvent] { try cached(\.calls, callID) { try base.events(callID: callID) } }
+    func events(client: ClientNumber) throws -> [RecordedEvent] { try cached(\.clients, client) { try base.events(client: client) } }
+    func events(leadID: String) throws -> [RecordedEvent] { try cached(\.leads, leadID) { try base.events(leadID: leadID) } }
+    func events(department: String) throws -> [RecordedEvent] {
+        try cached(\.departments, department) { try base.events(department: department) }
+    }
+    func events(agent: String) throws -> [RecordedEvent] { try cached(\.agents, agent) { try base.events(agent: agent) } }
+}
+
 /// A prefix of the log held in memory, grouped by entity: the source of bulk rebuilds.
 // @unchecked: filled by one thread, then `seal()`ed; after that it is only read (rebuilds share it).
 final class MemoryEventSource: EventSource, @unchecked Sendable {

@@ -157,7 +157,7 @@ public final class ProjectionEngine: Sendable {
     /// checkpoint in one transaction.
     private func apply(_ s: Slot, store: ProjectionStore, _ page: [RecordedEvent]) throws {
         guard let last = page.last else { return }
-        let source = LogEventSource(log: log, cut: ResolvedCut(maxPosition: last.position, maxAt: nil))
+        let source = MemoizingSource(LogEventSource(log: log, cut: ResolvedCut(maxPosition: last.position, maxAt: nil)))
         var seen = Set<String>()
         var entities: [String] = []
         for e in page {

@@ -1,3 +1,4 @@
+import Dispatch
 import LedgerLog
 import ServiceLifecycle
 
@@ -25,10 +26,10 @@ public struct ProjectionWorker: Service, CustomStringConvertible {
             while !Task.isCancelled {
                 do {
                     if !prepared {
-                        try engine.prepare(name)
+                        try await offPool { try engine.prepare(name) }
                         prepared = true
                     }
-                    try engine.catchUp(name)
+                    try await offPool { try engine.catchUp(name) }
                     backoff = .milliseconds(100)
                     let status = try engine.status().first { $0.name == name }
                     if status?.state == .failed {
@@ -37,6 +38,9 @@ public struct ProjectionWorker: Service, CustomStringConvertible {
                         continue
                     }
                     await engine.log.waitForAppend(beyond: status?.checkpoint ?? 0)
+                    // Let a burst gather: larger pages share their index look-ups (well inside the
+                    // 100 ms lag budget).
+                    try await Task.sleep(for: .milliseconds(10))
                 } catch is CancellationError {
                     return
                 } catch {
@@ -52,5 +56,14 @@ extension ProjectionEngine {
     /// One worker per registered projection.
     public func workers() -> [ProjectionWorker] {
         names.map { ProjectionWorker(engine: self, name: $0) }
+    }
+}
+
+/// Runs blocking work (LMDB transactions, fact computation) on a Dispatch thread, not on Swift's
+/// cooperative pool: with two cores that pool has two threads, and a catch-up holding one would
+/// stall HTTP handlers and appends.
+func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { c in
+        DispatchQueue.global(qos: .utility).async { c.resume(with: Result { try work() }) }
     }
 }

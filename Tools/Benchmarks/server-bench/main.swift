@@ -62,7 +62,7 @@ func note(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
 /// per day, so the read models see realistic traffic, not one call repeated).
 func simulatedLines(_ needed: Int) -> [String] {
     var config = SimulatorConfiguration()
-    config.days = 100_000
+    config.days = needed / 5_000 + 1  // about 9 k events a simulated day
     config.maxEvents = needed
     return TrafficSimulator(config).lines()
 }
