@@ -2,6 +2,7 @@ import Foundation
 import LedgerEvents
 import LedgerLog
 import LedgerProjections
+import Synchronization
 
 /// The live panel of a department at an instant (reports.md, "Live dashboard"; Mango's
 /// "Панель показателей"): the queue now, the last hour, and every member with its status.
@@ -145,12 +146,15 @@ public struct LiveView {
     public let department: String
     public let at: Int64
     public let cut: Cut
+    /// Members' presence kept in memory (live panels recomputed often); ignored for other cuts.
+    public let presence: PresenceCache?
 
-    public init(engine: ProjectionEngine, department: String, at: Int64, cut: Cut = .all) {
+    public init(engine: ProjectionEngine, department: String, at: Int64, cut: Cut = .all, presence: PresenceCache? = nil) {
         self.engine = engine
         self.department = department
         self.at = at
         self.cut = cut
+        self.presence = presence
     }
 
     /// The instant a cut stands for: `as_of` T and `as_of_recorded` T are T, a position is the
@@ -266,7 +270,8 @@ public struct LiveView {
         var talkSum: Int64 = 0, loggedSum: Int64 = 0, loggedInSomeMoment = 0
         for agent in members {
             var row = rows[agent]!
-            let statuses = try source.events(agent: agent).filter { $0.event.type == .agentStatus && $0.event.at.milliseconds <= T }
+            let events = try presence.flatMap { cut == .all ? try $0.statuses(of: agent) : nil } ?? source.events(agent: agent)
+            let statuses = events.filter { $0.event.type == .agentStatus && $0.event.at.milliseconds <= T }
             let presence = Presence(statuses.map { ($0.event.at.milliseconds, $0.event.data.string("status") ?? "offline") })
             let logged = presence.loggedIn(from: windowStart, to: T)
             if presence.loggedInAtSomeMoment(after: windowStart, through: T) { loggedInSomeMoment += 1 }
@@ -384,4 +389,66 @@ enum Intervals {
     }
 
     static func length(_ xs: [(Int64, Int64)]) -> Int64 { xs.reduce(0) { $0 + $1.1 - $1.0 } }
+}
+
+/// The members' `agent.status` events kept in memory for live panels: read once per agent from
+/// the log's agent index, then followed along the log (one read of the new events per refresh),
+/// so recomputing a panel every few milliseconds does not re-read months of presence history.
+/// Only for live panels (the whole log); as-of panels read their cut.
+public final class PresenceCache: Sendable {
+    let log: EventLog
+    /// Changes kept per agent: the panel needs the last one before its hour and those in it.
+    static let keep = 512
+
+    private struct Agent {
+        var events: [RecordedEvent] = []
+        var positions = Set<UInt64>()
+    }
+
+    private struct State {
+        var through: UInt64 = 0
+        var agents: [String: Agent] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    public init(log: EventLog) { self.log = log }
+
+    /// `agent`'s status events in occurrence order, including everything committed so far.
+    public func statuses(of agent: String) throws -> [RecordedEvent] {
+        try state.withLock { s in
+            try follow(&s)
+            if s.agents[agent] == nil {
+                var a = Agent()
+                for e in try log.events(agent: agent) where e.event.type == .agentStatus { add(e, to: &a) }
+                s.agents[agent] = a
+            }
+            return s.agents[agent]!.events
+        }
+    }
+
+    private func add(_ e: RecordedEvent, to a: inout Agent) {
+        guard a.positions.insert(e.position).inserted else { return }
+        // Usually the newest: appended; a late one is placed by occurrence.
+        let i = a.events.lastIndex { !Event.occursBefore(e.event, $0.event) }.map { $0 + 1 } ?? 0
+        a.events.insert(e, at: i)
+        if a.events.count > Self.keep * 2 {
+            let dropped = a.events.prefix(a.events.count - Self.keep)
+            for d in dropped { a.positions.remove(d.position) }
+            a.events.removeFirst(dropped.count)
+        }
+    }
+
+    /// Reads the events committed since the last look and files the cached agents' statuses.
+    private func follow(_ s: inout State) throws {
+        let head = log.lastPosition
+        while s.through < head {
+            let page = try log.events(after: s.through, limit: min(4096, Int(head - s.through)))
+            guard let last = page.last else { break }
+            for e in page where e.event.type == .agentStatus {
+                if let agent = e.event.agent, s.agents[agent] != nil { add(e, to: &s.agents[agent]!) }
+            }
+            s.through = last.position
+        }
+    }
 }

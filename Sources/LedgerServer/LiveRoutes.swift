@@ -24,7 +24,7 @@ struct LiveDashboard {
             let department = try context.parameters.require("department")
             let cut = try ReportRoutes(engine: engine).cut(request)
             let at = try LiveView.instant(of: cut, log: engine.log, now: LiveView.nowMs)
-            let panel = try LiveView(engine: engine, department: department, at: at, cut: cut).panel()
+            let panel = try LiveView(engine: engine, department: department, at: at, cut: cut, presence: hub.presence).panel()
             return jsonResponse(try hub.document(panel))
         }
         // Outside the bearer middleware: a browser's EventSource cannot send headers, so the
@@ -64,6 +64,7 @@ struct LiveDashboard {
 final class LiveHub: Sendable {
     let engine: ProjectionEngine
     let configuration: LiveConfiguration
+    let presence: PresenceCache
 
     private struct Subscriber {
         let department: String
@@ -84,6 +85,7 @@ final class LiveHub: Sendable {
     init(engine: ProjectionEngine, configuration: LiveConfiguration) {
         self.engine = engine
         self.configuration = configuration
+        presence = PresenceCache(log: engine.log)
     }
 
     /// The panel's JSON plus each thresholded metric's zone and the thresholds themselves.
@@ -123,7 +125,7 @@ final class LiveHub: Sendable {
     }
 
     func message(for department: String, at now: Int64) throws -> (panel: LivePanel, bytes: [UInt8]) {
-        let panel = try LiveView(engine: engine, department: department, at: now).panel()
+        let panel = try LiveView(engine: engine, department: department, at: now, presence: presence).panel()
         var bytes = Array("event: panel\ndata: ".utf8)
         JSONWriter.write(try document(panel), into: &bytes)
         bytes += Array("\n\n".utf8)
@@ -161,6 +163,13 @@ final class LiveHub: Sendable {
         return alerts
     }
 
+    /// A comment line to every stream: proxies keep it open, and a closed one is noticed (its
+    /// write fails) even when its panel does not change.
+    func ping() {
+        let all = state.withLock { $0.subscribers.values.map(\.continuation) }
+        for c in all { c.yield(Array(": ping\n\n".utf8)) }
+    }
+
     /// Ends every stream (shutdown).
     func finishAll() {
         let all = state.withLock { s -> [AsyncStream<[UInt8]>.Continuation] in
@@ -184,6 +193,7 @@ struct LiveMonitor: Service {
         await cancelWhenGracefulShutdown {
             var lastCheckpoint: UInt64 = .max
             var lastRun = ContinuousClock.now - refresh
+            var lastPing = ContinuousClock.now
             while !Task.isCancelled {
                 let checkpoint = (try? engine.status().first { $0.name == "calls" }?.checkpoint) ?? 0
                 let head = engine.log.lastPosition
@@ -198,6 +208,10 @@ struct LiveMonitor: Service {
                             LiveLog.write("live panel of \(d) failed: \(error)")
                         }
                     }
+                }
+                if ContinuousClock.now - lastPing >= .seconds(15) {
+                    lastPing = ContinuousClock.now
+                    hub.ping()
                 }
                 if checkpoint < head {
                     // The calls read model is behind: look again shortly.

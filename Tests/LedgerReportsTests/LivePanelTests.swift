@@ -113,6 +113,29 @@ import Testing
                 == reportJSON(LiveView(engine: full, department: "sales", at: late, cut: .occurredAt(EventTime(milliseconds: late))).panel()))
     }
 
+    @Test func presenceKeptInMemoryAnswersLikeTheLog() async throws {
+        let dir = TemporaryDirectory("live-presence")
+        let s = busyHour()
+        let engine = try await s.engine(dir)
+        let cache = PresenceCache(log: engine.log)
+        for time in ["10:40:00", "11:00:00"] {
+            let T = instant(s, 0, time)
+            #expect(try reportJSON(LiveView(engine: engine, department: "sales", at: T, presence: cache).panel())
+                    == reportJSON(LiveView(engine: engine, department: "sales", at: T).panel()))
+        }
+        // Followed along the log: new statuses, one of them late (earlier than what is cached).
+        let more = Scene()
+        more.add(.agentStatus, 0, "11:20:00", ["agent": "a1", "status": "break"])
+        more.add(.agentStatus, 0, "11:10:00", ["agent": "a4", "status": "dnd"])
+        more.events = more.events.map { Event(id: "more-" + $0.id, type: $0.type, at: $0.at, source: $0.source, data: $0.data) }
+        _ = try await engine.log.append(more.events)
+        try engine.catchUp()
+        let T = instant(s, 0, "11:30:00")
+        let cached = try LiveView(engine: engine, department: "sales", at: T, presence: cache).panel()
+        #expect(try reportJSON(cached) == reportJSON(LiveView(engine: engine, department: "sales", at: T).panel()))
+        #expect(cached.agents.map(\.status) == ["break", "available", "available", "dnd"])
+    }
+
     @Test func allAgentsOnBreak() async throws {
         let dir = TemporaryDirectory("live-break")
         let s = Scene()
