@@ -412,7 +412,12 @@ public final class PresenceCache: Sendable {
 
     private let state = Mutex(State())
 
-    public init(log: EventLog) { self.log = log }
+    /// Follows the log from its current end: an agent's history up to then comes from the agent
+    /// index when it is first asked for (positions already filed are not filed twice).
+    public init(log: EventLog) {
+        self.log = log
+        state.withLock { $0.through = log.lastPosition }
+    }
 
     /// `agent`'s status events in occurrence order, including everything committed so far.
     public func statuses(of agent: String) throws -> [RecordedEvent] {

@@ -83,13 +83,22 @@ final class AlertDelivery: Sendable {
         var description: String
     }
 
+    /// Its own session: requests hanging on a dead receiver must not queue anyone else's behind
+    /// them in a shared session's connection pool.
+    static let session: URLSession = {
+        let c = URLSessionConfiguration.ephemeral
+        c.timeoutIntervalForRequest = 5
+        c.timeoutIntervalForResource = 10
+        return URLSession(configuration: c)
+    }()
+
     static func post(_ json: String, to url: String) async throws {
         guard let u = URL(string: url), u.scheme == "http" || u.scheme == "https" else { throw DeliveryError(description: "not an http(s) URL") }
         var r = URLRequest(url: u, timeoutInterval: 5)
         r.httpMethod = "POST"
         r.setValue("application/json", forHTTPHeaderField: "Content-Type")
         r.httpBody = Data(json.utf8)
-        let (_, response) = try await URLSession.shared.data(for: r)
+        let (_, response) = try await session.data(for: r)
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         guard (200..<300).contains(status) else { throw DeliveryError(description: "HTTP \(status)") }
     }

@@ -202,7 +202,9 @@ let browserInstalled = FileManager.default.fileExists(atPath: "/usr/bin/chromedr
             try await post(server, [ev.event("agent.status", secondsAgo: 0, #""agent":"z\#(k)","status":"available""#)])
             slowest = max(slowest, Date().timeIntervalSince(t))
         }
-        #expect(slowest < 0.5, "slowest append \(slowest) s")
+        // The silent receiver holds each delivery for the 5 s webhook timeout: an append that
+        // waited on it would take that long. (Under the full parallel suite appends take up to ~1 s.)
+        #expect(slowest < 4, "slowest append \(slowest) s")
         try await post(server, [ev.end("x1"), ev.end("x2")])
         #expect(try await eventually { webhookLines().count >= 3 })
         // Nothing more arrives while the panel stays green.
