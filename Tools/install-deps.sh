@@ -30,3 +30,14 @@ if ! python3 -c 'import selenium' 2>/dev/null; then
   echo "installing Python selenium (drives the browser tests)…" >&2
   python3 -m pip install -q selenium
 fi
+# The live panel's alert tests: msmtp, the sendmail interface alerts are e-mailed through, and
+# Python's aiosmtpd, the SMTP sink that receives them.
+if ! dpkg -s msmtp >/dev/null 2>&1; then
+  echo "installing msmtp (alert e-mails)…" >&2
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq msmtp >/dev/null
+fi
+if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
+  echo "installing Python aiosmtpd (SMTP sink of the alert tests)…" >&2
+  python3 -m pip install -q aiosmtpd
+fi

@@ -146,7 +146,7 @@ struct Report: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Reports from the read models.",
         subcommands: [Unprocessed.self, Processed.self, DepartmentSummary.self, Calls.self, LeadConversionReport.self,
-                      LostLeadsReport.self, EmployeePerformanceReport.self, LeadCallsReport.self, CallsPerLine.self]
+                      LostLeadsReport.self, EmployeePerformanceReport.self, LeadCallsReport.self, CallsPerLine.self, LiveReport.self]
     )
 
     struct CallsPerLine: AsyncParsableCommand {

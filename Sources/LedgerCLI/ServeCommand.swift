@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LedgerEvents
 import LedgerLog
+import LedgerReports
 import LedgerServer
 import LedgerSimulator
 
@@ -19,6 +20,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on (0 = any free port).") var port = 8080
     @Option(help: "A file of TOKEN=USER:SCOPE+SCOPE lines.") var tokensFile: String?
+    @Option(name: .customLong("config"), help: "The server's JSON configuration file (live panel thresholds and alert recipients: see the README).") var configFile: String?
     @Flag(help: "A throw-away ledger with simulated history, and a printed admin token.") var demo = false
 
     func run() async throws {
@@ -31,6 +33,10 @@ struct Serve: AsyncParsableCommand {
         if let tokensFile {
             guard let text = try? String(contentsOfFile: tokensFile, encoding: .utf8) else { throw CLIError("cannot read --tokens-file \(tokensFile)") }
             try config.tokens.add(text, origin: tokensFile)
+        }
+        if let file = configFile {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw CLIError("cannot read --config \(file)") }
+            do { config.live = try LiveConfiguration.parse(text) } catch { throw CLIError("--config \(file): \(error)") }
         }
         var data = global.data
         var demoToken: String?

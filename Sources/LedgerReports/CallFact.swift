@@ -62,6 +62,12 @@ public struct CallFact: Codable, Sendable, Equatable {
     }
 
     public var isInbound: Bool { direction == "inbound" }
+
+    /// The agent on the line once the call is answered: who picked up (inbound) or who dialled (outbound).
+    public var talker: String? {
+        guard answeredAt != nil else { return nil }
+        return isInbound ? answeredBy : (dialler ?? answeredBy)
+    }
     public var isInProgress: Bool { endedAt == nil }
 
     /// The call's summary from its events (any order; sorted here canonically, see ``Event/occursBefore(_:_:)``).

@@ -1,11 +1,12 @@
 import LedgerEvents
 import LedgerProjections
 
-/// Calls: one ``CallFact`` per call, found by (department, start) for each department the call was in.
+/// Calls: one ``CallFact`` per call, found by (department, start) for each department the call was in,
+/// outbound calls by start, and answered calls by (talking agent, answer time) for the live panel.
 public struct CallsProjection: Projection {
     public let name = "calls"
-    /// 2: hand-written binary fact layout.
-    public let version = 2
+    /// 2: hand-written binary fact layout. 3: `talk` keys (who talks on the call, from when).
+    public let version = 3
     public init() {}
 
     public func entities(touchedBy e: RecordedEvent, source: any EventSource) -> [String] {
@@ -17,9 +18,22 @@ public struct CallsProjection: Projection {
     }
 
     public func queryKeys(of c: CallFact) -> [QueryKey] {
-        guard let s = c.startedAt else { return [] }
-        if c.isInbound { return c.departments.map { QueryKey("dept", $0, time: s) } }
-        return [QueryKey("outbound", time: s)]
+        var keys: [QueryKey] = []
+        // A talk is found without knowing the call's department: an agent's personal calls count too.
+        if let a = c.answeredAt, let agent = c.talker { keys.append(QueryKey("talk", agent, time: a)) }
+        guard let s = c.startedAt else { return keys }
+        if c.isInbound { return c.departments.map { QueryKey("dept", $0, time: s) } + keys }
+        return [QueryKey("outbound", time: s)] + keys
+    }
+
+    /// Outbound calls (of any department) started in `[from, to)`.
+    public static func outboundRange(from: Int64, to: Int64) -> QueryKey.ClosedOpenRange {
+        QueryKey.range("outbound", from: from, to: to)
+    }
+
+    /// Calls `agent` answered (inbound) or dialled and got answered (outbound) in `[from, to)`.
+    public static func talkRange(agent: String, from: Int64, to: Int64) -> QueryKey.ClosedOpenRange {
+        QueryKey.range("talk", agent, from: from, to: to)
     }
 
     /// Calls of `department` started in `[from, to)`.

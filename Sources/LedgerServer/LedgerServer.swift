@@ -14,6 +14,8 @@ public struct LedgerServerConfiguration: Sendable {
     public var tokens = TokenStore()
     /// Largest request body accepted; larger ones get 413.
     public var maxBodyBytes = 32 << 20
+    /// The live dashboard's thresholds and alert recipients (`serve --config FILE`).
+    public var live = LiveConfiguration()
     public init() {}
 }
 
@@ -114,10 +116,11 @@ public func buildApplication(configuration: LedgerServerConfiguration, engine: P
     EventRoutes(log: log, maxBodyBytes: configuration.maxBodyBytes).register(on: v1)
     ReportRoutes(engine: engine).register(on: v1)
     StatusRoutes(engine: engine).register(on: v1)
+    let live = LiveDashboard(engine: engine, configuration: configuration).register(on: router, v1: v1)
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "call-ledger"),
-        services: engine.workers(),
+        services: engine.workers() + live,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) }
     )
 }

@@ -19,7 +19,7 @@ final class RunningServer: Sendable {
     let port: Int
     private let task: Task<Void, any Error>
 
-    init(maxBodyBytes: Int = 32 << 20) async throws {
+    init(maxBodyBytes: Int = 32 << 20, configure: (inout LedgerServerConfiguration) -> Void = { _ in }) async throws {
         let log = try EventLog(directory: dir.sub("data"))
         let engine = try ProjectionEngine(log: log)
         try engine.register(CallsProjection())
@@ -31,6 +31,7 @@ final class RunningServer: Sendable {
         config.maxBodyBytes = maxBodyBytes
         try config.tokens.add("appender-token-1=pbx:append,reader-token-1=ann:read,admin-token-1=root:admin,handler-token-1=boss:read+handle",
                               origin: "test")
+        configure(&config)
         let portBox = Mutex<Int?>(nil)
         let app = buildApplication(configuration: config, engine: engine) { p in portBox.withLock { $0 = p } }
         task = Task { try await app.runService(gracefulShutdownSignals: []) }

@@ -1,0 +1,224 @@
+import Foundation
+import LedgerEvents
+import LedgerLog
+import LedgerProjections
+import LedgerReports
+import LedgerTestSupport
+import Testing
+
+/// The live panel at chosen instants, every figure worked out by hand in the comments.
+@Suite struct LivePanelTests {
+    func instant(_ s: Scene, _ day: Int, _ time: String) -> Int64 { try! EventTime(rfc3339: s.at(day, time)).milliseconds }
+
+    func status(_ s: Scene, _ agent: String, _ time: String, _ status: String) {
+        s.add(.agentStatus, 0, time, ["agent": .string(agent), "status": .string(status)])
+    }
+
+    /// Monday 10:00–11:00 in sales: a growing queue, talks, outbound calls, four members.
+    func busyHour() -> Scene {
+        let s = Scene()
+        s.standardSetup()
+        s.add(.agentJoined, 0, "00:00:01", ["agent": "a3", "department": "sales", "name": "Глеб"])
+        s.add(.agentJoined, 0, "00:00:01", ["agent": "a4", "department": "sales"])
+        status(s, "a1", "09:00:00", "available")
+        status(s, "a2", "09:00:00", "available")
+        status(s, "a2", "10:30:00", "break")
+        status(s, "a3", "09:00:00", "available")
+        status(s, "a4", "10:45:00", "available")
+        // Before the window: not counted.
+        s.inbound("c8", from: "79000000008", 0, "09:30:00", [queued(1), ringing(2, "a1"), answered(3, "a1"), ended(63, by: "agent")])
+        s.outbound("o4", to: "79000000014", by: "a1", 0, "09:50:00", answerAfter: 10)
+        // c1: waits 4 s, first ring at the moment of queueing, talks 120 s.
+        s.inbound("c1", from: "79000000001", 0, "10:10:00", [queued(1), ringing(1, "a1"), answered(5, "a1"), ended(125, by: "agent")])
+        // c2: waits 30 s (over the 20 s service level), first ring 2 s after queueing, talks 20 s.
+        s.inbound("c2", from: "79000000002", 0, "10:20:00", [queued(1), ringing(3, "a2"), answered(31, "a2"), ended(51, by: "agent")])
+        // c3: hangs up after 5 s in queue (a miss within the service level: neutral). c4: after 40 s.
+        s.inbound("c3", from: "79000000003", 0, "10:40:00", [queued(1), ended(6)])
+        s.inbound("c4", from: "79000000004", 0, "10:45:00", [queued(1), ended(41)])
+        // c7: a1 picks up 3 s after queueing (first ring 1 s after), still talking at 11:00.
+        s.inbound("c7", from: "79000000007", 0, "10:55:00", [queued(1), ringing(2, "a1"), answered(4, "a1"), ended(480, by: "agent")])
+        // Waiting at 11:00: c5 since 10:58:02 (118 s), c6 since 10:59:30 (30 s).
+        s.inbound("c5", from: "79000000005", 0, "10:58:00", [queued(2), ringing(130, "a4"), answered(135, "a4"), ended(300, by: "agent")])
+        s.inbound("c6", from: "79000000006", 0, "10:59:30", [queued(0), ended(45)])
+        // Outbound in the window: a2 talks 60 s; a1 gets no answer; a3 is still talking at 11:00 (a personal call);
+        // b1 dials for support (not sales').
+        s.outbound("o1", to: "79000000011", by: "a2", 0, "10:05:00", answerAfter: 10)
+        s.outbound("o2", to: "79000000012", by: "a1", 0, "10:50:00")
+        s.add(.callStarted, 0, "10:58:00", ["call_id": "o5", "direction": "outbound", "client": "79000000015", "agent": "a3"])
+        s.add(.callAnswered, 0, "10:58:20", ["call_id": "o5", "agent": "a3"])
+        s.add(.callEnded, 0, "11:06:00", ["call_id": "o5", "by": "agent"])
+        s.outbound("o3", to: "79000000013", by: "b1", department: "support", 0, "10:30:00", answerAfter: 5)
+        // After 11:00: must not show in the 11:00 panel.
+        status(s, "a2", "11:10:00", "available")
+        s.inbound("c9", from: "79000000009", 0, "11:00:01", [queued(1), ended(5)])
+        return s
+    }
+
+    @Test func busyHourAtEleven() async throws {
+        let dir = TemporaryDirectory("live")
+        let s = busyHour()
+        let engine = try await s.engine(dir)
+        let T = instant(s, 0, "11:00:00")
+        let p = try LiveView(engine: engine, department: "sales", at: T, cut: .occurredAt(EventTime(milliseconds: T))).panel()
+        let m = p.metrics
+        #expect(p.at == "2026-11-16T11:00:00.000+03:00" && p.windowFrom == "2026-11-16T10:00:00.000+03:00")
+        #expect(m.inQueue == 2 && m.maxQueueWaitS == 118)
+        // Left the queue in the hour: c1 4 s, c2 30 s, c7 3 s answered; c3 5 s, c4 40 s missed.
+        #expect(m.answeredLastHour == 3 && m.missedLastHour == 2 && m.missedPctLastHour == 40)
+        #expect(abs(m.avgQueueWaitS - 82.0 / 5) < 1e-9)
+        // Service level: c1 and c7 within 20 s / (3 answered + c4) = 50 %; c3 is neutral.
+        #expect(m.serviceLevelPct == 50)
+        #expect(p.serviceLevel.thresholdS == 20 && p.serviceLevel.formula.contains("20 s"))
+        // Immediate: c1 (0 s) and c7 (1 s) of 3 answered.
+        #expect(abs(m.immediateAnswerPct - 200.0 / 3) < 1e-9)
+        // Inbound talks ended in the hour: c1 120 s, c2 20 s (c7 still talking).
+        #expect(m.avgInboundTalkS == 70 && m.successfulInboundPct == 50)
+        // Outbound: o1 (a2), o2 (a1), o5 (a3); answered o1, o5; ended talk only o1 (60 s).
+        #expect(m.outboundLastHour == 3 && abs(m.dialSuccessPct - 200.0 / 3) < 1e-9)
+        #expect(abs(m.successfulOutboundPct - 100.0 / 3) < 1e-9 && m.avgOutboundTalkS == 60)
+        // Logged in at some moment of the hour: a1, a2, a3, a4.
+        #expect(m.outboundPerAgent == 0.75)
+        #expect(m.freeAgents == 1 && m.agentsOnQueueCalls == 1 && m.agentsOnPersonalCalls == 1)
+        // Talk while logged in / logged in: a1 (120 + 296) / 3600, a2 (60 + 20) / 1800, a3 100 / 3600, a4 0 / 900.
+        #expect(abs(m.occupancyPct - 100.0 * 596 / 9900) < 1e-9)
+        let rows = Dictionary(uniqueKeysWithValues: p.agents.map { ($0.agent, $0) })
+        #expect(p.agents.map(\.agent) == ["a1", "a2", "a3", "a4"])
+        let a1 = try #require(rows["a1"]), a2 = try #require(rows["a2"]), a3 = try #require(rows["a3"]), a4 = try #require(rows["a4"])
+        #expect(a1.status == "talking" && a1.call == "queue" && a1.inStatusS == 296 && a1.since == "2026-11-16T10:55:04.000+03:00")
+        #expect(abs(a1.occupancyPct - 100.0 * 416 / 3600) < 1e-9 && a1.answeredLastHour == 2 && a1.outboundLastHour == 1)
+        #expect(a1.avgInboundTalkS == 120 && a1.talkSLastHour == 416 && a1.name == "Анна")
+        #expect(a2.status == "break" && a2.call == nil && a2.inStatusS == 1800 && abs(a2.occupancyPct - 100.0 * 80 / 1800) < 1e-9)
+        #expect(a2.answeredLastHour == 1 && a2.avgInboundTalkS == 20 && a2.avgOutboundTalkS == 60 && a2.outboundLastHour == 1)
+        #expect(a3.status == "talking" && a3.call == "personal" && a3.inStatusS == 100 && abs(a3.occupancyPct - 100.0 * 100 / 3600) < 1e-9)
+        #expect(a4.status == "available" && a4.inStatusS == 900 && a4.occupancyPct == 0 && a4.name == nil)
+    }
+
+    @Test func asOfEqualsAFreshReplayOfTheCut() async throws {
+        let dir = TemporaryDirectory("live-asof")
+        let s = busyHour()
+        // Arrival order reversed: the answers depend on the set of events only.
+        let full = try await s.engine(dir, order: s.events.reversed())
+        for time in ["10:20:10", "10:45:30", "10:59:59", "11:00:00", "11:00:03", "11:04:00", "11:30:00"] {
+            let T = instant(s, 0, time)
+            let asOf = try LiveView(engine: full, department: "sales", at: T, cut: .occurredAt(EventTime(milliseconds: T))).panel()
+            let prefix = Scene()
+            prefix.events = s.events.filter { $0.at.milliseconds <= T }
+            let fresh = try await prefix.engine(dir)
+            let replayed = try LiveView(engine: fresh, department: "sales", at: T, cut: .all).panel()
+            #expect(try reportJSON(asOf) == reportJSON(replayed), "at \(time)")
+        }
+        // Live (the whole log) at an instant after every event equals as of that instant.
+        let late = instant(s, 0, "12:00:00")
+        #expect(try reportJSON(LiveView(engine: full, department: "sales", at: late).panel())
+                == reportJSON(LiveView(engine: full, department: "sales", at: late, cut: .occurredAt(EventTime(milliseconds: late))).panel()))
+    }
+
+    @Test func presenceKeptInMemoryAnswersLikeTheLog() async throws {
+        let dir = TemporaryDirectory("live-presence")
+        let s = busyHour()
+        let engine = try await s.engine(dir)
+        let cache = PresenceCache(log: engine.log)
+        for time in ["10:40:00", "11:00:00"] {
+            let T = instant(s, 0, time)
+            #expect(try reportJSON(LiveView(engine: engine, department: "sales", at: T, presence: cache).panel())
+                    == reportJSON(LiveView(engine: engine, department: "sales", at: T).panel()))
+        }
+        // Followed along the log: new statuses, one of them late (earlier than what is cached).
+        let more = Scene()
+        more.add(.agentStatus, 0, "11:20:00", ["agent": "a1", "status": "break"])
+        more.add(.agentStatus, 0, "11:10:00", ["agent": "a4", "status": "dnd"])
+        more.events = more.events.map { Event(id: "more-" + $0.id, type: $0.type, at: $0.at, source: $0.source, data: $0.data) }
+        _ = try await engine.log.append(more.events)
+        try engine.catchUp()
+        let T = instant(s, 0, "11:30:00")
+        let cached = try LiveView(engine: engine, department: "sales", at: T, presence: cache).panel()
+        #expect(try reportJSON(cached) == reportJSON(LiveView(engine: engine, department: "sales", at: T).panel()))
+        #expect(cached.agents.map(\.status) == ["break", "available", "available", "dnd"])
+    }
+
+    @Test func allAgentsOnBreak() async throws {
+        let dir = TemporaryDirectory("live-break")
+        let s = Scene()
+        s.standardSetup()
+        status(s, "a1", "13:00:00", "available")
+        status(s, "a2", "13:00:00", "available")
+        status(s, "a1", "13:40:00", "break")
+        status(s, "a2", "13:40:00", "break")
+        s.inbound("q1", from: "79000000001", 0, "13:50:00", [queued(0)])
+        s.inbound("q2", from: "79000000002", 0, "13:55:00", [queued(0)])
+        let engine = try await s.engine(dir)
+        let T = instant(s, 0, "14:00:00")
+        let p = try LiveView(engine: engine, department: "sales", at: T, cut: .occurredAt(EventTime(milliseconds: T))).panel()
+        #expect(p.metrics.inQueue == 2 && p.metrics.maxQueueWaitS == 600 && p.metrics.freeAgents == 0)
+        #expect(p.metrics.answeredLastHour == 0 && p.metrics.missedLastHour == 0 && p.metrics.missedPctLastHour == 0)
+        // Logged in 13:00–13:40 each, no talk.
+        #expect(p.metrics.occupancyPct == 0 && p.metrics.serviceLevelPct == 0 && p.metrics.outboundPerAgent == 0)
+        #expect(p.agents.map(\.status) == ["break", "break"] && p.agents.map(\.inStatusS) == [1200, 1200])
+        // With thresholds: no free agent is red (below), two waiting is yellow (above).
+        let thresholds = ["free_agents": Threshold(yellow: 1, red: 0, direction: .below), "in_queue": Threshold(yellow: 2, red: 4)]
+        let zones = ZoneTracker.zones(of: p.metrics, thresholds: thresholds)
+        #expect(zones == ["free_agents": .red, "in_queue": .yellow])
+    }
+
+    @Test func burstOfShortAbandons() async throws {
+        let dir = TemporaryDirectory("live-burst")
+        let s = Scene()
+        s.standardSetup()
+        status(s, "a1", "09:00:00", "available")
+        // Five callers hang up 3 s after queueing; one is answered after 2 s and talks 40 s.
+        for k in 0..<5 {
+            s.inbound("b\(k)", from: "7900000010\(k)", 0, "11:50:0\(k)", [queued(0), ended(3)])
+        }
+        s.inbound("ok", from: "79000000200", 0, "11:51:00", [queued(0), ringing(1, "a1"), answered(2, "a1"), ended(42, by: "agent")])
+        let engine = try await s.engine(dir)
+        let T = instant(s, 0, "12:00:00")
+        let p = try LiveView(engine: engine, department: "sales", at: T, cut: .occurredAt(EventTime(milliseconds: T))).panel()
+        #expect(p.metrics.missedLastHour == 5 && p.metrics.answeredLastHour == 1)
+        #expect(abs(p.metrics.missedPctLastHour - 500.0 / 6) < 1e-9)
+        // Misses within 20 s are neutral: 1 good of 1 counted.
+        #expect(p.metrics.serviceLevelPct == 100 && p.metrics.immediateAnswerPct == 100)
+        #expect(abs(p.metrics.avgQueueWaitS - 17.0 / 6) < 1e-9)
+        #expect(p.metrics.avgInboundTalkS == 40 && p.metrics.successfulInboundPct == 100)
+        // An hour later the burst has slid out of the window.
+        let later = instant(s, 0, "12:50:30")
+        let q = try LiveView(engine: engine, department: "sales", at: later, cut: .occurredAt(EventTime(milliseconds: later))).panel()
+        #expect(q.metrics.missedLastHour == 0 && q.metrics.answeredLastHour == 1)
+    }
+
+    @Test func zoneChangesRaiseAndClearOnce() throws {
+        var tracker = ZoneTracker()
+        let thresholds = ["in_queue": Threshold(yellow: 2, red: 5), "service_level_pct": Threshold(yellow: 80, red: 60, direction: .below)]
+        func panel(_ inQueue: Int, _ sl: Double) -> LivePanel {
+            var m = LiveMetrics()
+            m.inQueue = inQueue
+            m.serviceLevelPct = sl
+            return LivePanel(department: "sales", at: "t", windowFrom: "f", metrics: m,
+                             serviceLevel: ServiceLevelRule(thresholdS: 20, immediateAnswerS: 1, successfulTalkS: 30, formula: ""), agents: [])
+        }
+        var seen: [String] = []
+        for (q, sl) in [(0, 100.0), (2, 100), (3, 100), (5, 79), (6, 60), (6, 60), (1, 90), (1, 90), (0, 100)] {
+            seen += tracker.update(panel(q, sl), thresholds: thresholds).map { "\($0.metric) \($0.state) \($0.zone.rawValue)" }
+        }
+        #expect(seen == ["in_queue raised yellow", "in_queue raised red", "service_level_pct raised yellow",
+                         "service_level_pct raised red", "in_queue cleared green", "service_level_pct cleared green"])
+    }
+
+    @Test func configurationFileIsCheckedStrictly() throws {
+        let c = try LiveConfiguration.parse("""
+        {"live": {"thresholds": {"in_queue": {"yellow": 3, "red": 6}},
+                  "departments": {"sales": {"thresholds": {"in_queue": {"red": 4}, "service_level_pct": {"yellow": 80, "red": 60, "direction": "below"}},
+                                            "webhooks": ["http://127.0.0.1:9/x"], "emails": ["a@example.com"]}},
+                  "emails": ["boss@example.com"], "retries": 2, "retry_backoff_ms": 10}}
+        """)
+        #expect(c.thresholds(for: "sales")["in_queue"] == Threshold(yellow: nil, red: 4))
+        #expect(c.thresholds(for: "support")["in_queue"] == Threshold(yellow: 3, red: 6))
+        #expect(c.emails(for: "sales") == ["boss@example.com", "a@example.com"] && c.watchedDepartments == ["sales"] && c.retries == 2)
+        for (bad, says) in [(#"{"live": {"thresholds": {"queue": {"red": 1}}}}"#, "unknown metric"),
+                            (#"{"live": {"thresholds": {"in_queue": {"yellow": 5, "red": 1}}}}"#, "yellow ≤ red"),
+                            (#"{"live": {"thresholds": {"in_queue": {"red": "1"}}}}"#, "expected a number"),
+                            (#"{"live": {"webhook": []}}"#, "unknown key")] {
+            #expect(throws: LiveConfiguration.Invalid.self) { try LiveConfiguration.parse(bad) }
+            do { _ = try LiveConfiguration.parse(bad) } catch { #expect("\(error)".contains(says), "\(error)") }
+        }
+    }
+}
