@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LedgerExport
 import LedgerProjections
 import LedgerReports
 import LedgerXLSX

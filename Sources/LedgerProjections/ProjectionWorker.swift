@@ -38,9 +38,6 @@ public struct ProjectionWorker: Service, CustomStringConvertible {
                         continue
                     }
                     await engine.log.waitForAppend(beyond: status?.checkpoint ?? 0)
-                    // Let a burst gather: larger pages share their index look-ups (well inside the
-                    // 100 ms lag budget).
-                    try await Task.sleep(for: .milliseconds(10))
                 } catch is CancellationError {
                     return
                 } catch {

@@ -196,15 +196,17 @@ let browserInstalled = FileManager.default.fileExists(atPath: "/usr/bin/chromedr
         try await post(server, ev.waiting("x2", secondsAgo: 10))
         #expect(try await eventually { webhookLines().count >= 2 })
         // Ingest is not held up by the silent and the refused receivers: 40 single appends.
-        var slowest = 0.0
+        var times: [Double] = []
         for k in 0..<40 {
             let t = Date()
             try await post(server, [ev.event("agent.status", secondsAgo: 0, #""agent":"z\#(k)","status":"available""#)])
-            slowest = max(slowest, Date().timeIntervalSince(t))
+            times.append(Date().timeIntervalSince(t))
         }
-        // The silent receiver holds each delivery for the 5 s webhook timeout: an append that
-        // waited on it would take that long. (Under the full parallel suite appends take up to ~1 s.)
-        #expect(slowest < 4, "slowest append \(slowest) s")
+        // The silent receiver holds each delivery (and its retries) for the 5 s webhook timeout:
+        // if ingest waited on deliveries, these appends would take 5 s each. The median, not the
+        // slowest: under the full parallel suite a single append can stall for seconds anyway.
+        let median = times.sorted()[times.count / 2]
+        #expect(median < 2, "median append \(median) s, slowest \(times.max()!) s")
         try await post(server, [ev.end("x1"), ev.end("x2")])
         #expect(try await eventually { webhookLines().count >= 3 })
         // Nothing more arrives while the panel stays green.
