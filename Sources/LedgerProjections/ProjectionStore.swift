@@ -19,7 +19,7 @@ final class ProjectionStore: Sendable {
 
     init(directory: String) throws {
         self.directory = directory
-        kv = try KeyValueStore(path: directory, databases: Self.databases)
+        kv = try KeyValueStore(path: directory, databases: Self.databases, derived: true)
     }
 
     /// The layout of fact records; a store written with another layout is rebuilt on start.

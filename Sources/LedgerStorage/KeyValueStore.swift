@@ -18,8 +18,13 @@ public final class KeyValueStore: Sendable {
     public let path: String
 
     /// Opens or creates the environment in directory `path` with the given named databases.
-    public init(path: String, databases names: [String], initialMapSize: Int = 64 << 20, readOnly: Bool = false) throws {
+    /// `derived`: the contents can be recomputed (read models), so a commit syncs the data once and
+    /// not the meta page (`MDB_NOMETASYNC`): after a system crash the last commit may be undone,
+    /// never half applied.
+    public init(path: String, databases names: [String], initialMapSize: Int = 64 << 20, readOnly: Bool = false,
+                derived: Bool = false) throws {
         var c = EnvironmentConfiguration()
+        c.noMetaSync = derived
         c.mapSize = initialMapSize
         c.maxDatabases = UInt32(names.count + 2)
         c.readOnly = readOnly
