@@ -1,5 +1,4 @@
 import Dispatch
-import Foundation
 import LedgerEvents
 import LedgerStorage
 import Synchronization
@@ -206,40 +205,13 @@ public final class EventLog: Sendable {
 
     /// Up to `limit` events after `position`, in log order (one short read transaction).
     public func events(after position: UInt64, limit: Int) throws -> [RecordedEvent] {
-        try reading { try decodeAll(store.records(after: position, limit: limit)) }
+        try reading { try store.records(after: position, limit: limit).map(decode) }
     }
 
-    /// Calls `body` with up to `limit` events after `position`, in log order.
-    ///
-    /// Reads pages of 4,096 records (one short read transaction each) and decodes each page on
-    /// every core, so a long scan never pins old pages and decoding is not the bottleneck.
+    /// Calls `body` with up to `limit` events after `position`, decoding as it goes.
+    // (Decoding pages on both cores was tried: it halved this rate on two cores; see BENCHMARKS.md.)
     public func scan(after position: UInt64, limit: Int, _ body: (RecordedEvent) throws -> Void) throws {
-        var cursor = position
-        var remaining = limit
-        while remaining > 0 {
-            let page = try reading { try store.records(after: cursor, limit: min(remaining, 4096)) }
-            guard let last = page.last else { return }
-            for e in try reading({ try decodeAll(page) }) { try body(e) }
-            cursor = last.position
-            remaining -= page.count
-        }
-    }
-
-    /// Decodes records in order, on every core when there are many.
-    private func decodeAll(_ records: [StoredRecord]) throws -> [RecordedEvent] {
-        let workers = ProcessInfo.processInfo.activeProcessorCount
-        guard records.count >= 1024 && workers > 1 else { return try records.map(decode) }
-        let chunks = min(workers * 2, records.count / 512)
-        let size = (records.count + chunks - 1) / chunks
-        let parts = Mutex<[Result<[RecordedEvent], any Error>]>(Array(repeating: .success([]), count: chunks))
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            let part = Result { try records[min(records.count, c * size)..<min(records.count, (c + 1) * size)].map(decode) }
-            parts.withLock { $0[c] = part }
-        }
-        var out: [RecordedEvent] = []
-        out.reserveCapacity(records.count)
-        for part in parts.withLock({ $0 }) { out.append(contentsOf: try part.get()) }
-        return out
+        try reading { try store.scan(after: position, limit: limit) { try body(decode($0)) } }
     }
 
     /// Events whose occurred time is in `[from, to)`, ordered by `at` then position.
