@@ -79,7 +79,7 @@ public final class LogStore: Sendable {
         meta = try indexEnv.openDatabase("meta")
         let last = try Self.readHead(env: env, log: log)
         head = Mutex(last)
-        tail = Mutex(TailIndex(entityIndexes: configuration.entityIndexes.count))
+        tail = Mutex(TailIndex())
         notifier.publish(last.position)
         writer = configuration.readOnly ? nil : WriterThread()
         indexer = configuration.readOnly ? nil : IndexerThread()
@@ -132,7 +132,7 @@ public final class LogStore: Sendable {
     /// or a copy made while indexes were behind).
     private func rebuildTail() throws {
         let from = indexedPosition
-        var rebuilt = TailIndex(entityIndexes: entities.count)
+        var rebuilt = TailIndex()
         var cursor = from
         while true {
             let page = try records(after: cursor, limit: 8192)

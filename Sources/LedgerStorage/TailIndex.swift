@@ -37,8 +37,6 @@ struct TailIndex: Sendable {
     /// Entity hash → position of the newest entry with that hash (the head of its chain).
     private var heads: [UInt64: UInt64] = [:]
 
-    init(entityIndexes: Int) {}
-
     var count: Int { entries.count - start }
     var isEmpty: Bool { count == 0 }
 
