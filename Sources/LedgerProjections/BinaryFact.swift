@@ -3,7 +3,7 @@
 ///
 /// Write fields in a fixed order and read them back in the same order; changing the layout is a
 /// ``Projection/version`` bump.
-public protocol BinaryFact {
+public protocol BinaryFact: SendableMetatype {
     func write(to w: inout FactWriter)
     init(from r: inout FactReader) throws
 }
@@ -56,29 +56,29 @@ public struct FactWriter {
         if let v { bytes.append(1); int(v) } else { bytes.append(0) }
     }
 
-    public mutating func array<T>(_ items: [T], _ each: (inout FactWriter, T) -> Void) {
+    @inlinable public mutating func array<T>(_ items: [T], _ each: (inout FactWriter, T) -> Void) {
         uint(UInt64(items.count))
         for x in items { each(&self, x) }
     }
 }
 
 /// Reads the fields of a ``BinaryFact`` in the order they were written.
-public struct FactReader {
-    let bytes: [UInt8]
-    var i = 0
+@frozen public struct FactReader {
+    @usableFromInline let bytes: [UInt8]
+    @usableFromInline var i = 0
 
-    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+    @inlinable public init(_ bytes: [UInt8]) { self.bytes = bytes }
 
     /// Reads `bytes` from `offset` on (a fact inside a larger record, without copying it out).
-    public init(_ bytes: [UInt8], from offset: Int) {
+    @inlinable public init(_ bytes: [UInt8], from offset: Int) {
         self.bytes = bytes
         i = offset
     }
 
-    public var isAtEnd: Bool { i == bytes.count }
-    var remaining: Int { bytes.count - i }
+    @inlinable public var isAtEnd: Bool { i == bytes.count }
+    @inlinable var remaining: Int { bytes.count - i }
 
-    mutating func uint64LE() throws -> UInt64 {
+    @inlinable mutating func uint64LE() throws -> UInt64 {
         guard i + 8 <= bytes.count else { throw FactCodingError("truncated number") }
         var v: UInt64 = 0
         for k in 0..<8 { v |= UInt64(bytes[i + k]) << (8 * UInt64(k)) }
@@ -86,7 +86,7 @@ public struct FactReader {
         return v
     }
 
-    mutating func uint32LE() throws -> UInt32 {
+    @inlinable mutating func uint32LE() throws -> UInt32 {
         guard i + 4 <= bytes.count else { throw FactCodingError("truncated count") }
         var v: UInt32 = 0
         for k in 0..<4 { v |= UInt32(bytes[i + k]) << (8 * UInt32(k)) }
@@ -94,13 +94,13 @@ public struct FactReader {
         return v
     }
 
-    @inline(__always) mutating func byte() throws -> UInt8 {
+    @inlinable @inline(__always) mutating func byte() throws -> UInt8 {
         guard i < bytes.count else { throw FactCodingError("truncated fact") }
         defer { i += 1 }
         return bytes[i]
     }
 
-    public mutating func uint() throws -> UInt64 {
+    @inlinable public mutating func uint() throws -> UInt64 {
         var r: UInt64 = 0
         var shift: UInt64 = 0
         while true {
@@ -112,15 +112,15 @@ public struct FactReader {
         }
     }
 
-    public mutating func int64() throws -> Int64 {
+    @inlinable public mutating func int64() throws -> Int64 {
         let v = try uint()
         return Int64(bitPattern: v >> 1) ^ -Int64(bitPattern: v & 1)
     }
 
-    public mutating func int() throws -> Int { Int(try int64()) }
-    public mutating func bool() throws -> Bool { try byte() != 0 }
+    @inlinable public mutating func int() throws -> Int { Int(try int64()) }
+    @inlinable public mutating func bool() throws -> Bool { try byte() != 0 }
 
-    public mutating func string() throws -> String {
+    @inlinable public mutating func string() throws -> String {
         let n = Int(try uint())
         guard n <= bytes.count - i else { throw FactCodingError("truncated string") }
         var ascii = true
@@ -136,10 +136,10 @@ public struct FactReader {
         return s
     }
 
-    public mutating func optionalString() throws -> String? { try byte() == 0 ? nil : try string() }
-    public mutating func optionalInt64() throws -> Int64? { try byte() == 0 ? nil : try int64() }
+    @inlinable public mutating func optionalString() throws -> String? { try byte() == 0 ? nil : try string() }
+    @inlinable public mutating func optionalInt64() throws -> Int64? { try byte() == 0 ? nil : try int64() }
 
-    public mutating func array<T>(_ each: (inout FactReader) throws -> T) throws -> [T] {
+    @inlinable public mutating func array<T>(_ each: (inout FactReader) throws -> T) throws -> [T] {
         let n = Int(try uint())
         guard n <= bytes.count - i else { throw FactCodingError("truncated array") }
         var out: [T] = []

@@ -20,29 +20,40 @@ public enum FactCoder {
         return sink.bytes
     }
 
-    public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
+    public static func decode<T: Decodable & Sendable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
         try decode(type, from: bytes, at: 0)
     }
 
     /// Decodes the fact that occupies `bytes[offset...]`.
-    public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], at offset: Int) throws -> T {
-        if let b = T.self as? any BinaryFact.Type {
-            var r = FactReader(bytes, from: offset)
-            let v = try b.init(from: &r)
-            guard r.isAtEnd else { throw FactCodingError("trailing bytes decoding \(T.self)") }
-            return v as! T
+    public static func decode<T: Decodable & Sendable>(_ type: T.Type, from bytes: [UInt8], at offset: Int) throws -> T {
+        try decoder(for: type)(bytes, offset)
+    }
+
+    /// A decoder of `T` facts at an offset in their bytes. Decoding many facts, take it once:
+    /// the check for a hand-written form is a dynamic cast that costs more than a small fact's decoding.
+    public static func decoder<T: Decodable & Sendable>(for type: T.Type) -> @Sendable ([UInt8], Int) throws -> T {
+        if let b = T.self as? any BinaryFact.Type { return binaryDecoder(b) }
+        return { bytes, offset in
+            let source = Source(offset == 0 ? bytes : Array(bytes[offset...]))
+            let v = try T(from: BinaryDecoder(source: source))
+            guard source.isAtEnd else { throw FactCodingError("\(source.remaining) trailing bytes decoding \(T.self)") }
+            return v
         }
-        let source = Source(offset == 0 ? bytes : Array(bytes[offset...]))
-        let v = try T(from: BinaryDecoder(source: source))
-        guard source.isAtEnd else { throw FactCodingError("\(source.remaining) trailing bytes decoding \(T.self)") }
-        return v
+    }
+
+    private static func binaryDecoder<B: BinaryFact, T>(_ b: B.Type) -> @Sendable ([UInt8], Int) throws -> T {
+        { bytes, offset in
+            var r = FactReader(bytes, from: offset)
+            let v = try B(from: &r)
+            guard r.isAtEnd else { throw FactCodingError("trailing bytes decoding \(B.self)") }
+            return v as! T  // B is T: the cast is an identity.
+        }
     }
 }
 
-/// A fact that cannot be encoded or decoded in the binary form.
 public struct FactCodingError: Error, CustomStringConvertible {
     public var description: String
-    init(_ d: String) { description = d }
+    @usableFromInline init(_ d: String) { description = d }
 }
 
 /// The Codable path's output: a ``FactWriter`` shared by every container of one encoding.

@@ -150,8 +150,16 @@ public struct DepartmentView {
 
     /// Calls of the department started in the period.
     public func calls(_ p: ReportPeriod) throws -> [CallFact] {
-        try engine.facts(of: CallsProjection(), in: CallsProjection.range(department: department, from: p.from, to: p.to), cut: cut)
-            .map(\.fact).sorted { ($0.startedAt ?? 0, $0.callID) < ($1.startedAt ?? 0, $1.callID) }
+        try Self.byStart(engine.facts(of: CallsProjection(), in: CallsProjection.range(department: department, from: p.from, to: p.to), cut: cut))
+    }
+
+    /// Calls by start time, then id. Sorts an index permutation: moving facts of a few hundred
+    /// bytes through a sort cost more than comparing them.
+    static func byStart(_ facts: [(entity: String, fact: CallFact)]) -> [CallFact] {
+        let starts = facts.map { $0.fact.startedAt ?? 0 }
+        let ids = facts.map(\.fact.callID)
+        let order = facts.indices.sorted { i, j in starts[i] != starts[j] ? starts[i] < starts[j] : ids[i] < ids[j] }
+        return order.map { facts[$0].fact }
     }
 
     /// Episodes of the department opened in the period, with their client.
@@ -182,9 +190,10 @@ public struct DepartmentView {
                                       to: Calendar2.rfc3339(p.to, in: timeZone), volume: volume(summaries),
                                       callbacks: callbacks(episodes), agents: try agents(p, calls: calls, clients: clients), dynamics: nil)
         if let bucket {
+            // Both lists are sorted by time: each bucket is a slice of them.
             report.dynamics = buckets(p, bucket).map { b in
-                let s = summaries.filter { $0.startedAt >= b.from && $0.startedAt < b.to }
-                let e = episodes.filter { $0.openedAt >= b.from && $0.openedAt < b.to }
+                let s = summaries[summaries.partitionPoint { $0.startedAt >= b.from }..<summaries.partitionPoint { $0.startedAt >= b.to }]
+                let e = episodes[episodes.partitionPoint { $0.openedAt >= b.from }..<episodes.partitionPoint { $0.openedAt >= b.to }]
                 return DepartmentReport.Bucket(start: Calendar2.dateString(b.startDay), end: Calendar2.dateString(b.endDay),
                                                volume: volume(s), statuses: callbacks(e))
             }
@@ -214,7 +223,7 @@ public struct DepartmentView {
     public func volume(_ calls: [CallFact]) -> DepartmentReport.Volume { volume(calls.map(summary)) }
 
     /// Section I over judged calls.
-    public func volume(_ calls: [CallSummary]) -> DepartmentReport.Volume {
+    public func volume<C: Collection<CallSummary>>(_ calls: C) -> DepartmentReport.Volume {
         var v = DepartmentReport.Volume()
         var missedClients = Set<String>()
         var nonHiddenMissed = 0
@@ -264,7 +273,7 @@ public struct DepartmentView {
     }
 
     /// Section II over `episodes` (episodes of the department).
-    public func callbacks(_ episodes: [ClientFact.Episode]) -> DepartmentReport.Callbacks {
+    public func callbacks<C: Collection<ClientFact.Episode>>(_ episodes: C) -> DepartmentReport.Callbacks {
         var c = DepartmentReport.Callbacks()
         var delays: [Double] = []
         var within = [300: 0, 900: 0, 3600: 0]
@@ -298,63 +307,77 @@ public struct DepartmentView {
 
     /// Section III, with the clients that have callback attempts in the period among `clients`.
     func agents(_ p: ReportPeriod, calls: [CallFact], clients: [(entity: String, fact: ClientFact)]) throws -> [DepartmentReport.AgentRow] {
-        var rows: [String: DepartmentReport.AgentRow] = [:]
-        for a in timeline.members(from: p.from, to: p.to) { rows[a] = DepartmentReport.AgentRow(agent: a) }
+        // Rows live in an array, found through `slot`: a month has thousands of calls and a few
+        // dozen agents, so each ring costs one hash look-up and no copy of a row.
+        var slots: [String: Int] = [:]
+        var rows: [DepartmentReport.AgentRow] = []
+        var missedRang: [Int] = []
+        func slot(_ agent: String) -> Int {
+            if let k = slots[agent] { return k }
+            slots[agent] = rows.count
+            rows.append(DepartmentReport.AgentRow(agent: agent))
+            missedRang.append(0)
+            return rows.count - 1
+        }
+        for a in timeline.members(from: p.from, to: p.to) { _ = slot(a) }
         var missedTotal = 0
-        var missedRang: [String: Int] = [:]
+        // Per call: the distinct agents rung in this department, and what their rings came to
+        // (bit 0: an offer they missed — no answer, rejected, caller hung up; bit 1: rejected).
+        var rung: [(slot: Int, flags: UInt8)] = []
         for c in calls {
             let outcome = c.outcome(in: department)
             let isMissed: Bool = { if case .missed = outcome { return true } else { return false } }()
             if isMissed { missedTotal += 1 }
-            let rings = c.rings.filter { $0.department == department }
-            for agent in Set(rings.map(\.agent)) {
-                var row = rows[agent] ?? DepartmentReport.AgentRow(agent: agent)
-                let mine = rings.filter { $0.agent == agent }
-                row.offered += 1
-                let answeredByAgent = outcome == .answered && c.answeredBy == agent
-                if !answeredByAgent && mine.contains(where: { ["no_answer", "rejected", "caller_hung_up"].contains($0.outcome ?? "") }) {
-                    row.missedOffered += 1
+            rung.removeAll(keepingCapacity: true)
+            for r in c.rings where r.department == department {
+                let k = slot(r.agent)
+                let flags: UInt8
+                switch r.outcome {
+                case "no_answer", "caller_hung_up": flags = 1
+                case "rejected": flags = 3
+                default: flags = 0
                 }
-                if mine.contains(where: { $0.outcome == "rejected" }) { row.rejected += 1 }
-                if isMissed { missedRang[agent, default: 0] += 1 }
-                rows[agent] = row
+                if let j = rung.firstIndex(where: { $0.slot == k }) { rung[j].flags |= flags } else { rung.append((k, flags)) }
             }
-            if outcome == .answered, let a = c.answeredBy {
-                var row = rows[a] ?? DepartmentReport.AgentRow(agent: a)
-                row.answered += 1
-                rows[a] = row
+            for (k, flags) in rung {
+                rows[k].offered += 1
+                let answeredByAgent = outcome == .answered && c.answeredBy == rows[k].agent
+                if !answeredByAgent && flags & 1 != 0 { rows[k].missedOffered += 1 }
+                if flags & 2 != 0 { rows[k].rejected += 1 }
+                if isMissed { missedRang[k] += 1 }
             }
+            if outcome == .answered, let a = c.answeredBy { rows[slot(a)].answered += 1 }
         }
         // Callback attempts: outbound calls by the agent, started in the period, to a client with an
         // open episode of the department.
-        let attemptFacts = clients
+        struct EpisodeRef: Hashable {
+            var client: String
+            var index: Int
+        }
         var attempts: [String: Set<String>] = [:]
-        var attempted: [String: Set<String>] = [:]
-        for f in attemptFacts {
+        var attempted: [String: Set<EpisodeRef>] = [:]
+        for f in clients {
             for (k, e) in f.fact.episodes.enumerated() where e.department == department {
                 for a in e.attempts where a.at >= p.from && a.at < p.to {
                     guard let agent = a.agent else { continue }
                     attempts[agent, default: []].insert(a.callID)
-                    attempted[agent, default: []].insert(f.entity + "#\(k)")
+                    attempted[agent, default: []].insert(EpisodeRef(client: f.entity, index: k))
                 }
             }
         }
         // Rows are members and agents rung for the department's calls; others' callbacks add no row.
         for (agent, calls) in attempts {
-            guard var row = rows[agent] else { continue }
-            row.callbackAttempts = calls.count
-            row.avgAttemptsPerEpisode = share(calls.count, attempted[agent]?.count ?? 0)
-            rows[agent] = row
+            guard let k = slots[agent] else { continue }
+            rows[k].callbackAttempts = calls.count
+            rows[k].avgAttemptsPerEpisode = share(calls.count, attempted[agent]?.count ?? 0)
         }
-        var out: [DepartmentReport.AgentRow] = []
-        for agent in rows.keys.sorted() {
-            var row = rows[agent]!
-            row.missedShare = share(missedRang[agent] ?? 0, missedTotal)
-            row.removed = timeline.wasRemoved(agent, by: p.to)
-            row.name = timeline.names[agent] ?? (try? agentName(agent))
-            out.append(row)
+        for k in rows.indices {
+            let agent = rows[k].agent
+            rows[k].missedShare = share(missedRang[k], missedTotal)
+            rows[k].removed = timeline.wasRemoved(agent, by: p.to)
+            rows[k].name = timeline.names[agent] ?? (try? agentName(agent))
         }
-        return out
+        return rows.sorted { $0.agent < $1.agent }
     }
 
     /// The name an agent joined any department with (for agents rung here but members elsewhere).
@@ -385,5 +408,20 @@ public struct DepartmentView {
             day = next
         }
         return out
+    }
+}
+
+extension RandomAccessCollection {
+    /// The first index whose element satisfies `isAfter`, for a collection where every element
+    /// satisfying it comes after every one that does not (binary search).
+    func partitionPoint(_ isAfter: (Element) -> Bool) -> Index {
+        var low = startIndex
+        var n = count
+        while n > 0 {
+            let half = n / 2
+            let mid = index(low, offsetBy: half)
+            if isAfter(self[mid]) { n = half } else { low = index(after: mid); n -= half + 1 }
+        }
+        return low
     }
 }
