@@ -1,5 +1,10 @@
-/// CRC-32C (Castagnoli), slicing-by-8: the per-record checksum of the log.
+import CLMDB
+
+/// CRC-32C (Castagnoli): the per-record checksum of the log. The CPU's CRC32 instruction when it
+/// has one (SSE 4.2: several times faster, and every read checks a checksum), else slicing-by-8.
 enum CRC32C {
+    static let hardware = callledger_crc32c_hw_available() != 0
+
     /// Eight 256-entry tables, flat: table k at offset 256·k.
     static let table: [UInt32] = {
         var t = [UInt32](repeating: 0, count: 2048)
@@ -16,6 +21,12 @@ enum CRC32C {
 
     /// Continues a CRC over `bytes` (start with `crc = 0`).
     static func update(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        guard hardware, let base = bytes.baseAddress else { return software(crc, bytes) }
+        return callledger_crc32c_hw(crc, base, bytes.count)
+    }
+
+    /// The table-driven form (the fallback, and the tests' reference for the instruction).
+    static func software(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
         var c = ~crc
         var i = 0
         let n = bytes.count

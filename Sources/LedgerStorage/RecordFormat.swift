@@ -20,6 +20,13 @@ enum RecordFormat {
 
     /// Checks and splits a stored value. Throws `.corrupted` naming `position`.
     static func open(_ value: UnsafeRawBufferPointer, position: UInt64) throws(StorageError) -> (recordedAt: Int64, payload: [UInt8]) {
+        let recordedAt = try check(value, position: position)
+        return (recordedAt, Array(UnsafeRawBufferPointer(rebasing: value[headerSize...])))
+    }
+
+    /// Checks a stored value (format, checksum) and returns its `recorded_at`; the payload is
+    /// `value[headerSize...]`.
+    static func check(_ value: UnsafeRawBufferPointer, position: UInt64) throws(StorageError) -> Int64 {
         guard value.count >= headerSize else {
             throw StorageError(.corrupted, "record at position \(position) is truncated (\(value.count) bytes)")
         }
@@ -34,7 +41,7 @@ enum RecordFormat {
         }
         var ra: UInt64 = 0
         for k in 0..<8 { ra = ra << 8 | UInt64(value[5 + k]) }
-        return (Int64(bitPattern: ra), Array(UnsafeRawBufferPointer(rebasing: value[headerSize...])))
+        return Int64(bitPattern: ra)
     }
 
     static func open(_ value: [UInt8], position: UInt64) throws(StorageError) -> (recordedAt: Int64, payload: [UInt8]) {
