@@ -180,15 +180,21 @@ public enum Calendar2 {
 /// A zone's UTC offset per quarter hour, remembered: reports ask for it several times per call,
 /// and Foundation's look-up is slow. Modern tzdata transitions fall on quarter hours.
 enum ZoneOffsets {
-    private static let cache = Mutex<[String: [Int64: Int]]>([:])
+    /// Per zone (a handful: linear search compares identifiers, no hashing), offsets by slot.
+    private static let cache = Mutex<[(zone: String, offsets: [Int64: Int])]>([])
 
     static func seconds(_ tz: TimeZone, at t: Int64) -> Int {
         let slot = t >= 0 ? t / 900_000 : (t - 899_999) / 900_000
-        if let hit = cache.withLock({ $0[tz.identifier]?[slot] }) { return hit }
+        let zone = tz.identifier
+        if let hit = cache.withLock({ c in c.first { $0.zone == zone }?.offsets[slot] }) { return hit }
         let v = tz.secondsFromGMT(for: Date(timeIntervalSince1970: Double(slot * 900_000) / 1000))
         cache.withLock { c in
-            if c[tz.identifier, default: [:]].count > 200_000 { c[tz.identifier] = [:] }
-            c[tz.identifier, default: [:]][slot] = v
+            guard let k = c.firstIndex(where: { $0.zone == zone }) else {
+                c.append((zone, [slot: v]))
+                return
+            }
+            if c[k].offsets.count > 200_000 { c[k].offsets = [:] }
+            c[k].offsets[slot] = v
         }
         return v
     }

@@ -258,7 +258,7 @@ let singleEvents = try lines[neededBatch...].prefix(200_000).map { [try EventVal
 let libSingle = try await libraryBaseline(singleEvents, concurrency: 64, seconds: min(seconds, 5), dir: work + "/lib-single")
 report["library_single_events_per_s"] = libSingle
 note("    \(rate(libSingle)) events/s")
-try await client.shutdown()
+try await client.shutdown().get()
 
 func verdict(_ ok: Bool) -> String { ok ? "PASS" : "MISS" }
 print("""
