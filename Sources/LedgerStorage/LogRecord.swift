@@ -20,6 +20,15 @@ public struct PendingRecord: Sendable {
         self.entityKeys = entityKeys
     }
 
+    /// A record with a given id hash (tests: forcing collisions).
+    init(id: [UInt8], payload: [UInt8], occurredAt: Int64, entityKeys: [EntityKey], idHash: UInt64) {
+        self.idHash = idHash
+        self.id = id
+        self.payload = payload
+        self.occurredAt = occurredAt
+        self.entityKeys = entityKeys
+    }
+
     /// FNV-1a, 64 bits: ids are short, and only equality behind the hash is trusted.
     static func hash(_ bytes: [UInt8]) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325

@@ -47,6 +47,16 @@ package struct Transaction {
         try check(rc)
     }
 
+    /// Stores `value` under borrowed `key` bytes (keys laid side by side in one buffer).
+    package func put(_ db: Database, _ key: UnsafeRawBufferPointer, _ value: [UInt8], flags: Int32 = 0) throws(LMDBError) {
+        let rc: Int32 = value.withUnsafeBytes { vb in
+            var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+            var v = MDB_val(mv_size: vb.count, mv_data: UnsafeMutableRawPointer(mutating: vb.baseAddress))
+            return mdb_put(txn, db.dbi, &k, &v, UInt32(bitPattern: flags))
+        }
+        try check(rc)
+    }
+
     /// Stores a record assembled from a header and a payload without concatenating them first:
     /// LMDB reserves the space and both parts are copied straight into the page.
     package func putReserved(_ db: Database, _ key: [UInt8], header: [UInt8], payload: [UInt8], flags: Int32 = 0) throws(LMDBError) {

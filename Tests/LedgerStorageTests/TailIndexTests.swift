@@ -1,0 +1,45 @@
+@testable import LedgerStorage
+import Testing
+
+/// The in-memory tail across flushes and compactions: what is still in it is found, by id (even
+/// when ids share a hash) and by entity (in position order); what was flushed is not returned as
+/// in the tail by entity, and by id at most with its true position.
+@Suite struct TailIndexTests {
+    static func record(_ i: Int) -> PendingRecord {
+        let id = Array("r\(i)".utf8)
+        let keys = [EntityKey(index: 0, key: Array("call-\(i / 3)".utf8)), EntityKey(index: 1, key: Array("client-\(i % 1000)".utf8))]
+        // Every 997th record shares its id hash with the one before it.
+        let hash = i % 997 == 0 && i > 0 ? PendingRecord.hash(Array("r\(i - 1)".utf8)) : PendingRecord.hash(id)
+        return PendingRecord(id: id, payload: [], occurredAt: Int64(i), entityKeys: keys, idHash: hash)
+    }
+
+    @Test func findsLiveEntriesAcrossFlushesAndCompactions() {
+        var tail = TailIndex()
+        let total = 300_000
+        var added = 0
+        var flushed = 0
+        while flushed < total {
+            // The writer runs ahead of the indexer by a varying amount.
+            let burst = min(total - added, 20_000 + (flushed % 3) * 7_000)
+            for _ in 0..<burst {
+                added += 1
+                tail.add(Self.record(added), at: UInt64(added))
+            }
+            let n = min(16_384, added - flushed)
+            tail.dropOldest(n)
+            flushed += n
+            #expect(tail.count == added - flushed)
+            for i in Set([flushed + 1, added, (flushed + added) / 2, flushed - 1, max(1, flushed - 40_000)]) where i >= 1 && i <= added {
+                let r = Self.record(i)
+                let p = tail.position(ofID: r.id, hash: r.idHash)
+                if i > flushed { #expect(p == UInt64(i), "live r\(i)") } else { #expect(p == nil || p == UInt64(i), "flushed r\(i)") }
+                let call = tail.positions(entity: 0, key: Array("call-\(i / 3)".utf8))
+                let expected = (max(1, (i / 3) * 3)...((i / 3) * 3 + 2)).filter { $0 > flushed && $0 <= added }.map(UInt64.init)
+                #expect(call == expected, "call of r\(i)")
+                let client = tail.positions(entity: 1, key: Array("client-\(i % 1000)".utf8))
+                #expect(client == Array(stride(from: i % 1000, through: added, by: 1000)).filter { $0 > flushed }.map(UInt64.init), "client of r\(i)")
+            }
+        }
+        #expect(tail.isEmpty)
+    }
+}
