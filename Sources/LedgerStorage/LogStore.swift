@@ -398,17 +398,12 @@ public final class LogStore: Sendable {
         guard limit > 0, position < .max else { return }
         try env.read { txn in
             var n = 0
-            // One payload buffer for the whole scan: once `body` has returned, the record it was
-            // given is gone and the buffer is unique again, so refilling it allocates nothing (a
-            // caller that keeps a payload keeps its own copy: copy-on-write).
-            var payload: [UInt8] = []
-            payload.reserveCapacity(1024)
+            // A fresh payload array per record: refilling one reused buffer (removeAll keeping
+            // capacity, then append) measured 8 % slower than allocating and copying in one go.
             try txn.scan(log, from: Keys.position(position + 1)) { k, v in
                 let p = Keys.readUInt64(k)
-                let recordedAt = try RecordFormat.check(v, position: p)
-                payload.removeAll(keepingCapacity: true)
-                payload.append(contentsOf: UnsafeRawBufferPointer(rebasing: v[RecordFormat.headerSize...]))
-                try body(StoredRecord(position: p, recordedAt: recordedAt, payload: payload))
+                let r = try RecordFormat.open(v, position: p)
+                try body(StoredRecord(position: p, recordedAt: r.recordedAt, payload: r.payload))
                 n += 1
                 return n < limit
             }
