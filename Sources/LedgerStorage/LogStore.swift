@@ -535,6 +535,9 @@ final class WriterThread: Sendable {
         var queue: [WriteRequest] = []
         var stopping = false
         var running = false
+        /// The thread is (about to be) blocked on `wake`: only then does an enqueue signal it. A
+        /// signal per request was a futex call per request, 64 per round under 64 appenders.
+        var sleeping = false
     }
 
     private let state = Mutex(State())
@@ -550,7 +553,11 @@ final class WriterThread: Sendable {
             nameCurrentThread("ledger-writer")
             var previous = 0
             while true {
-                self.wake.wait()
+                let idle = self.state.withLock { s -> Bool in
+                    s.sleeping = s.queue.isEmpty && !s.stopping
+                    return s.sleeping
+                }
+                if idle { self.wake.wait() }
                 // Group commit: the callers of a commit that served several of them were just
                 // resumed and are likely sending again. While they keep arriving (each 50 µs look
                 // finds more), wait for them, at most 0.3 ms: otherwise the first one starts a
@@ -573,7 +580,6 @@ final class WriterThread: Sendable {
                     }
                     let b = Array(s.queue.prefix(k))
                     s.queue.removeFirst(k)
-                    if !s.queue.isEmpty { self.wake.signal() }
                     return (b, s.stopping && s.queue.isEmpty)
                 }
                 if !batch.isEmpty {
@@ -598,14 +604,14 @@ final class WriterThread: Sendable {
     }
 
     func enqueue(_ request: WriteRequest) {
-        let accepted = state.withLock { s -> Bool in
-            guard !s.stopping else { return false }
+        let (accepted, wakeUp) = state.withLock { s -> (Bool, Bool) in
+            guard !s.stopping else { return (false, false) }
             s.queue.append(request)
-            return true
+            defer { s.sleeping = false }
+            return (true, s.sleeping)
         }
-        if accepted {
-            wake.signal()
-        } else {
+        if wakeUp { wake.signal() }
+        if !accepted {
             request.continuation.resume(throwing: StorageError(.closed, "the store was closed"))
         }
     }
@@ -613,7 +619,7 @@ final class WriterThread: Sendable {
     /// Answers what is queued, then ends the thread. Idempotent.
     func stop() {
         guard state.requestStop() else { return }
-        wake.signal()
+        wake.signal()  // a stray signal only costs the loop one more look
         if Thread.current.name != "ledger-writer" { done.wait() }
     }
 }
@@ -668,7 +674,7 @@ final class IndexerThread: Sendable {
     /// Flushes a small tail, then ends the thread. Idempotent.
     func stop() {
         guard state.requestStop() else { return }
-        wake.signal()
+        wake.signal()  // a stray signal only costs the loop one more look
         if Thread.current.name != "ledger-indexer" { done.wait() }
     }
 }
