@@ -246,6 +246,12 @@ public final class EventLog: Sendable {
         }
     }
 
+    /// Every department named by an event (`department.configured`, `agent.joined`,
+    /// `agent.left`), sorted.
+    public func departments() throws -> [String] {
+        try reading { try store.entityKeys(Index.department.rawValue).map { String(decoding: $0, as: UTF8.self) } }
+    }
+
     /// A department's settings and membership events (`department.configured`, `agent.joined`,
     /// `agent.left`), in log order.
     public func events(department: String) throws -> [RecordedEvent] {

@@ -466,6 +466,19 @@ public final class LogStore: Sendable {
         return Array(Set(out).union(pending)).sorted()
     }
 
+    /// The distinct keys of entity index `index`, in byte order. Keys over 400 bytes are stored
+    /// hashed and cannot be given back once indexed: they are left out.
+    public func entityKeys(_ index: Int) throws -> [[UInt8]] {
+        let pending = tail.withLock { $0.keys(entity: index) }
+        var stored: [[UInt8]] = []
+        try indexEnv.read { txn in
+            try txn.distinctKeys(entities[index]) { k in
+                if !(k.count == 9 && k[0] == 0xFF) { stored.append(Array(k)) }
+            }
+        }
+        return Array(Set(stored).union(pending.filter { $0.count <= 400 })).sorted { $0.lexicographicallyPrecedes($1) }
+    }
+
     // MARK: Live tail support
 
     /// Returns when a record beyond `position` has been committed by this process, or after
@@ -696,41 +709,6 @@ extension Mutex where Value: StoppableThreadState {
         withLock { s -> Bool in
             defer { s.stopping = true }
             return s.running && !s.stopping
-        }
-    }
-}
-
-/// Index keys of one flush with their positions: the keys' bytes side by side in one buffer, rows
-/// of (offset, length, position), sorted by key bytes then position.
-struct FlushRows {
-    private var bytes: [UInt8] = []
-    private var rows: [(offset: Int, count: Int, position: UInt64)] = []
-
-    init(capacity: Int) {
-        rows.reserveCapacity(capacity)
-        bytes.reserveCapacity(capacity * 16)
-    }
-
-    mutating func add(_ key: [UInt8], _ position: UInt64) {
-        rows.append((bytes.count, key.count, position))
-        bytes.append(contentsOf: key)
-    }
-
-    mutating func sort() {
-        bytes.withUnsafeBytes { b in
-            rows.sort { x, y in
-                let n = min(x.count, y.count)
-                let c = n == 0 ? 0 : memcmp(b.baseAddress! + x.offset, b.baseAddress! + y.offset, n)
-                if c != 0 { return c < 0 }
-                return x.count != y.count ? x.count < y.count : x.position < y.position
-            }
-        }
-    }
-
-    /// Calls `body` with each key (borrowed: valid only during the call) and position, in order.
-    func forEach(_ body: (UnsafeRawBufferPointer, UInt64) throws -> Void) rethrows {
-        try bytes.withUnsafeBytes { b in
-            for r in rows { try body(UnsafeRawBufferPointer(rebasing: b[r.offset..<(r.offset + r.count)]), r.position) }
         }
     }
 }

@@ -87,6 +87,15 @@ struct TailIndex: Sendable {
         return out.reversed()
     }
 
+    /// The raw keys of entity index `index` among the entries in the tail.
+    func keys(entity index: Int) -> Set<[UInt8]> {
+        var out = Set<[UInt8]>()
+        for i in start..<entries.count {
+            for k in entries[i].entityKeys where k.index == index { out.insert(k.key) }
+        }
+        return out
+    }
+
     /// (occurred ms, position) of every entry in the tail.
     var times: [(ms: Int64, position: UInt64)] { entries[start...].map { ($0.occurredAt, $0.position) } }
 

@@ -243,12 +243,16 @@ import Testing
             let from = try EventTime(rfc3339: "2026-11-16T09:00:00+03:00"), to = try EventTime(rfc3339: "2026-11-16T11:00:00+03:00")
             out.append((try log.events(occurredFrom: from, to: to)).map(\.event.id).joined(separator: ","))
             out.append(String(describing: try log.event(id: events[events.count / 2].id)?.position))
+            out.append(try log.departments().joined(separator: ","))
             return out
         }
+        let departments = Set(events.filter { [.departmentConfigured, .agentJoined, .agentLeft].contains($0.type) }.compactMap(\.department)).sorted()
+        #expect(departments.count >= 3)
         // Reference: everything still in the in-memory tail.
         let reference = try EventLog(directory: dir.sub("reference"))
         _ = try await reference.append(events)
         let inTail = try snapshot(reference)
+        #expect(try reference.departments() == departments)
         // The same appends in batches, with many chunked flushes interleaved (threshold 500).
         var small = EventLogConfiguration()
         small.indexFlushThreshold = 500

@@ -59,6 +59,29 @@ import Testing
     }
 
     /// Bad JSON, wrong types, unknown event types and invalid UTF-8: 400 naming the problem, nothing stored.
+    @Test func departmentsListsConfiguredAndStaffedDepartments() async throws {
+        let server = try await RunningServer()
+        defer { Task { await server.stop() } }
+        let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        func at(_ secondsAgo: Int64) -> String { EventTime(milliseconds: now - secondsAgo * 1000, offsetMinutes: 0).rfc3339 }
+        let lines = [
+            #"{"id":"dl-1","type":"department.configured","at":"\#(at(900))","data":{"department":"sales","name":"Продажи","timezone":"Europe/Moscow","hours":{"mon":[["09:00","18:00"]]},"short_abandon_s":10,"service_level_s":20}}"#,
+            #"{"id":"dl-2","type":"agent.joined","at":"\#(at(800))","data":{"agent":"a1","department":"sales","name":"Анна"}}"#,
+            #"{"id":"dl-3","type":"agent.joined","at":"\#(at(800))","data":{"agent":"a2","department":"sales"}}"#,
+            #"{"id":"dl-4","type":"agent.joined","at":"\#(at(700))","data":{"agent":"b1","department":"billing"}}"#,
+            #"{"id":"dl-5","type":"agent.left","at":"\#(at(60))","data":{"agent":"b1","department":"billing"}}"#,
+            // Named only by a call: not a department anybody configured or works in.
+            #"{"id":"dl-6","type":"call.started","at":"\#(at(30))","data":{"call_id":"c1","direction":"inbound","client":"79001112233","department":"support"}}"#,
+        ]
+        let (posted, answer) = try await server.request("POST", "/v1/events", token: "appender-token-1", body: lines.joined(separator: "\n"))
+        try #require(posted == 200, "\(answer)")
+        #expect(try await server.request("GET", "/v1/departments").0 == 401)
+        let (status, body) = try await server.request("GET", "/v1/departments", token: "reader-token-1")
+        #expect(status == 200)
+        #expect(body.trimmingCharacters(in: .whitespacesAndNewlines) == #"[{"department":"billing","name":null,"timezone":"UTC","members":0,"configured":false},"#
+            + #"{"department":"sales","name":"Продажи","timezone":"Europe/Moscow","members":2,"configured":true}]"#)
+    }
+
     @Test func badInputGetsAClear400AndStoresNothing() async throws {
         let server = try await RunningServer()
         defer { Task { await server.stop() } }

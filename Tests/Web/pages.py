@@ -122,6 +122,10 @@ try:
     ready()
     wait.until(lambda d: len(rows("unprocessed")) >= 3)
     assert "boss" in driver.find_element(By.ID, "who").text
+    # The department picker offers every department the ledger knows (GET /v1/departments), each once.
+    options = lambda: driver.execute_script("return [...document.querySelectorAll('#departments option')].map(o => o.value)")
+    wait.until(lambda d: len(options()) >= 3)
+    assert DEPT in options() and len(options()) == len(set(options())), options()
     headers = [th.text for th in driver.find_elements(By.CSS_SELECTOR, "#unprocessed thead th")]
     assert headers[:7] == ["Client", "First call", "Last call", "Lost for", "Missed calls", "Attempts", "Reason"], headers
     summary["unprocessed_before"] = len(rows("unprocessed"))

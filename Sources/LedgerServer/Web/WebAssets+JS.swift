@@ -83,7 +83,14 @@ function initControls(form) {
     if (v != null) i.value = v;
   }
   const list = $('#departments');
-  if (list) for (const d of JSON.parse(localStorage.getItem(DEPT_KEY + 's') || '[]')) list.append(el('option', { value: d }));
+  if (!list) return;
+  for (const d of JSON.parse(localStorage.getItem(DEPT_KEY + 's') || '[]')) list.append(el('option', { value: d }));
+  // Then every department the ledger knows (GET /v1/departments), with its name: a first visit
+  // has nothing remembered yet. A failure leaves the remembered ones.
+  getJSON('/v1/departments').then(all => {
+    const have = new Set([...list.options].map(o => o.value));
+    for (const d of all) if (!have.has(d.department)) list.append(el('option', { value: d.department, label: d.name || d.department }));
+  }).catch(() => {});
 }
 function rememberDepartment(d) {
   localStorage.setItem(DEPT_KEY, d);

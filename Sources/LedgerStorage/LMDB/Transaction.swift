@@ -137,6 +137,21 @@ package struct Transaction {
         if rc != MDB_NOTFOUND { try check(rc) }
     }
 
+    /// Calls `body` with each distinct key of a sorted-duplicates database, in key order.
+    package func distinctKeys(_ db: Database, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        var cursor: OpaquePointer?
+        try check(mdb_cursor_open(txn, db.dbi, &cursor))
+        defer { mdb_cursor_close(cursor) }
+        var k = MDB_val()
+        var v = MDB_val()
+        var rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST)
+        while rc == 0 {
+            try body(UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size))
+            rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT_NODUP)
+        }
+        if rc != MDB_NOTFOUND { try check(rc) }
+    }
+
     /// Calls `body` with every duplicate value stored under `key` in a sorted-duplicates database.
     package func duplicates(_ db: Database, _ key: [UInt8], _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         var cursor: OpaquePointer?
