@@ -7,7 +7,7 @@ struct LedgerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "call-ledger",
         abstract: "An event-sourced call ledger: append PBX and CRM events, read them back, keep the log healthy.",
-        subcommands: [Serve.self, Demo.self, Append.self, Import.self, Events.self, Verify.self, Backup.self, Stats.self, Projections.self, Report.self, CallCommand.self, Audit.self, Handle.self]
+        subcommands: [Serve.self, Demo.self, Append.self, Import.self, Events.self, Verify.self, Backup.self, Stats.self, Projections.self, Departments.self, Report.self, CallCommand.self, Audit.self, Handle.self]
     )
 }
 

@@ -214,3 +214,27 @@ struct OutputOptions: ParsableArguments {
         try emit(table: table, json: json, csv: export.csv, sheets: export.sheets)
     }
 }
+
+/// `call-ledger departments`: what to pass as `--department`, as the pages' picker offers it.
+struct Departments: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Every department named by a department.configured or membership event: name, time zone, members now.",
+        discussion: "A department that appears only in calls (a line's owner, a queue) is not listed. The same list as GET /v1/departments."
+    )
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "table or json.") var format: ReportFormat = .table
+
+    func run() async throws {
+        let engine = try Registry.engine(try global.openLog())
+        defer { engine.log.close() }
+        let all = try DepartmentDirectory.list(engine: engine, at: LiveView.nowMs)
+        switch format {
+        case .json:
+            print(try OrderedJSONEncoder.string(all))
+        case .table:
+            print(Terminal.table(["department", "name", "time zone", "members now", "configured"], all.map { d in
+                [d.department, d.name ?? "", d.timezone, String(d.members), d.configured ? "yes" : "no"]
+            }), terminator: "")
+        }
+    }
+}

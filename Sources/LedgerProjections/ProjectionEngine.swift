@@ -382,7 +382,8 @@ public final class ProjectionEngine: Sendable {
         let decodeFact = FactCoder.decoder(for: F.self)
         @Sendable func run(_ slice: ArraySlice<(entity: String, fact: [UInt8], offset: Int)>) throws -> [(entity: String, fact: F)] {
             var out: [(entity: String, fact: F)] = []
-            out.reserveCapacity(found.count)
+            // The first part becomes the result, the rest is appended to it: room for all of it.
+            out.reserveCapacity(slice.startIndex == 0 ? found.count : slice.count)
             for x in slice { out.append((x.entity, try decodeFact(x.fact, x.offset))) }
             return out
         }

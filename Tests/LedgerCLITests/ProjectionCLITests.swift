@@ -37,6 +37,22 @@ import Testing
         #expect(final.arrayValue![0].objectValue!["lag"] == .number("0"))
     }
 
+    /// `departments` lists what the simulator configures (JSON equal to the server's list), in a table too.
+    @Test func departmentsListsTheSimulatedDepartments() throws {
+        let dir = TemporaryDirectory("cli-departments")
+        let data = dir.sub("data")
+        #expect(try cli(["demo", "--data", data, "--days", "1"]).0 == 0)
+        let (code, out, err) = try cli(["departments", "--data", data, "--format", "json"])
+        #expect(code == 0, "\(err)")
+        let list = try #require(try JSONParser.parse(out).arrayValue)
+        let rows = list.compactMap(\.objectValue)
+        #expect(rows.map { $0.string("department") ?? "" } == ["billing", "sales", "support"])
+        #expect(rows.allSatisfy { $0["configured"] == .bool(true) && $0.string("name") != nil && $0.string("timezone") != "UTC" })
+        #expect(rows.allSatisfy { ($0["members"]?.doubleValue ?? 0) > 0 })
+        let table = try cli(["departments", "--data", data]).1
+        #expect(table.contains("members now") && table.contains("sales"))
+    }
+
     @Test func asOfOptionsAreOneAtATimeAndChangeTheAnswer() throws {
         let dir = TemporaryDirectory("cli-asof")
         let data = dir.sub("data")
