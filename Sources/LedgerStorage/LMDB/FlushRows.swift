@@ -1,4 +1,4 @@
-import Glibc
+import Foundation
 
 /// Index keys of one flush with their positions: the keys' bytes side by side in one buffer, rows
 /// of (offset, length, position), sorted by key bytes then position.
