@@ -72,7 +72,7 @@ public struct CallFact: Codable, Sendable, Equatable {
 
     /// The call's summary from its events (any order; sorted here canonically, see ``Event/occursBefore(_:_:)``).
     public static func compute(callID: String, events unsorted: [RecordedEvent]) -> CallFact? {
-        let events = unsorted.sorted { Event.occursBefore($0.event, $1.event) }
+        let events = unsorted.inOccurrenceOrder
         guard !events.isEmpty else { return nil }
         var f = CallFact(callID: callID, ivr: [], stints: [], rings: [], transfers: [])
         for r in events {
@@ -235,4 +235,15 @@ public struct ReasonInputs: Codable, Sendable, Equatable {
     public var endedByClient: Bool
     public var durationMs: Int64
     public var rung: Bool
+}
+
+extension Array where Element == RecordedEvent {
+    /// These events in ``Event/occursBefore(_:_:)`` order: as they are when already in it (event
+    /// sources hand them out sorted, so facts computed from them skip a copy and a sort), else sorted.
+    /// The order is total (ids are unique), so either way the result is the same.
+    var inOccurrenceOrder: [RecordedEvent] {
+        var k = 1
+        while k < count, !Event.occursBefore(self[k].event, self[k - 1].event) { k += 1 }
+        return k >= count ? self : sorted { Event.occursBefore($0.event, $1.event) }
+    }
 }

@@ -15,7 +15,7 @@ public struct DepartmentTimeline: Sendable {
 
     public init(department: String, events: [RecordedEvent]) {
         self.department = department
-        let sorted = events.sorted { Event.occursBefore($0.event, $1.event) }
+        let sorted = events.inOccurrenceOrder
         for r in sorted where r.event.department == department {
             let e = r.event
             switch e.type {

@@ -27,7 +27,7 @@ public struct LeadFact: Codable, Sendable, Equatable {
 
     /// nil until the lead's `lead.created` is in the cut (a lead without it is in no period).
     public static func compute(leadID: String, events unsorted: [RecordedEvent]) -> LeadFact? {
-        let events = unsorted.sorted { Event.occursBefore($0.event, $1.event) }
+        let events = unsorted.inOccurrenceOrder
         guard let created = events.first(where: { $0.event.type == .leadCreated })?.event else { return nil }
         var f = LeadFact(leadID: leadID, type: created.data.string("type") ?? "", createdAt: created.at.milliseconds,
                          client: created.data.string("client").map { ClientNumber($0).digits }, callID: created.data.string("call_id"),
