@@ -18,6 +18,48 @@ public enum EventCodec {
         "mon", "tue", "wed", "thu", "fri", "sat", "sun",
     ]
 
+    /// The name of key code `k` (1-based, see ``knownKeys``), or `nil` for an unknown code.
+    // A switch over literals: they are immortal, so handing one out touches no reference count
+    // (an element of the shared `knownKeys` array is retained, contended when two threads decode).
+    @inline(__always) static func knownKey(_ k: Int) -> String? {
+        switch k {
+        case 1: "call_id"
+        case 2: "direction"
+        case 3: "client"
+        case 4: "line"
+        case 5: "agent"
+        case 6: "department"
+        case 7: "option"
+        case 8: "cause"
+        case 9: "outcome"
+        case 10: "to_agent"
+        case 11: "to_department"
+        case 12: "by"
+        case 13: "name"
+        case 14: "status"
+        case 15: "reason"
+        case 16: "timezone"
+        case 17: "hours"
+        case 18: "short_abandon_s"
+        case 19: "service_level_s"
+        case 20: "comment"
+        case 21: "lead_id"
+        case 22: "type"
+        case 23: "assignee"
+        case 24: "group"
+        case 25: "into"
+        case 26: "amount"
+        case 27: "mon"
+        case 28: "tue"
+        case 29: "wed"
+        case 30: "thu"
+        case 31: "fri"
+        case 32: "sat"
+        case 33: "sun"
+        default: nil
+        }
+    }
+
     private static let keyIndex: [String: Int] = {
         var d: [String: Int] = [:]
         for (k, name) in knownKeys.enumerated() { d[name] = k + 1 }
@@ -103,107 +145,8 @@ public enum EventCodec {
 
     // MARK: Decoding
 
-    /// Decodes a record written by ``encode(_:)``.
+    /// Decodes a record written by ``encode(_:)``. (``EventDecoder`` decodes many in a row faster.)
     public static func decode(_ bytes: [UInt8]) throws(DecodingError) -> Event {
-        var r = Reader(bytes: bytes)
-        let v = try r.byte()
-        guard v == version else { throw DecodingError(message: "unknown codec version \(v)") }
-        let code = try r.byte()
-        guard let type = EventType(code: code) else { throw DecodingError(message: "unknown type code \(code)") }
-        let ms = unzigzag(try r.varint())
-        let offset = unzigzag(try r.varint())
-        guard offset >= -1439 && offset <= 1439 else { throw DecodingError(message: "offset out of range") }
-        let id = try r.string()
-        let source: String? = try r.byte() == 1 ? try r.string() : nil
-        guard try r.byte() == 6 else { throw DecodingError(message: "data is not an object") }
-        let data = try r.object(depth: 0)
-        guard r.i == bytes.count else { throw DecodingError(message: "\(bytes.count - r.i) trailing bytes") }
-        return Event(id: id, type: type, at: EventTime(milliseconds: ms, offsetMinutes: Int16(offset)),
-                     source: source, data: data)
-    }
-
-    /// A String from UTF-8 bytes: ASCII (nearly every field) is taken as is, anything else is
-    /// validated (a generic `String(validating:)` on a slice is several times slower).
-    @inline(__always) static func utf8String(_ bytes: [UInt8], _ start: Int, _ end: Int) throws(DecodingError) -> String {
-        var ascii = true
-        var k = start
-        while k < end {
-            if bytes[k] >= 0x80 { ascii = false; break }
-            k += 1
-        }
-        if ascii { return String(decoding: bytes[start..<end], as: UTF8.self) }
-        guard let s = String(validating: bytes[start..<end], as: UTF8.self) else { throw DecodingError(message: "string is not UTF-8") }
-        return s
-    }
-
-    struct Reader {
-        let bytes: [UInt8]
-        var i = 0
-
-        @inline(__always) mutating func byte() throws(DecodingError) -> UInt8 {
-            guard i < bytes.count else { throw DecodingError(message: "truncated") }
-            defer { i += 1 }
-            return bytes[i]
-        }
-
-        @inline(__always) mutating func varint() throws(DecodingError) -> UInt64 {
-            var result: UInt64 = 0
-            var shift: UInt64 = 0
-            while true {
-                let b = try byte()
-                result |= UInt64(b & 0x7F) << shift
-                if b < 0x80 { return result }
-                shift += 7
-                if shift > 63 { throw DecodingError(message: "varint too long") }
-            }
-        }
-
-        mutating func string() throws(DecodingError) -> String {
-            let n = Int(try varint())
-            guard n <= bytes.count - i else { throw DecodingError(message: "truncated string") }
-            let s = try utf8String(bytes, i, i + n)
-            i += n
-            return s
-        }
-
-        mutating func object(depth: Int) throws(DecodingError) -> JSONObject {
-            guard depth < 128 else { throw DecodingError(message: "nesting too deep") }
-            let n = Int(try varint())
-            guard n <= bytes.count - i else { throw DecodingError(message: "truncated object") }
-            var members: [(key: String, value: JSONValue)] = []
-            members.reserveCapacity(n)
-            for _ in 0..<n {
-                let k = Int(try varint())
-                let key: String
-                if k == 0 {
-                    key = try string()
-                } else {
-                    guard k <= EventCodec.knownKeys.count else { throw DecodingError(message: "unknown key code \(k)") }
-                    key = EventCodec.knownKeys[k - 1]
-                }
-                members.append((key, try value(depth: depth + 1)))
-            }
-            return JSONObject(members)
-        }
-
-        mutating func value(depth: Int) throws(DecodingError) -> JSONValue {
-            switch try byte() {
-            case 0: return .null
-            case 1: return .bool(false)
-            case 2: return .bool(true)
-            case 3: return .number(try string())
-            case 4: return .string(try string())
-            case 5:
-                guard depth < 128 else { throw DecodingError(message: "nesting too deep") }
-                let n = Int(try varint())
-                guard n <= bytes.count - i else { throw DecodingError(message: "truncated array") }
-                var items: [JSONValue] = []
-                items.reserveCapacity(n)
-                for _ in 0..<n { items.append(try value(depth: depth + 1)) }
-                return .array(items)
-            case 6: return .object(try object(depth: depth))
-            case let t: throw DecodingError(message: "unknown value tag \(t)")
-            }
-        }
+        try EventDecoder().decode(bytes.span)
     }
 }

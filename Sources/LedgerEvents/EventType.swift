@@ -47,16 +47,32 @@ public enum EventType: String, Sendable, CaseIterable, Hashable, Codable {
         }
     }
 
-    private static let byCode: [EventType?] = {
-        var table = [EventType?](repeating: nil, count: 256)
-        for t in EventType.allCases { table[Int(t.code)] = t }
-        return table
-    }()
-
     /// The type with the given stored code, or `nil`.
+    // A switch rather than a table: reading a shared global array retains and releases its
+    // buffer, and two threads decoding at once then fight over that one cache line.
     public init?(code: UInt8) {
-        guard let t = Self.byCode[Int(code)] else { return nil }
-        self = t
+        switch code {
+        case 1: self = .callStarted
+        case 2: self = .callGreeting
+        case 3: self = .callIVR
+        case 4: self = .callRoutingFailed
+        case 5: self = .callQueued
+        case 6: self = .callRinging
+        case 7: self = .callRingEnded
+        case 8: self = .callAnswered
+        case 9: self = .callTransferred
+        case 10: self = .callEnded
+        case 11: self = .agentJoined
+        case 12: self = .agentLeft
+        case 13: self = .agentStatus
+        case 14: self = .departmentConfigured
+        case 15: self = .missedHandled
+        case 16: self = .leadCreated
+        case 17: self = .leadAssigned
+        case 18: self = .leadStatusChanged
+        case 19: self = .leadConverted
+        default: return nil
+        }
     }
 
     /// The wire version of this type's data layout.

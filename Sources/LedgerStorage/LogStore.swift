@@ -410,6 +410,25 @@ public final class LogStore: Sendable {
         }
     }
 
+    /// Like ``scan(after:limit:_:)``, but hands each payload over in place, as a span of the
+    /// read transaction's memory, instead of copying it: `body` sees (position, recorded_at ms,
+    /// payload) and must not keep the span.
+    public func scanPayloads(after position: UInt64, limit: Int,
+                             _ body: (UInt64, Int64, Span<UInt8>) throws -> Void) throws {
+        guard limit > 0, position < .max else { return }
+        try env.read { txn in
+            var n = 0
+            try txn.scan(log, from: Keys.position(position + 1)) { k, v in
+                let p = Keys.readUInt64(k)
+                try RecordFormat.withPayload(v, position: p) { recordedAt, payload in
+                    try body(p, recordedAt, payload)
+                }
+                n += 1
+                return n < limit
+            }
+        }
+    }
+
     /// The records at `positions` (missing ones are skipped), in the order given.
     public func records(at positions: [UInt64]) throws -> [StoredRecord] {
         try env.read { txn in

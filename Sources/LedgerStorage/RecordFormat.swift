@@ -24,6 +24,15 @@ enum RecordFormat {
         return (recordedAt, Array(UnsafeRawBufferPointer(rebasing: value[headerSize...])))
     }
 
+    /// Checks a stored value and calls `body` with its `recorded_at` and its payload in place
+    /// (valid only inside `body`: no copy is made).
+    static func withPayload<R>(_ value: UnsafeRawBufferPointer, position: UInt64,
+                               _ body: (Int64, Span<UInt8>) throws -> R) throws -> R {
+        let recordedAt = try check(value, position: position)
+        let payload = UnsafeBufferPointer(rebasing: value.assumingMemoryBound(to: UInt8.self)[headerSize...])
+        return try body(recordedAt, payload.span)
+    }
+
     /// Checks a stored value (format, checksum) and returns its `recorded_at`; the payload is
     /// `value[headerSize...]`.
     static func check(_ value: UnsafeRawBufferPointer, position: UInt64) throws(StorageError) -> Int64 {

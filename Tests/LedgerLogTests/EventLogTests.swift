@@ -211,6 +211,46 @@ import Testing
         #expect(throws: LedgerError.self) { try log.events(after: 16, limit: 1) }
     }
 
+    @Test func aLongScanDecodesOnTwoThreadsAndStillDeliversEveryEventInOrder() async throws {
+        let dir = TemporaryDirectory()
+        let log = try EventLog(directory: dir.path)
+        let n = 50_000  // past the 32 Ki events from which a scan decodes on a second thread
+        let events = (1...n).map { (k: Int) -> Event in
+            let note: String = k % 3 == 0 ? "перезвонить после \(k)" : "n\(k)"
+            var data = JSONObject()
+            data["call_id"] = .string("call-\(k % 997)-longer-than-15")
+            data["department"] = .string("sales")
+            data["note"] = .string(note)
+            data["tags"] = .array([.number(String(k)), .bool(true), .null])
+            let type: EventType = k % 2 == 0 ? .callRinging : .callQueued
+            return makeEvent("e\(k)", type, at: 1_795_000_000_000 + Int64(k), data: data)
+        }
+        for s in stride(from: 0, to: n, by: 10_000) { _ = try await log.append(Array(events[s..<(s + 10_000)])) }
+
+        var seen: [RecordedEvent] = []
+        try log.scan(after: 0, limit: .max) { seen.append($0) }
+        #expect(seen.map(\.position) == Array(1...UInt64(n)))
+        #expect(zip(seen, events).allSatisfy { $0.event == $1 })
+        // A scan from the middle whose limit ends inside a chunk.
+        var part: [UInt64] = []
+        try log.scan(after: 1234, limit: 40_001) { part.append($0.position) }
+        #expect(part == Array(1235...41235))
+        // The body's error comes back as is, with nothing delivered after it, and the log goes on.
+        struct Stop: Error {}
+        var count = 0
+        #expect(throws: Stop.self) {
+            try log.scan(after: 0, limit: .max) { _ in
+                count += 1
+                if count == 20_000 { throw Stop() }
+            }
+        }
+        #expect(count == 20_000)
+        _ = try await log.append([makeEvent("after-the-stop")])
+        var total = 0
+        try log.scan(after: 0, limit: .max) { _ in total += 1 }
+        #expect(total == n + 1)
+    }
+
     @Test func backupIsACompactedCopyThatOpensAndVerifies() async throws {
         let dir = TemporaryDirectory()
         let log = try EventLog(directory: dir.sub("live"))
