@@ -216,7 +216,7 @@ public final class EventLog: Sendable {
 
     /// Up to `limit` events after `position`, in log order (one short read transaction).
     public func events(after position: UInt64, limit: Int) throws -> [RecordedEvent] {
-        try reading { try store.records(after: position, limit: limit).map(decode) }
+        try reading { try Self.decodedPage(store, after: position, limit: limit) }
     }
 
     /// Calls `body` with up to `limit` events after `position`, decoding as it goes, in log order
@@ -265,7 +265,7 @@ public final class EventLog: Sendable {
     /// The `limit` events after `position`, decoded in place (one read transaction).
     private static func decodedPage(_ store: LogStore, after position: UInt64, limit: Int) throws -> [RecordedEvent] {
         var page: [RecordedEvent] = []
-        page.reserveCapacity(limit)
+        page.reserveCapacity(min(limit, 1 << 16))
         let decoder = EventDecoder()
         try store.scanPayloads(after: position, limit: limit) { p, recordedAt, payload in
             page.append(RecordedEvent(position: p, recordedAt: EventTime(milliseconds: recordedAt),
@@ -283,26 +283,36 @@ public final class EventLog: Sendable {
     }
 
     /// Every event of one call (`call.*` events with this `call_id`), in log order.
-    public func events(callID: String) throws -> [RecordedEvent] {
-        try entityEvents(.call, Array(callID.utf8)) { $0.type.isCallEvent && $0.callID == callID }
+    /// `through` bounds the positions read (an as-of query's cut): later ones are not even read.
+    public func events(callID: String, through: UInt64 = .max) throws -> [RecordedEvent] {
+        try entityEvents(.call, Array(callID.utf8), through: through) { $0.type.isCallEvent && $0.callID == callID }
     }
 
     /// Every event naming this client (`call.started`, `missed.handled`, `lead.created`), in log order.
     /// Numbers are compared normalised; a hidden number has no events.
-    public func events(client: ClientNumber) throws -> [RecordedEvent] {
+    public func events(client: ClientNumber, through: UInt64 = .max) throws -> [RecordedEvent] {
         guard !client.isHidden else { return [] }
-        return try entityEvents(.client, Array(client.digits.utf8)) { $0.client == client }
+        return try entityEvents(.client, Array(client.digits.utf8), through: through) { $0.client == client }
     }
 
     /// Every `lead.*` event of one lead, in log order.
-    public func events(leadID: String) throws -> [RecordedEvent] {
-        try entityEvents(.lead, Array(leadID.utf8)) { $0.leadID == leadID }
+    public func events(leadID: String, through: UInt64 = .max) throws -> [RecordedEvent] {
+        try entityEvents(.lead, Array(leadID.utf8), through: through) { $0.leadID == leadID }
     }
 
-    private func entityEvents(_ index: Index, _ key: [UInt8], where keep: (Event) -> Bool) throws -> [RecordedEvent] {
+    private func entityEvents(_ index: Index, _ key: [UInt8], through: UInt64 = .max,
+                              where keep: (Event) -> Bool) throws -> [RecordedEvent] {
         try reading {
-            let ps = try store.positions(entity: index.rawValue, key: key)
-            return try store.records(at: ps).map(decode).filter { keep($0.event) }
+            var ps = try store.positions(entity: index.rawValue, key: key)
+            if let past = ps.firstIndex(where: { $0 > through }) { ps.removeSubrange(past...) }  // ascending
+            var out: [RecordedEvent] = []
+            out.reserveCapacity(ps.count)
+            let decoder = EventDecoder()
+            try store.withRecords(at: ps) { p, recordedAt, payload in
+                let e = try Self.decode(payload, at: p, with: decoder)
+                if keep(e) { out.append(RecordedEvent(position: p, recordedAt: EventTime(milliseconds: recordedAt), event: e)) }
+            }
+            return out
         }
     }
 

@@ -17,6 +17,35 @@ public protocol EventSource {
     func events(department: String) throws -> [RecordedEvent]
     /// `agent.status`, `agent.joined`, `agent.left` of one agent.
     func events(agent: String) throws -> [RecordedEvent]
+
+    /// `projection`'s stored fact of `entity`, when the engine knows it equals what computing it
+    /// from this source would give: every event it was computed from lies in this source's cut,
+    /// and that projection has applied the whole cut. `nil` means: compute it from the events. A
+    /// projection whose facts build on another's (a client's calls) saves re-reading them.
+    func storedFact<P: Projection>(of projection: P, entity: String) throws -> P.Fact?
+}
+
+extension EventSource {
+    /// Nothing stored to offer: compute from the events.
+    public func storedFact<P: Projection>(of projection: P, entity: String) throws -> P.Fact? { nil }
+}
+
+/// Facts that projections have stored, offered to as-of recomputations (see
+/// ``EventSource/storedFact(of:entity:)``): only of projections whose checkpoint covers the cut,
+/// and only records whose window lies inside it.
+struct StoredFacts: Sendable {
+    let stores: [String: ProjectionStore]
+    let cut: ResolvedCut
+
+    func record(_ name: String, _ entity: String) throws -> (fact: [UInt8], offset: Int, window: FactWindow)? {
+        guard let store = stores[name] else { return nil }
+        return try store.kv.read { r -> (fact: [UInt8], offset: Int, window: FactWindow)? in
+            guard let v = try r.get("facts", key: Array(entity.utf8)) else { return nil }
+            let window = try FactRecord.window(v)
+            guard window.isInside(cut), let at = try FactRecord.factOffset(v) else { return nil }
+            return (v, at, window)
+        }
+    }
 }
 
 extension RecordedEvent {
@@ -31,14 +60,19 @@ extension RecordedEvent {
 struct LogEventSource: EventSource {
     let log: EventLog
     let cut: ResolvedCut
+    var stored: StoredFacts? = nil
+
+    func storedFact<P: Projection>(of projection: P, entity: String) throws -> P.Fact? {
+        try stored?.record(projection.name, entity).map { try FactCoder.decode(P.Fact.self, from: $0.fact, at: $0.offset) }
+    }
 
     private func filtered(_ events: [RecordedEvent]) -> [RecordedEvent] {
         events.filter(cut.contains).sorted(by: RecordedEvent.byOccurrence)
     }
 
-    func events(callID: String) throws -> [RecordedEvent] { filtered(try log.events(callID: callID)) }
-    func events(client: ClientNumber) throws -> [RecordedEvent] { filtered(try log.events(client: client)) }
-    func events(leadID: String) throws -> [RecordedEvent] { filtered(try log.events(leadID: leadID)) }
+    func events(callID: String) throws -> [RecordedEvent] { filtered(try log.events(callID: callID, through: cut.maxPosition)) }
+    func events(client: ClientNumber) throws -> [RecordedEvent] { filtered(try log.events(client: client, through: cut.maxPosition)) }
+    func events(leadID: String) throws -> [RecordedEvent] { filtered(try log.events(leadID: leadID, through: cut.maxPosition)) }
     func events(department: String) throws -> [RecordedEvent] { filtered(try log.events(department: department)) }
     func events(agent: String) throws -> [RecordedEvent] { filtered(try log.events(agent: agent)) }
 }
@@ -142,6 +176,16 @@ final class TrackingSource: EventSource {
     func events(leadID: String) throws -> [RecordedEvent] { track(try base.events(leadID: leadID)) }
     func events(department: String) throws -> [RecordedEvent] { track(try base.events(department: department)) }
     func events(agent: String) throws -> [RecordedEvent] { track(try base.events(agent: agent)) }
+
+    /// A stored fact counts as reading the events it was computed from: its window joins ours.
+    /// (Only from the log's source, the one that says which window a stored fact has.)
+    func storedFact<P: Projection>(of projection: P, entity: String) throws -> P.Fact? {
+        guard let log = base as? LogEventSource, let r = try log.stored?.record(projection.name, entity) else { return nil }
+        let fact = try FactCoder.decode(P.Fact.self, from: r.fact, at: r.offset)
+        window.include(position: r.window.minPosition, at: r.window.minAt)
+        window.include(position: r.window.maxPosition, at: r.window.maxAt)
+        return fact
+    }
 }
 
 /// The span (positions and occurred times) of the events a fact was computed from.

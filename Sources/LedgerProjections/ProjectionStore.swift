@@ -129,6 +129,39 @@ struct FactRecord: Sendable {
         return b[i] == 1 ? i + 1 : nil
     }
 
+    /// Only the window of a record in place: for scans that classify records by a cut.
+    static func window(_ b: Span<UInt8>) throws -> FactWindow {
+        guard b.count >= 34 else { throw ProjectionError("damaged fact record (\(b.count) bytes)") }
+        func u64(_ o: Int) -> UInt64 {
+            var v: UInt64 = 0
+            for i in o..<(o + 8) { v = v << 8 | UInt64(b[i]) }
+            return v
+        }
+        return FactWindow(minPosition: u64(0), maxPosition: u64(8),
+                          minAt: Int64(bitPattern: u64(16)), maxAt: Int64(bitPattern: u64(24)))
+    }
+
+    /// Where the fact starts in an encoded record when it has a fact and one of its keys is in
+    /// `ranges`; `nil` otherwise (nothing is copied).
+    static func factOffset(_ b: [UInt8], ifAnyKeyIn ranges: [QueryKey.ClosedOpenRange]) throws -> Int? {
+        guard b.count >= 34 else { throw ProjectionError("damaged fact record (\(b.count) bytes)") }
+        var i = 34
+        var hit = false
+        for _ in 0..<Bytes.readUInt16(b, at: 32) {
+            guard i + 2 <= b.count else { throw ProjectionError("damaged fact record keys") }
+            let len = Bytes.readUInt16(b, at: i)
+            i += 2
+            guard i + len <= b.count else { throw ProjectionError("damaged fact record keys") }
+            if !hit {
+                let k = b[i..<(i + len)]
+                hit = ranges.contains { !k.lexicographicallyPrecedes($0.lower.bytes) && k.lexicographicallyPrecedes($0.upper.bytes) }
+            }
+            i += len
+        }
+        guard i < b.count else { throw ProjectionError("damaged fact record (no fact flag)") }
+        return hit && b[i] == 1 ? i + 1 : nil
+    }
+
     /// Only the window (no keys, no fact copied): for scans that classify records by a cut.
     static func window(_ b: [UInt8]) throws -> FactWindow {
         guard b.count >= 34 else { throw ProjectionError("damaged fact record (\(b.count) bytes)") }
@@ -161,6 +194,12 @@ public struct ProjectionError: Error, Sendable, CustomStringConvertible {
 }
 
 enum Bytes {
+    /// An entity key as a String (keys are the UTF-8 of Strings).
+    static func string(_ b: Span<UInt8>) -> String {
+        if let u = try? UTF8Span(validating: b) { return String(copying: u) }
+        return String(decoding: b.copiedBytes, as: UTF8.self)
+    }
+
     static func uint64(_ v: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: v >> (56 - 8 * UInt64($0))) } }
     static func uint16(_ v: Int) -> [UInt8] { [UInt8(truncatingIfNeeded: v >> 8), UInt8(truncatingIfNeeded: v)] }
     static func readUInt64(_ b: [UInt8], at o: Int = 0) -> UInt64 {

@@ -72,8 +72,10 @@ public struct ClientsProjection: Projection {
         for e in own where e.event.type == .callStarted {
             if let id = e.event.callID, seen.insert(id).inserted { callIDs.append(id) }
         }
-        let calls = try callIDs.compactMap { id in CallFact.compute(callID: id, events: try source.events(callID: id)) }
-            .filter { $0.client == client }
+        // As of a cut, a call the calls projection has already stored whole is taken from there.
+        let calls = try callIDs.compactMap { id in
+            try source.storedFact(of: CallsProjection(), entity: id) ?? CallFact.compute(callID: id, events: try source.events(callID: id))
+        }.filter { $0.client == client }
         return ClientFact.compute(client: client, calls: calls, dismissals: own.filter { $0.event.type == .missedHandled })
     }
 

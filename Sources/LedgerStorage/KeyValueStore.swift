@@ -79,6 +79,12 @@ public struct KeyValueReader {
         try txn.scan(store.db(db), from: start) { k, v in try body(Array(k), Array(v)) }
     }
 
+    /// Key-ordered walk like ``scan(_:from:_:)``, with keys and values in place (no copies):
+    /// the spans are valid only inside `body`.
+    public func scanInPlace(_ db: String, from start: [UInt8]? = nil, _ body: (Span<UInt8>, Span<UInt8>) throws -> Bool) throws {
+        try txn.scanSpans(store.db(db), from: start, body)
+    }
+
     /// Every entry whose key starts with `prefix`, in key order.
     public func entries(_ db: String, prefix: [UInt8]) throws -> [(key: [UInt8], value: [UInt8])] {
         var out: [(key: [UInt8], value: [UInt8])] = []

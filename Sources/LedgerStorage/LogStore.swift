@@ -441,6 +441,18 @@ public final class LogStore: Sendable {
         }
     }
 
+    /// Calls `body` with (position, recorded_at ms, payload in place) for each record at
+    /// `positions` (missing ones are skipped), in the order given, in one read transaction.
+    public func withRecords(at positions: [UInt64], _ body: (UInt64, Int64, Span<UInt8>) throws -> Void) throws {
+        try env.read { txn in
+            for p in positions {
+                try txn.withValue(log, Keys.position(p)) { v in
+                    try RecordFormat.withPayload(v, position: p) { recordedAt, payload in try body(p, recordedAt, payload) }
+                }
+            }
+        }
+    }
+
     /// The position holding `id`, or `nil`.
     public func position(ofID id: [UInt8]) throws -> UInt64? {
         // The tail is read before the LMDB snapshot: an entry flushed in between is then in LMDB.

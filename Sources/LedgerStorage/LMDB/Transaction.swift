@@ -137,6 +137,14 @@ package struct Transaction {
         if rc != MDB_NOTFOUND { try check(rc) }
     }
 
+    /// ``scan(_:from:_:)`` with keys and values as spans of the map (valid only inside `body`).
+    package func scanSpans(_ db: Database, from start: [UInt8]?,
+                           _ body: (Span<UInt8>, Span<UInt8>) throws -> Bool) throws {
+        try scan(db, from: start) { k, v in
+            try body(k.assumingMemoryBound(to: UInt8.self).span, v.assumingMemoryBound(to: UInt8.self).span)
+        }
+    }
+
     /// Calls `body` with each distinct key of a sorted-duplicates database, in key order.
     package func distinctKeys(_ db: Database, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         var cursor: OpaquePointer?

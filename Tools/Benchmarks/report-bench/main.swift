@@ -1,10 +1,11 @@
 // report-bench: the read-model targets of issues 3 and 4 on a simulated log, each next to a
 // baseline measured in the same run.
 //
-//   report-bench [--events N] [--work DIR] [--keep] [--ledger DIR] [--only rebuild,report,queue,asof,lag,live] [--repeat N]
+//   report-bench [--events N] [--work DIR] [--keep] [--ledger DIR] [--only rebuild,report,queue,asof,lag,live] [--repeat N] [--seed N]
 //
 // --ledger reuses an existing ledger (its projections are caught up, not rebuilt, unless
-// "rebuild" is asked for); --repeat multiplies the report and queue iterations (for profiling).
+// "rebuild" is asked for); --repeat multiplies the report and queue iterations (for profiling);
+// --seed picks the as-of positions (default 42: runs compare on the same cuts).
 //
 // 1. rebuild of every built-in projection together   (baseline: sequential read + decode of the log)
 // 2. department report for a month, live             (baseline: reading that month's events by time)
@@ -37,6 +38,7 @@ var keep = false
 var existing: String?
 var only: Set<String> = ["rebuild", "report", "queue", "asof", "lag", "live"]
 var repeatFactor = 1
+var seed: UInt64 = 42
 var it = CommandLine.arguments.dropFirst().makeIterator()
 while let a = it.next() {
     switch a {
@@ -46,8 +48,9 @@ while let a = it.next() {
     case "--ledger": existing = it.next()
     case "--only": only = Set((it.next() ?? "").split(separator: ",").map(String.init))
     case "--repeat": repeatFactor = max(1, Int(it.next() ?? "") ?? 1)
+    case "--seed": seed = UInt64(it.next() ?? "") ?? seed
     default:
-        FileHandle.standardError.write(Data("usage: report-bench [--events N] [--work DIR] [--keep] [--ledger DIR] [--only rebuild,report,queue,asof,lag,live] [--repeat N]\n".utf8))
+        FileHandle.standardError.write(Data("usage: report-bench [--events N] [--work DIR] [--keep] [--ledger DIR] [--only rebuild,report,queue,asof,lag,live] [--repeat N] [--seed N]\n".utf8))
         exit(64)
     }
 }
@@ -159,7 +162,18 @@ row("unprocessed queue (\(queue.count) open), p50", ms(percentile(times, 50)), "
 
 // 4. As-of report at random positions.
 if only.contains("asof") {
-var rng = SystemRandomNumberGenerator()
+/// SplitMix64: the as-of positions are random but the same for the same seed.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+var rng = SplitMix(state: seed)
 times = []
 var replayTimes: [Double] = []
 for k in 0..<8 {
@@ -167,6 +181,7 @@ for k in 0..<8 {
     t0 = now()
     _ = try DepartmentView(engine: engine, department: "sales", cut: .position(p)).report(month)
     times.append(now() - t0)
+    print("    as of position \(p): \(ms(times.last!))")
     if k < 2 {
         t0 = now()
         _ = try engine.replayedFacts(of: CallsProjection(), in: CallsProjection.range(department: "sales", from: month.from, to: month.to),
