@@ -424,6 +424,12 @@ struct Bench {
             }
             let d = reset("ours-concurrent")
             let log = try EventLog(directory: d, configuration: logConfiguration)
+            // Commits: how many, callers per commit, and time inside them (the rest of a round is
+            // the callers' turn-around and the writer's gathering).
+            let commits = Mutex((n: 0, requests: 0, seconds: 0.0))
+            log.observeCommits { st in
+                commits.withLock { $0.n += 1; $0.requests += st.requests; $0.seconds += Double(st.duration.components.attoseconds) / 1e18 + Double(st.duration.components.seconds) }
+            }
             let k0 = Counters.snapshot()
             let t0 = now()
             let lat = try await withThrowingTaskGroup(of: [Double].self) { group in
@@ -455,6 +461,9 @@ struct Bench {
             p99.append(percentile(lat, 99) * 1e6)
             note("  rep \(rep): ours \(rate(ours.last!)) ev/s, append p50 \(fmt(p50.last!, 0)) µs p99 \(fmt(p99.last!, 0)) µs"
                  + (c.count == rep ? "; C B=1 sync \(rate(c.last!.value("events_per_s"))) commits/s, p50 \(fmt(c.last!.value("commit_p50_us"), 0)) µs" : ""))
+            let cs = commits.withLock { $0 }
+            note("    \(cs.n) commits, \(fmt(Double(cs.requests) / Double(max(cs.n, 1)), 1)) callers each, \(fmt(cs.seconds / Double(max(cs.n, 1)) * 1e6, 0)) µs in a commit, "
+                 + "\(fmt(el / Double(max(cs.n, 1)) * 1e6, 0)) µs per round")
         }
         for name in ["c-lmdb", "ours-concurrent"] { try? FileManager.default.removeItem(atPath: dir(name)) }
         let cRates = c.map { $0.value("events_per_s") }
