@@ -1,6 +1,11 @@
 import Dispatch
+import Foundation
 import LedgerLog
 import ServiceLifecycle
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Keeps one projection current: rebuilds it first if its version changed, catches up from its
 /// checkpoint in bounded pages, then follows the live tail. Run it in a `ServiceGroup`.
@@ -63,11 +68,44 @@ extension ProjectionEngine {
     }
 }
 
-/// Runs blocking work (LMDB transactions, fact computation) on a Dispatch thread, not on Swift's
+/// Runs blocking work (LMDB transactions, fact computation) on a catch-up thread, not on Swift's
 /// cooperative pool: with two cores that pool has two threads, and a catch-up holding one would
 /// stall HTTP handlers and appends.
 func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { c in
-        DispatchQueue.global(qos: .utility).async { c.resume(with: Result { try work() }) }
+        CatchUpThreads.shared.run { c.resume(with: Result { try work() }) }
+    }
+}
+
+/// The threads projection workers catch up on, one per core, at a lower scheduling priority
+/// (nice 10) than the threads that take appends and answer queries. When the CPU is saturated,
+/// ingest and reports go first and the read models catch up in the gaps: their lag grows for the
+/// burst, and they stay exact. With spare CPU the priority changes nothing.
+final class CatchUpThreads: Sendable {
+    static let shared = CatchUpThreads(count: max(2, ProcessInfo.processInfo.activeProcessorCount))
+
+    private let jobs = Mutex<[@Sendable () -> Void]>([])
+    private let ready = DispatchSemaphore(value: 0)
+
+    private init(count: Int) {
+        for k in 0..<count {
+            let thread = Thread { [self] in
+                // On Linux the nice value is per thread, and 0 names the calling one. A failure
+                // (a system that refuses it) only leaves the default priority.
+                _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+                while true {
+                    ready.wait()
+                    let job = jobs.withLock { $0.isEmpty ? nil : $0.removeFirst() }
+                    job?()
+                }
+            }
+            thread.name = "projection-\(k)"
+            thread.start()
+        }
+    }
+
+    func run(_ job: @escaping @Sendable () -> Void) {
+        jobs.withLock { $0.append(job) }
+        ready.signal()
     }
 }
