@@ -251,6 +251,43 @@ import Testing
         #expect(total == n + 1)
     }
 
+    @Test func aCorruptRecordStopsALongScanWithItsPositionOnEitherThread() async throws {
+        // Chunks of 8,192 positions, the helper thread decoding the second half of each: 33,000 is
+        // decoded by the caller, 40,000 by the helper.
+        for bad in [33_000, 40_000] {
+            let dir = TemporaryDirectory()
+            do {
+                let log = try EventLog(directory: dir.path)
+                let events = (1...50_000).map { (k: Int) -> Event in
+                    var data = JSONObject()
+                    data["call_id"] = .string("c\(k)")
+                    data["note"] = .string(k == bad ? "CORRUPT-ME-PLEASE" : "fine")
+                    return makeEvent("e\(k)", data: data)
+                }
+                _ = try await log.append(events)
+                log.close()
+            }
+            let file = dir.path + "/data.mdb"
+            var bytes = [UInt8](FileManager.default.contents(atPath: file)!)
+            let needle = Array("CORRUPT-ME-PLEASE".utf8)
+            let at = (0...(bytes.count - needle.count)).first { k in bytes[k] == needle[0] && Array(bytes[k..<(k + needle.count)]) == needle }!
+            bytes[at + 3] ^= 0x20
+            try Data(bytes).write(to: URL(fileURLWithPath: file))
+
+            let log = try EventLog(directory: dir.path)
+            var delivered = 0
+            do {
+                try log.scan(after: 0, limit: .max) { _ in delivered += 1 }
+                Issue.record("the scan went through a corrupt record at \(bad)")
+            } catch let e as LedgerError {
+                #expect(e.code == .corrupted)
+                #expect(e.message.contains("position \(bad)"))
+            }
+            // Nothing at or past the bad record was delivered.
+            #expect(delivered < bad)
+        }
+    }
+
     @Test func backupIsACompactedCopyThatOpensAndVerifies() async throws {
         let dir = TemporaryDirectory()
         let log = try EventLog(directory: dir.sub("live"))
