@@ -90,6 +90,7 @@ final class CatchUpThreads: Sendable {
     private init(count: Int) {
         for k in 0..<count {
             let thread = Thread { [self] in
+                Thread.current.name = "projection-\(k)"  // set from inside: shown by top -H and perf
                 // On Linux the nice value is per thread, and 0 names the calling one. A failure
                 // (a system that refuses it) only leaves the default priority.
                 _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
@@ -99,7 +100,6 @@ final class CatchUpThreads: Sendable {
                     job?()
                 }
             }
-            thread.name = "projection-\(k)"
             thread.start()
         }
     }
