@@ -21,7 +21,7 @@ public struct EventLogConfiguration: Sendable {
     public var readOnly = false
     /// Records kept indexed in memory before a chunk of them is flushed to the LMDB indexes while
     /// appends keep coming (see ``LogStoreConfiguration/indexFlushThreshold``).
-    public var indexFlushThreshold = 16_384
+    public var indexFlushThreshold = 131_072
     public init() {}
 }
 

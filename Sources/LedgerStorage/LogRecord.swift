@@ -90,7 +90,7 @@ public struct LogStoreConfiguration: Sendable {
     public var maxRecordsPerCommit = 100_000
     /// Unindexed records that trigger an index flush even while appends keep coming (the indexer
     /// also flushes whenever appends pause for 50 ms). Larger means fewer dirty index pages per event.
-    public var indexFlushThreshold = 16_384
+    public var indexFlushThreshold = 131_072
     /// Back-pressure: past this many unindexed records, the writer waits for the indexer before
     /// taking the next group (bounds the tail's memory, about 300 bytes a record, during bursts).
     public var maxUnindexedRecords = 1 << 20
