@@ -191,17 +191,6 @@ public final class EventLog: Sendable {
 
     // MARK: Reads
 
-    func decode(_ r: StoredRecord) throws -> RecordedEvent { try Self.decode(r) }
-
-    static func decode(_ r: StoredRecord) throws -> RecordedEvent {
-        do {
-            return RecordedEvent(position: r.position, recordedAt: EventTime(milliseconds: r.recordedAt),
-                                 event: try EventCodec.decode(r.payload))
-        } catch {
-            throw LedgerError(.corrupted, "position \(r.position): \(error)")
-        }
-    }
-
     private func reading<R>(_ body: () throws -> R) throws -> R { try Self.reading(body) }
 
     /// Storage and decoding errors become ``LedgerError``s; any other error (a scan body's own)
@@ -278,7 +267,7 @@ public final class EventLog: Sendable {
     public func events(occurredFrom from: EventTime, to: EventTime, limit: Int = .max) throws -> [RecordedEvent] {
         try reading {
             let ps = try store.positions(occurredFrom: from.milliseconds, to: to.milliseconds, limit: limit).map(\.position)
-            return try store.records(at: ps).map(decode)
+            return try decoded(at: ps)
         }
     }
 
@@ -305,15 +294,20 @@ public final class EventLog: Sendable {
         try reading {
             var ps = try store.positions(entity: index.rawValue, key: key)
             if let past = ps.firstIndex(where: { $0 > through }) { ps.removeSubrange(past...) }  // ascending
-            var out: [RecordedEvent] = []
-            out.reserveCapacity(ps.count)
-            let decoder = EventDecoder()
-            try store.withRecords(at: ps) { p, recordedAt, payload in
-                let e = try Self.decode(payload, at: p, with: decoder)
-                if keep(e) { out.append(RecordedEvent(position: p, recordedAt: EventTime(milliseconds: recordedAt), event: e)) }
-            }
-            return out
+            return try decoded(at: ps, where: keep)
         }
+    }
+
+    /// The events at `positions` that `keep` accepts, in the order given, decoded in place.
+    private func decoded(at positions: [UInt64], where keep: (Event) -> Bool = { _ in true }) throws -> [RecordedEvent] {
+        var out: [RecordedEvent] = []
+        out.reserveCapacity(positions.count)
+        let decoder = EventDecoder()
+        try store.withRecords(at: positions) { p, recordedAt, payload in
+            let e = try Self.decode(payload, at: p, with: decoder)
+            if keep(e) { out.append(RecordedEvent(position: p, recordedAt: EventTime(milliseconds: recordedAt), event: e)) }
+        }
+        return out
     }
 
     /// Every department named by an event (`department.configured`, `agent.joined`,
@@ -352,7 +346,7 @@ public final class EventLog: Sendable {
     public func event(id: String) throws -> RecordedEvent? {
         try reading {
             guard let p = try store.position(ofID: Array(id.utf8)) else { return nil }
-            return try store.records(at: [p]).first.map(decode)
+            return try decoded(at: [p]).first
         }
     }
 

@@ -42,14 +42,17 @@ final class ScanDecoder: Sendable {
     /// `read` decodes the `count` events after a position (in its own read transaction).
     init(read: @escaping @Sendable (_ after: UInt64, _ count: Int) throws -> [RecordedEvent]) {
         self.read = read
-        let thread = Thread { [self] in run() }
-        thread.name = "ledger-scan-decoder"
+        let thread = Thread { [self] in
+            Thread.current.name = "ledger-scan"  // set from inside: shown by top -H and perf
+            run()
+        }
         thread.start()
     }
 
     /// Waits until `counter` passes `seen`: spinning first, since the other side hands over
     /// every millisecond or so and waking a sleeping thread costs this VM up to a few hundred
-    /// microseconds per hand-over; sleeping on `semaphore` after ~2 ms of nothing.
+    /// microseconds per hand-over; sleeping on `semaphore` after 200,000 looks (about a
+    /// millisecond) of nothing.
     private static func await(_ counter: borrowing Atomic<Int>, passing seen: Int,
                               sleeping: borrowing Atomic<Bool>, on semaphore: DispatchSemaphore) {
         var spins = 0
