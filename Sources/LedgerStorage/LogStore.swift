@@ -394,19 +394,10 @@ public final class LogStore: Sendable {
 
     /// Calls `body` with up to `limit` records after `position`, in one read transaction.
     public func scan(after position: UInt64, limit: Int, _ body: (StoredRecord) throws -> Void) throws {
-        // Nothing follows the largest position, and `position + 1` would trap on it (a reader's `after`).
-        guard limit > 0, position < .max else { return }
-        try env.read { txn in
-            var n = 0
-            // A fresh payload array per record: refilling one reused buffer (removeAll keeping
-            // capacity, then append) measured 8 % slower than allocating and copying in one go.
-            try txn.scan(log, from: Keys.position(position + 1)) { k, v in
-                let p = Keys.readUInt64(k)
-                let r = try RecordFormat.open(v, position: p)
-                try body(StoredRecord(position: p, recordedAt: r.recordedAt, payload: r.payload))
-                n += 1
-                return n < limit
-            }
+        // A fresh payload array per record: refilling one reused buffer (removeAll keeping
+        // capacity, then append) measured 8 % slower than allocating and copying in one go.
+        try scanPayloads(after: position, limit: limit) { p, recordedAt, payload in
+            try body(StoredRecord(position: p, recordedAt: recordedAt, payload: payload.copiedBytes))
         }
     }
 
@@ -415,6 +406,7 @@ public final class LogStore: Sendable {
     /// payload) and must not keep the span.
     public func scanPayloads(after position: UInt64, limit: Int,
                              _ body: (UInt64, Int64, Span<UInt8>) throws -> Void) throws {
+        // Nothing follows the largest position, and `position + 1` would trap on it (a reader's `after`).
         guard limit > 0, position < .max else { return }
         try env.read { txn in
             var n = 0
@@ -431,14 +423,12 @@ public final class LogStore: Sendable {
 
     /// The records at `positions` (missing ones are skipped), in the order given.
     public func records(at positions: [UInt64]) throws -> [StoredRecord] {
-        try env.read { txn in
-            try positions.compactMap { p in
-                try txn.withValue(log, Keys.position(p)) { v in
-                    let r = try RecordFormat.open(v, position: p)
-                    return StoredRecord(position: p, recordedAt: r.recordedAt, payload: r.payload)
-                }
-            }
+        var out: [StoredRecord] = []
+        out.reserveCapacity(positions.count)
+        try withRecords(at: positions) { p, recordedAt, payload in
+            out.append(StoredRecord(position: p, recordedAt: recordedAt, payload: payload.copiedBytes))
         }
+        return out
     }
 
     /// Calls `body` with (position, recorded_at ms, payload in place) for each record at
