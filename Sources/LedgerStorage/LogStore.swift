@@ -152,20 +152,28 @@ public final class LogStore: Sendable {
     /// Runs on the indexer thread only. Returns how many records it indexed.
     @discardableResult
     func flushIndexes(limit: Int = .max) throws -> Int {
-        // Copied under the lock: a slice sharing the tail's storage would make the writer's next
-        // append copy the whole tail.
-        let chunk = tail.withLock { Array($0.oldest(limit)) }
-        guard let last = chunk.last?.position else { return 0 }
+        // Slices of the tail's segments: the writer appends to the last one only (which it then
+        // copies once, if this flush shares it), so nothing is copied under the lock.
+        let chunk = tail.withLock { $0.oldest(limit) }
+        guard let last = chunk.last?.last?.position else { return 0 }
+        let count = chunk.reduce(0) { $0 + $1.count }
         // Sorted, so each flush walks every index once, left to right. Keys are laid side by side
         // in one buffer and sorted as (offset, length) rows with memcmp: sorting arrays of arrays
         // (a generic byte-by-byte compare, and a retain and release per move) was a third of the
         // indexer's time.
-        var ids = FlushRows(capacity: chunk.count)
-        for e in chunk { ids.add(e.id, e.position) }
+        var ids = FlushRows(capacity: count)
+        var times: [(Int64, UInt64)] = []
+        times.reserveCapacity(count)
+        var entityRows = (0..<entities.count).map { _ in FlushRows(capacity: count) }
+        for part in chunk {
+            for e in part {
+                ids.add(e.id, e.position)
+                times.append((e.occurredAt, e.position))
+                for k in e.entityKeys { entityRows[k.index].add(Keys.entity(k.key), e.position) }
+            }
+        }
         ids.sort()
-        let times = chunk.map { ($0.occurredAt, $0.position) }.sorted { $0 < $1 }
-        var entityRows = (0..<entities.count).map { _ in FlushRows(capacity: chunk.count) }
-        for e in chunk { for k in e.entityKeys { entityRows[k.index].add(Keys.entity(k.key), e.position) } }
+        times.sort { $0 < $1 }
         for i in entityRows.indices { entityRows[i].sort() }
         while true {
             do {
@@ -195,8 +203,14 @@ public final class LogStore: Sendable {
                 try indexEnv.growMap(to: indexEnv.mapSize * 2)
             }
         }
-        tail.withLock { $0.dropOldest(chunk.count) }
-        return chunk.count
+        // What the tail lets go is freed here, after the lock, and new maps (megabytes to zero)
+        // are made before it when the maps will change generation: the writer waits on that lock.
+        // Only this thread drops entries, so the answer holds until the drop.
+        let rotates = tail.withLock { $0.changesGeneration(dropping: count) }
+        let fresh = rotates ? (ids: HashSlots(minimumCapacity: count), heads: HashSlots(minimumCapacity: 2 * count)) : nil
+        let released = tail.withLock { $0.dropOldest(count, fresh: fresh) }
+        withExtendedLifetime(released) {}
+        return count
     }
 
     /// The position of the last committed record (0 when empty).
@@ -276,16 +290,21 @@ public final class LogStore: Sendable {
         }
     }
 
-    /// The position of a stored id: the in-memory tail first, then the LMDB index.
+    /// The stored position of each record's id, or nil: the in-memory tail first, then the LMDB index.
     ///
     /// `index` is a snapshot of the index environment begun when the tail's generation was
     /// `generation`. If the indexer has dropped a chunk since, an id missing from the tail may have
     /// been flushed after that snapshot began, so a fresh snapshot is read instead.
-    private func storedPosition(ofID id: [UInt8], hash: UInt64, index: Transaction, generation: Int) throws -> UInt64? {
-        let (p, now) = tail.withLock { ($0.position(ofID: id, hash: hash), $0.generation) }
-        if let p { return p }
-        if now == generation { return try index.get(ids, id).map { Keys.readUInt64($0) } }
-        return try indexEnv.read { try $0.get(ids, id).map { Keys.readUInt64($0) } }
+    private func storedPositions(of records: [PendingRecord], index: Transaction, generation: Int) throws -> [UInt64?] {
+        // One lock for the whole request: a lock per record was a pair of atomics per event.
+        var (found, now) = tail.withLock { t in (records.map { t.position(ofID: $0.id, hash: $0.idHash) }, t.generation) }
+        func lookUp(_ txn: Transaction) throws {
+            for k in found.indices where found[k] == nil {
+                found[k] = try txn.get(ids, records[k].id).map { Keys.readUInt64($0) }
+            }
+        }
+        if now == generation { try lookUp(index) } else { try indexEnv.read { try lookUp($0) } }
+        return found
     }
 
     private func apply(_ requests: [WriteRequest], txn: Transaction, index: Transaction, generation: Int, head start: Head) throws
@@ -309,8 +328,9 @@ public final class LogStore: Sendable {
             var firstInRequest: [UInt64: Int] = [:]
             if records.count > 1 { firstInRequest.reserveCapacity(records.count) }
             var rejection: StorageError?
+            let known = try storedPositions(of: records, index: index, generation: generation)
             for (k, r) in records.enumerated() {
-                if let p = try storedPosition(ofID: r.id, hash: r.idHash, index: index, generation: generation) {
+                if let p = known[k] {
                     let stored = try txn.withValue(log, Keys.position(p)) { try RecordFormat.open($0, position: p).payload }
                     if let stored, stored == r.payload || schema.sameContent(stored: stored, new: r.payload) {
                         positions[k] = p
@@ -350,8 +370,7 @@ public final class LogStore: Sendable {
             var appended = 0
             for (k, r) in records.enumerated() where isNew[k] {
                 h.position += 1
-                try txn.putReserved(log, Keys.position(h.position), header: RecordFormat.header(recordedAt: h.recordedAt, payload: r.payload),
-                                    payload: r.payload, flags: MDB_APPEND)
+                try RecordFormat.put(txn, log, position: h.position, recordedAt: h.recordedAt, payload: r.payload, flags: MDB_APPEND)
                 positions[k] = h.position
                 if requests.count > 1 && inTransaction[r.idHash] == nil { inTransaction[r.idHash] = added.count }
                 added.append((r, h.position))
@@ -572,10 +591,14 @@ final class WriterThread: Sendable {
         /// The thread is (about to be) blocked on `wake`: only then does an enqueue signal it. A
         /// signal per request was a futex call per request, 64 per round under 64 appenders.
         var sleeping = false
+        /// While gathering a group: the queue length at which an enqueue wakes the writer (0: none).
+        var expecting = 0
     }
 
     private let state = Mutex(State())
     private let wake = DispatchSemaphore(value: 0)
+    /// Signalled by the enqueue that brings the queue to `expecting` while the writer gathers.
+    private let gathered = DispatchSemaphore(value: 0)
     private let done = DispatchSemaphore(value: 0)
 
     func start(_ store: LogStore) {
@@ -593,17 +616,23 @@ final class WriterThread: Sendable {
                 }
                 if idle { self.wake.wait() }
                 // Group commit: the callers of a commit that served several of them were just
-                // resumed and are likely sending again. While they keep arriving (each 50 µs look
-                // finds more), wait for them, at most 0.3 ms: otherwise the first one starts a
-                // commit alone and the others wait for the next fsync.
+                // resumed and are likely sending again. Wait for them while they keep arriving,
+                // at most 0.3 ms: otherwise the first one starts a commit alone and the others
+                // wait for the next fsync. The enqueue that completes the group wakes the writer
+                // at once (polling with 50 µs sleeps overshot by up to a sleep, plus the kernel's
+                // timer slack, every round); a look that finds no newcomer ends the wait.
                 if previous > 1 {
-                    var seen = self.state.withLock { $0.queue.count }
-                    for _ in 0..<6 where seen < previous {
-                        usleep(50)
-                        let now = self.state.withLock { $0.queue.count }
-                        if now == seen { break }
-                        seen = now
+                    var seen = 0
+                    for _ in 0..<3 {
+                        let count = self.state.withLock { s -> Int in
+                            if s.queue.count < previous { s.expecting = previous }
+                            return s.queue.count
+                        }
+                        if count >= previous || count == seen && seen > 0 { break }
+                        seen = count
+                        _ = self.gathered.wait(timeout: .now() + .microseconds(100))
                     }
+                    self.state.withLock { $0.expecting = 0 }
                 }
                 let (batch, stop) = self.state.withLock { s -> ([WriteRequest], Bool) in
                     var n = 0
@@ -638,13 +667,16 @@ final class WriterThread: Sendable {
     }
 
     func enqueue(_ request: WriteRequest) {
-        let (accepted, wakeUp) = state.withLock { s -> (Bool, Bool) in
-            guard !s.stopping else { return (false, false) }
+        let (accepted, wakeUp, complete) = state.withLock { s -> (Bool, Bool, Bool) in
+            guard !s.stopping else { return (false, false, false) }
             s.queue.append(request)
+            let complete = s.expecting > 0 && s.queue.count >= s.expecting
+            if complete { s.expecting = 0 }
             defer { s.sleeping = false }
-            return (true, s.sleeping)
+            return (true, s.sleeping, complete)
         }
         if wakeUp { wake.signal() }
+        if complete { gathered.signal() }
         if !accepted {
             request.continuation.resume(throwing: StorageError(.closed, "the store was closed"))
         }

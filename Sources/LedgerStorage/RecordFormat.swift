@@ -7,15 +7,18 @@ enum RecordFormat {
     static let version: UInt8 = 1
     static let headerSize = 13
 
-    static func header(recordedAt: Int64, payload: [UInt8]) -> [UInt8] {
-        var h = [UInt8](repeating: 0, count: headerSize)
-        h[0] = version
-        let ra = UInt64(bitPattern: recordedAt)
-        for k in 0..<8 { h[5 + k] = UInt8(truncatingIfNeeded: ra >> (56 - 8 * UInt64(k))) }
-        var crc = h.withUnsafeBytes { CRC32C.update(0, UnsafeRawBufferPointer(rebasing: $0[5...])) }
-        crc = payload.withUnsafeBytes { CRC32C.update(crc, $0) }
-        for k in 0..<4 { h[1 + k] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(k))) }
-        return h
+    /// Writes the record (header, then `payload`) at `position` in the log database, straight
+    /// into the page LMDB reserves for it.
+    static func put(_ txn: Transaction, _ db: Database, position: UInt64, recordedAt: Int64, payload: [UInt8],
+                    flags: Int32) throws(LMDBError) {
+        try txn.putReserved(db, position: position, count: headerSize + payload.count, flags: flags) { dst in
+            dst[0] = version
+            let ra = UInt64(bitPattern: recordedAt)
+            for k in 0..<8 { dst[5 + k] = UInt8(truncatingIfNeeded: ra >> (56 - 8 * UInt64(k))) }
+            payload.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: dst[headerSize...]).copyMemory(from: $0) }
+            let crc = CRC32C.update(0, UnsafeRawBufferPointer(rebasing: dst[5...]))
+            for k in 0..<4 { dst[1 + k] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(k))) }
+        }
     }
 
     /// Checks and splits a stored value. Throws `.corrupted` naming `position`.

@@ -12,7 +12,7 @@ struct TailIndex: Sendable {
         var idHash: UInt64
         var occurredAt: Int64
         var entityKeys: [EntityKey]
-        /// Index of this entry's first link in `links` (absolute: minus `linkBase` for the array index).
+        /// Index of this entry's first link in its segment's `links`.
         var firstLink: Int
     }
 
@@ -24,49 +24,94 @@ struct TailIndex: Sendable {
         var previous: UInt64
     }
 
-    /// Entries in position order; `start` is the first not yet flushed.
-    private var entries: [Entry] = []
+    /// `segmentSize` consecutive entries and their links. Segments are never moved or merged: a
+    /// flush borrows the full ones without copying entries, and a flushed segment is dropped whole.
+    struct Segment: Sendable {
+        var entries: [Entry] = []
+        var links: [Link] = []
+    }
+
+    /// What ``dropOldest(_:)`` removed: let it go after the lock is released, since freeing
+    /// 100 k entries' arrays is milliseconds the writer would otherwise wait on.
+    struct Released: Sendable {
+        var segments: [Segment] = []
+        var maps: [HashSlots] = []
+    }
+
+    static let segmentSize = 8192
+
+    private var segments: [Segment] = []
+    /// The position of `segments[0].entries[0]`.
+    private var base: UInt64 = 0
+    /// Entries before this offset (from `base`) are flushed.
     private var start = 0
-    private var links: [Link] = []
-    private var linkBase = 0
+    /// Entries in `segments`, flushed ones included.
+    private var total = 0
     /// Incremented whenever flushed entries are dropped (see `LogStore.storedPosition`).
     private(set) var generation = 0
-    /// id hash → position. An id whose hash is taken by another id goes to `idCollisions`.
-    private var ids: [UInt64: UInt64] = [:]
+    /// id hash → position, in two generations: `ids` holds the records added since position
+    /// `mapsFrom`, `olderIDs` those before it. When everything before `mapsFrom` is flushed the
+    /// older maps are dropped whole and the current ones become the older: the maps stay bounded
+    /// without being rebuilt or pruned key by key (both were milliseconds under the lock).
+    /// An id whose hash is taken by another live id goes to `idCollisions`.
+    private var ids = HashSlots()
+    private var olderIDs = HashSlots()
     private var idCollisions: [ByteKey: UInt64] = [:]
-    /// Entity hash → position of the newest entry with that hash (the head of its chain).
-    private var heads: [UInt64: UInt64] = [:]
+    /// Entity hash → position of the newest entry with that hash (the head of its chain), in the
+    /// same two generations.
+    private var heads = HashSlots()
+    private var olderHeads = HashSlots()
+    private var mapsFrom: UInt64 = 0
 
-    var count: Int { entries.count - start }
+    var count: Int { total - start }
     var isEmpty: Bool { count == 0 }
 
-    /// The live entry at `position`, if it is in the tail.
-    private func entry(at position: UInt64) -> Entry? {
-        guard start < entries.count else { return nil }
-        let first = entries[start].position
-        guard position >= first, position - first < UInt64(entries.count - start) else { return nil }
-        return entries[start + Int(position - first)]
+    /// (segment, index) of the live entry at `position`, if it is in the tail.
+    @inline(__always) private func locate(_ position: UInt64) -> (Int, Int)? {
+        guard position >= base &+ UInt64(start), position < base &+ UInt64(total) else { return nil }
+        let offset = Int(position - base)
+        return (offset / Self.segmentSize, offset % Self.segmentSize)
     }
+
+    private func entry(at position: UInt64) -> Entry? {
+        locate(position).map { segments[$0.0].entries[$0.1] }
+    }
+
+    @inline(__always) private func idPosition(_ hash: UInt64) -> UInt64? { ids[hash] ?? olderIDs[hash] }
 
     /// Adds a record committed at `position` (one past the last entry's position).
     mutating func add(_ r: PendingRecord, at position: UInt64) {
-        if let other = ids[r.idHash], let e = entry(at: other), e.id != r.id {
+        if segments.isEmpty {
+            base = position
+            mapsFrom = position
+        }
+        precondition(position == base &+ UInt64(total), "tail entries must be added in position order")
+        if total % Self.segmentSize == 0 {
+            var s = Segment()
+            s.entries.reserveCapacity(Self.segmentSize)
+            s.links.reserveCapacity(2 * Self.segmentSize)
+            segments.append(s)
+        }
+        if let other = idPosition(r.idHash), let e = entry(at: other), e.id != r.id {
             idCollisions[ByteKey(r.id)] = position
         } else {
-            ids[r.idHash] = position
+            ids.updateValue(position, forKey: r.idHash)
         }
-        let firstLink = linkBase + links.count
+        let last = segments.count - 1
+        let firstLink = segments[last].links.count
         for k in r.entityKeys {
             let h = Self.entityHash(k.index, k.key)
-            links.append(Link(hash: h, previous: heads.updateValue(position, forKey: h) ?? 0))
+            let previous = heads.updateValue(position, forKey: h) ?? olderHeads[h] ?? 0
+            segments[last].links.append(Link(hash: h, previous: previous))
         }
-        entries.append(Entry(position: position, id: r.id, idHash: r.idHash, occurredAt: r.occurredAt,
-                             entityKeys: r.entityKeys, firstLink: firstLink))
+        segments[last].entries.append(Entry(position: position, id: r.id, idHash: r.idHash, occurredAt: r.occurredAt,
+                                            entityKeys: r.entityKeys, firstLink: firstLink))
+        total += 1
     }
 
     func position(ofID id: [UInt8], hash: UInt64) -> UInt64? {
-        if let p = ids[hash], let e = entry(at: p), e.id == id { return p }
-        return idCollisions.isEmpty ? nil : idCollisions[ByteKey(id)]
+        if let p = idPosition(hash), let e = entry(at: p), e.id == id { return p }
+        return idCollisions.isEmpty ? nil : idCollisions[ByteKey(id)].flatMap { locate($0) == nil ? nil : $0 }
     }
 
     /// Positions indexed under (`index`, raw `key`), ascending. May include records of another
@@ -74,12 +119,13 @@ struct TailIndex: Sendable {
     func positions(entity index: Int, key: [UInt8]) -> [UInt64] {
         let h = Self.entityHash(index, key)
         var out: [UInt64] = []
-        var p = heads[h] ?? 0
-        while p != 0, let e = entry(at: p) {
+        var p = heads[h] ?? olderHeads[h] ?? 0
+        while p != 0, let (s, i) = locate(p) {
             out.append(p)
+            let e = segments[s].entries[i]
             var next: UInt64 = 0
-            for k in 0..<e.entityKeys.count where links[e.firstLink - linkBase + k].hash == h {
-                next = links[e.firstLink - linkBase + k].previous
+            for k in 0..<e.entityKeys.count where segments[s].links[e.firstLink + k].hash == h {
+                next = segments[s].links[e.firstLink + k].previous
                 break
             }
             p = next
@@ -87,58 +133,82 @@ struct TailIndex: Sendable {
         return out.reversed()
     }
 
+    /// Calls `body` with every live entry, oldest first.
+    private func forEachLive(_ body: (Entry) -> Void) {
+        var offset = start
+        while offset < total {
+            body(segments[offset / Self.segmentSize].entries[offset % Self.segmentSize])
+            offset += 1
+        }
+    }
+
     /// The raw keys of entity index `index` among the entries in the tail.
     func keys(entity index: Int) -> Set<[UInt8]> {
         var out = Set<[UInt8]>()
-        for i in start..<entries.count {
-            for k in entries[i].entityKeys where k.index == index { out.insert(k.key) }
-        }
+        forEachLive { e in for k in e.entityKeys where k.index == index { out.insert(k.key) } }
         return out
     }
 
     /// (occurred ms, position) of every entry in the tail.
-    var times: [(ms: Int64, position: UInt64)] { entries[start...].map { ($0.occurredAt, $0.position) } }
-
-    /// The oldest `limit` entries, to flush.
-    func oldest(_ limit: Int) -> ArraySlice<Entry> { entries[start..<(start + min(limit, entries.count - start))] }
-
-    /// Forgets the oldest `n` entries once they are in LMDB.
-    ///
-    /// Lazily: the maps keep pointing at positions below `start`, which every look-up already
-    /// treats as absent (`entry(at:)`), until the next compaction rebuilds them from the live
-    /// entries. Removing each entry's keys one by one, under the lock the writer waits on, was a
-    /// quarter of the indexer's time.
-    mutating func dropOldest(_ n: Int) {
-        guard n > 0 else { return }
-        start += n
-        generation += 1
-        // Compact now and then so the arrays and maps do not grow without bound.
-        if start > 65_536 && start * 2 > entries.count {
-            let firstLink = start < entries.count ? entries[start].firstLink : linkBase + links.count
-            links.removeFirst(firstLink - linkBase)
-            linkBase = firstLink
-            entries.removeFirst(start)
-            start = 0
-            rebuildMaps()
-        }
+    var times: [(ms: Int64, position: UInt64)] {
+        var out: [(ms: Int64, position: UInt64)] = []
+        out.reserveCapacity(count)
+        forEachLive { out.append(($0.occurredAt, $0.position)) }
+        return out
     }
 
-    /// The id and entity maps of the live entries only (after a compaction).
-    private mutating func rebuildMaps() {
-        var ids = [UInt64: UInt64](minimumCapacity: entries.count)
-        var collisions: [ByteKey: UInt64] = [:]
-        var heads = [UInt64: UInt64](minimumCapacity: entries.count)
-        for i in entries.indices {
-            let p = entries[i].position
-            if let other = ids.updateValue(p, forKey: entries[i].idHash), entries[Int(other - entries[0].position)].id != entries[i].id {
-                ids[entries[i].idHash] = other
-                collisions[ByteKey(entries[i].id)] = p
-            }
-            for k in 0..<entries[i].entityKeys.count { heads[links[entries[i].firstLink - linkBase + k].hash] = p }
+    /// The oldest `limit` entries, to flush, as slices of the segments: taking them copies no
+    /// entry (a copy of 100 k entries, under the lock the writer waits on, took ~10 ms).
+    func oldest(_ limit: Int) -> [ArraySlice<Entry>] {
+        var out: [ArraySlice<Entry>] = []
+        var offset = start
+        let end = start + min(limit, count)
+        while offset < end {
+            let s = offset / Self.segmentSize, i = offset % Self.segmentSize
+            let n = min(Self.segmentSize - i, end - offset)
+            out.append(segments[s].entries[i..<(i + n)])
+            offset += n
         }
-        self.ids = ids
-        idCollisions = collisions
-        self.heads = heads
+        return out
+    }
+
+    /// Whether ``dropOldest(_:fresh:)`` of `n` entries will drop the older maps (everything they
+    /// point to flushed) and so needs fresh ones.
+    func changesGeneration(dropping n: Int) -> Bool {
+        n > 0 && mapsFrom <= base &+ UInt64(start + min(n, count))
+    }
+
+    /// Forgets the oldest `n` entries once they are in LMDB, and returns the storage it let go
+    /// (release it outside the lock).
+    ///
+    /// Flushed entries stay in their segment until the whole segment is flushed; every look-up
+    /// already treats positions before `start` as absent. `fresh` are empty id and entity maps,
+    /// allocated by the caller before it took the lock, for when the maps change generation.
+    mutating func dropOldest(_ n: Int, fresh: (ids: HashSlots, heads: HashSlots)? = nil) -> Released {
+        var released = Released()
+        guard n > 0 else { return released }
+        start += min(n, count)
+        generation += 1
+        let whole = min(start / Self.segmentSize, total / Self.segmentSize)
+        if whole > 0 {
+            released.segments = Array(segments[..<whole])
+            segments.removeFirst(whole)
+            base += UInt64(whole * Self.segmentSize)
+            start -= whole * Self.segmentSize
+            total -= whole * Self.segmentSize
+        }
+        // Everything the older maps point to is flushed: drop them, the current ones become the older.
+        let firstLive = base &+ UInt64(start)
+        if mapsFrom <= firstLive {  // the test of changesGeneration(dropping:)
+            released.maps = [olderIDs, olderHeads]
+            olderIDs = ids
+            olderHeads = heads
+            ids = fresh?.ids ?? HashSlots(minimumCapacity: olderIDs.count)
+            heads = fresh?.heads ?? HashSlots(minimumCapacity: olderHeads.count)
+            mapsFrom = base &+ UInt64(total)
+            if !idCollisions.isEmpty { idCollisions = idCollisions.filter { $0.value >= firstLive } }
+        }
+        return released
     }
 
     /// FNV-1a over the entity index number and the key's bytes.

@@ -18,6 +18,7 @@ import Testing
         let total = 300_000
         var added = 0
         var flushed = 0
+        var generationKept = 0
         while flushed < total {
             // The writer runs ahead of the indexer by a varying amount.
             let burst = min(total - added, 20_000 + (flushed % 3) * 7_000)
@@ -26,7 +27,10 @@ import Testing
                 tail.add(Self.record(added), at: UInt64(added))
             }
             let n = min(16_384, added - flushed)
-            tail.dropOldest(n)
+            let predicted = tail.changesGeneration(dropping: n)
+            let released = tail.dropOldest(n)
+            #expect(predicted == !released.maps.isEmpty, "generation change predicted for a drop of \(n)")
+            if !predicted { generationKept += 1 }
             flushed += n
             #expect(tail.count == added - flushed)
             for i in Set([flushed + 1, added, (flushed + added) / 2, flushed - 1, max(1, flushed - 40_000)]) where i >= 1 && i <= added {
@@ -41,5 +45,26 @@ import Testing
             }
         }
         #expect(tail.isEmpty)
+        #expect(generationKept > 0, "some drops should leave the maps' generation as it is")
+    }
+
+    /// The flat hash map agrees with `Dictionary` through growth, overwrites and keys whose slots
+    /// collide (keys that differ only in their high bits share a home slot before mixing).
+    @Test func hashSlotsAgreeWithADictionary() {
+        var slots = HashSlots(minimumCapacity: 4)
+        var reference: [UInt64: UInt64] = [:]
+        var rng = SystemRandomNumberGenerator()
+        for i in 0..<50_000 {
+            let key: UInt64 = i % 5 == 0 ? UInt64(i) << 40 : (i % 7 == 0 ? UInt64(i % 100) : rng.next())
+            let value = UInt64(i + 1)
+            #expect(slots.updateValue(value, forKey: key) == reference.updateValue(value, forKey: key))
+        }
+        #expect(slots.count == reference.count)
+        for (k, v) in reference { #expect(slots[k] == v) }
+        for _ in 0..<1000 {
+            let k: UInt64 = rng.next()
+            #expect(slots[k] == reference[k])
+        }
+        #expect(slots[0] == reference[0])
     }
 }

@@ -57,17 +57,17 @@ package struct Transaction {
         try check(rc)
     }
 
-    /// Stores a record assembled from a header and a payload without concatenating them first:
-    /// LMDB reserves the space and both parts are copied straight into the page.
-    package func putReserved(_ db: Database, _ key: [UInt8], header: [UInt8], payload: [UInt8], flags: Int32 = 0) throws(LMDBError) {
-        let rc: Int32 = key.withUnsafeBytes { kb in
-            var k = MDB_val(mv_size: kb.count, mv_data: UnsafeMutableRawPointer(mutating: kb.baseAddress))
-            var v = MDB_val(mv_size: header.count + payload.count, mv_data: nil)
+    /// Stores `count` bytes under the big-endian 8-byte key `position`, written in place by
+    /// `fill` into the space LMDB reserves in the page: no key or value array is built per record.
+    package func putReserved(_ db: Database, position: UInt64, count: Int, flags: Int32 = 0,
+                             _ fill: (UnsafeMutableRawBufferPointer) -> Void) throws(LMDBError) {
+        var key = position.bigEndian
+        let rc: Int32 = withUnsafeMutableBytes(of: &key) { kb in
+            var k = MDB_val(mv_size: 8, mv_data: kb.baseAddress)
+            var v = MDB_val(mv_size: count, mv_data: nil)
             let rc = mdb_put(txn, db.dbi, &k, &v, UInt32(bitPattern: flags | MDB_RESERVE))
             if rc != 0 { return rc }
-            let dst = UnsafeMutableRawBufferPointer(start: v.mv_data, count: v.mv_size)
-            header.withUnsafeBytes { dst.copyMemory(from: $0) }
-            payload.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: dst[header.count...]).copyMemory(from: $0) }
+            fill(UnsafeMutableRawBufferPointer(start: v.mv_data, count: v.mv_size))
             return 0
         }
         try check(rc)
