@@ -135,10 +135,27 @@ public final class EventLog: Sendable {
     /// Concurrent appends share one transaction and one fsync.
     /// - Throws: ``LedgerError``.
     public func append(_ events: [Event]) async throws -> AppendResult {
+        try await append(Self.prepare(events))
+    }
+
+    /// Events encoded for storage and ready to append: encoding is CPU work that can be done on
+    /// whatever thread parsed them (the server does it on its ingest threads).
+    public struct PreparedEvents: Sendable {
+        public let events: [Event]
+        let records: [PendingRecord]
+    }
+
+    /// Encodes `events` for ``append(_:)-(PreparedEvents)``.
+    public static func prepare(_ events: [Event]) -> PreparedEvents {
+        PreparedEvents(events: events, records: encode(events))
+    }
+
+    /// Appends events encoded by ``prepare(_:)``, exactly as ``append(_:)-([Event])`` would.
+    public func append(_ prepared: PreparedEvents) async throws -> AppendResult {
+        let events = prepared.events
         guard !events.isEmpty else { return AppendResult(appended: 0, duplicates: 0, lastPosition: 0, positions: []) }
-        let records = Self.encode(events)
         do {
-            let o = try await store.append(records)
+            let o = try await store.append(prepared.records)
             return AppendResult(appended: o.appended, duplicates: o.duplicates, lastPosition: o.positions.max() ?? 0,
                                 positions: o.positions)
         } catch {

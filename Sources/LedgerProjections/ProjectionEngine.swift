@@ -95,8 +95,19 @@ public final class ProjectionEngine: Sendable {
     public func catchUp(_ name: String? = nil, pageSize: Int = 2048) throws {
         for n in name.map({ [$0] }) ?? names {
             let s = try slot(n)
-            try s.work.withLock { _ in try catchUp(s, store: s.active, until: log.lastPosition, pageSize: pageSize) }
+            try s.work.withLock { _ in _ = try catchUp(s, store: s.active, until: log.lastPosition, pageSize: pageSize) }
         }
+    }
+
+    /// Applies at most `pages` pages of `name`'s unseen events and returns whether it reached the
+    /// head (or stopped at a failure).
+    ///
+    /// Workers that share a few threads catch up in these slices, so one projection far behind
+    /// (or one busy ledger in a process that hosts several) takes turns with the others instead
+    /// of holding a thread until it reaches the head.
+    public func catchUp(_ name: String, pages: Int, pageSize: Int = 2048) throws -> Bool {
+        let s = try slot(name)
+        return try s.work.withLock { _ in try catchUp(s, store: s.active, until: log.lastPosition, pageSize: pageSize, pages: pages) }
     }
 
     /// Projections whose stored version (or record layout) differs from the code's, or (when
@@ -122,21 +133,26 @@ public final class ProjectionEngine: Sendable {
         }
     }
 
-    /// Catches `store` up to `target` in pages of short read transactions. Stops quietly at a failure.
-    private func catchUp(_ s: Slot, store: ProjectionStore, until target: UInt64, pageSize: Int) throws {
+    /// Catches `store` up to `target` in pages of short read transactions, at most `pages` of them.
+    /// Stops quietly at a failure. Returns whether nothing is left to apply up to `target`.
+    private func catchUp(_ s: Slot, store: ProjectionStore, until target: UInt64, pageSize: Int, pages: Int = .max) throws -> Bool {
         var meta = try store.meta()
-        if meta.failure != nil { return }
+        if meta.failure != nil { return true }
+        var applied = 0
         while meta.checkpoint < target {
+            if applied == pages { return false }
             let page = try log.events(after: meta.checkpoint, limit: min(pageSize, Int(target - meta.checkpoint)))
             guard let last = page.last else { break }
             do {
                 try apply(s, store: store, page)
             } catch {
                 try isolateFailure(s, store: store, page)
-                return
+                return true
             }
             meta.checkpoint = last.position
+            applied += 1
         }
+        return true
     }
 
     /// Re-applies a failed page one event at a time, committing the good ones, and records the
@@ -224,7 +240,7 @@ public final class ProjectionEngine: Sendable {
         if let e = errors.withLock({ $0.first }) { throw e }
         for (k, s) in targets.enumerated() {
             try s.work.withLock { _ in
-                try catchUp(s, store: generations[k].0, until: log.lastPosition, pageSize: 2048)
+                _ = try catchUp(s, store: generations[k].0, until: log.lastPosition, pageSize: 2048)
                 try s.swap(to: generations[k].0, generation: generations[k].1)
             }
         }

@@ -3,9 +3,6 @@ import Foundation
 import LedgerLog
 import ServiceLifecycle
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Keeps one projection current: rebuilds it first if its version changed, catches up from its
 /// checkpoint in bounded pages, then follows the live tail. Run it in a `ServiceGroup`.
@@ -32,7 +29,8 @@ public struct ProjectionWorker: Service, CustomStringConvertible {
             while !Task.isCancelled {
                 do {
                     if !prepared {
-                        try await offPool { try engine.prepare(name) }
+                        // A version change rebuilds: seconds of work on a thread of its own.
+                        try await WorkerThreads.once(name: "rebuild", nice: 10) { try engine.prepare(name) }
                         prepared = true
                     }
                     // At most one catch-up per 25 ms: under many small commits each catch-up's own
@@ -41,7 +39,10 @@ public struct ProjectionWorker: Service, CustomStringConvertible {
                     let since = ContinuousClock.now - lastCatchUp
                     if since < .milliseconds(25) { try await Task.sleep(for: .milliseconds(25) - since) }
                     lastCatchUp = .now
-                    try await offPool { try engine.catchUp(name) }
+                    // Slices of one page: the workers of every projection (and, in a process
+                    // hosting several ledgers, of every ledger) take turns on the shared threads,
+                    // so the one far behind does not hold up the live panel's.
+                    while try await !offPool({ try engine.catchUp(name, pages: 1) }) { try Task.checkCancellation() }
                     backoff = .milliseconds(100)
                     let status = try engine.status().first { $0.name == name }
                     if status?.state == .failed {
@@ -72,40 +73,10 @@ extension ProjectionEngine {
 /// cooperative pool: with two cores that pool has two threads, and a catch-up holding one would
 /// stall HTTP handlers and appends.
 func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { c in
-        CatchUpThreads.shared.run { c.resume(with: Result { try work() }) }
-    }
+    try await catchUpThreads.perform(work)
 }
 
-/// The threads projection workers catch up on, one per core, at a lower scheduling priority
-/// (nice 10) than the threads that take appends and answer queries. When the CPU is saturated,
-/// ingest and reports go first and the read models catch up in the gaps: their lag grows for the
-/// burst, and they stay exact. With spare CPU the priority changes nothing.
-final class CatchUpThreads: Sendable {
-    static let shared = CatchUpThreads(count: max(2, ProcessInfo.processInfo.activeProcessorCount))
-
-    private let jobs = Mutex<[@Sendable () -> Void]>([])
-    private let ready = DispatchSemaphore(value: 0)
-
-    private init(count: Int) {
-        for k in 0..<count {
-            let thread = Thread { [self] in
-                Thread.current.name = "projection-\(k)"  // set from inside: shown by top -H and perf
-                // On Linux the nice value is per thread, and 0 names the calling one. A failure
-                // (a system that refuses it) only leaves the default priority.
-                _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
-                while true {
-                    ready.wait()
-                    let job = jobs.withLock { $0.isEmpty ? nil : $0.removeFirst() }
-                    job?()
-                }
-            }
-            thread.start()
-        }
-    }
-
-    func run(_ job: @escaping @Sendable () -> Void) {
-        jobs.withLock { $0.append(job) }
-        ready.signal()
-    }
-}
+/// The threads projection workers catch up on, one per core, at nice 10: below the threads that
+/// take appends and answer queries. When the CPU is saturated, ingest and reports go first and
+/// the read models catch up in the gaps: their lag grows for the burst, and they stay exact.
+let catchUpThreads = WorkerThreads(name: "projection", nice: 10)

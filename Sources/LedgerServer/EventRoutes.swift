@@ -5,6 +5,9 @@ import LedgerLog
 import ServiceLifecycle
 import Synchronization
 
+/// The threads large append bodies are parsed on (see ``EventRoutes/append(_:_:)``).
+let ingestThreads = WorkerThreads(name: "ingest", nice: 5)
+
 /// `POST /v1/events` (append, atomic, idempotent) and `GET /v1/events` (read in pages).
 struct EventRoutes {
     let log: EventLog
@@ -27,6 +30,31 @@ struct EventRoutes {
             throw APIError(.contentTooLarge, "body_too_large", "the body is over \(maxBodyBytes) bytes: send smaller batches")
         }
         let bytes = Array(buffer.readableBytesView)
+        // A large body is parsed, validated and encoded on the ingest threads (nice 5), off the
+        // two-thread cooperative pool: under a saturating ingest, report queries and the append
+        // itself go first. A small one is done here: the hop would cost more than the work.
+        let events = bytes.count < Self.inlineParseBytes
+            ? EventLog.prepare(try Self.parse(bytes)) : try await ingestThreads.perform { EventLog.prepare(try Self.parse(bytes)) }
+        do {
+            let r = try await log.append(events)
+            LedgerMetrics.appendRequest("ok")
+            LedgerMetrics.appended(r)
+            return jsonResponse(["appended": .number(String(r.appended)), "duplicates": .number(String(r.duplicates)),
+                                 "last_position": .number(String(r.lastPosition)),
+                                 "positions": .array(r.positions.map { .number(String($0)) })])
+        } catch let e as LedgerError where e.code == .conflict {
+            LedgerMetrics.appendRequest("conflict")
+            throw APIError(.conflict, "conflict", e.message,
+                           details: ["index": .number(String(e.eventIndex ?? -1)), "id": e.eventID.map { .string($0) } ?? .null,
+                                     "existing_position": .number(String(e.existingPosition ?? 0))])
+        }
+    }
+
+    /// Bodies smaller than this (about 100 events) are parsed on the request's own task.
+    static let inlineParseBytes = 16 * 1024
+
+    /// The events of a JSON-array or NDJSON body, all validated; throws a 400 naming every problem.
+    static func parse(_ bytes: [UInt8]) throws -> [Event] {
         let firstByte = bytes.first { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }
         var events: [Event] = []
         var problems: [ValidationIssue] = []
@@ -54,19 +82,7 @@ struct EventRoutes {
             throw APIError(.badRequest, "invalid_events", "\(problems.count) problem(s); nothing was stored",
                            details: ["problems": .array(problems.map(Self.json))])
         }
-        do {
-            let r = try await log.append(events)
-            LedgerMetrics.appendRequest("ok")
-            LedgerMetrics.appended(r)
-            return jsonResponse(["appended": .number(String(r.appended)), "duplicates": .number(String(r.duplicates)),
-                                 "last_position": .number(String(r.lastPosition)),
-                                 "positions": .array(r.positions.map { .number(String($0)) })])
-        } catch let e as LedgerError where e.code == .conflict {
-            LedgerMetrics.appendRequest("conflict")
-            throw APIError(.conflict, "conflict", e.message,
-                           details: ["index": .number(String(e.eventIndex ?? -1)), "id": e.eventID.map { .string($0) } ?? .null,
-                                     "existing_position": .number(String(e.existingPosition ?? 0))])
-        }
+        return events
     }
 
     static func json(_ i: ValidationIssue) -> JSONValue {

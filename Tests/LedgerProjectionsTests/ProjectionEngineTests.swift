@@ -48,10 +48,18 @@ func clientFacts(_ e: ProjectionEngine, _ cut: Cut = .all) throws -> [String: Cl
         let engine = try ProjectionEngine(log: log)
         try engine.register(CallsPerLineHour())
         try engine.register(ClientCalls())
-        // Live: append in many small batches, catching up in between (as the worker does).
+        // Live: append in many small batches, catching up in between: one projection at once, the
+        // other in slices of one page (as the worker does), each slice reporting whether more is left.
         for start in stride(from: 0, to: events.count, by: 700) {
-            _ = try await log.append(Array(events[start..<min(events.count, start + 700)]))
-            try engine.catchUp(pageSize: 300)
+            let batch = min(events.count, start + 700) - start
+            _ = try await log.append(Array(events[start..<start + batch]))
+            try engine.catchUp("calls-per-line-hour", pageSize: 300)
+            var slices: [UInt64] = []
+            while try !engine.catchUp("client-calls", pages: 1, pageSize: 300) {
+                slices.append(try #require(try engine.status().first { $0.name == "client-calls" }).checkpoint)
+            }
+            #expect(slices == (1..<(batch + 299) / 300).map { UInt64(start + 300 * $0) })
+            #expect(try engine.status().first { $0.name == "client-calls" }?.checkpoint == UInt64(start + batch))
         }
         let liveLines = try lineFacts(engine)
         let liveClients = try clientFacts(engine)

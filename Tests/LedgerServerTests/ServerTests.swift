@@ -122,8 +122,20 @@ final class RunningServer: Sendable {
         let problem = err["problems"]!.arrayValue![0].objectValue!
         #expect(problem["index"] == .number("1") && problem.string("id") == "bad-1" && problem.string("field") == "data.department")
         #expect(server.engine.log.lastPosition == 300)
-        // Malformed JSON and a conflicting id.
+        // The same in a body large enough to be parsed on the ingest threads: an NDJSON body of
+        // 300 new events with a bad one on line 151 is refused, naming that line, and stores nothing.
+        var large = lines.map { $0.replacingOccurrences(of: "sim1-", with: "big-") }
+        large[150] = #"{"id":"bad-2","type":"call.queued","at":"2026-11-16T10:00:00Z","data":{"call_id":"x"}}"#
+        #expect(large.joined(separator: "\n").utf8.count > 16 * 1024)
+        let (s6, b6) = try await server.request("POST", "/v1/events", token: "appender-token-1", body: large.joined(separator: "\n"))
+        #expect(s6 == 400)
+        let largeProblem = try JSONParser.parse(b6).objectValue!["problems"]!.arrayValue![0].objectValue!
+        #expect(largeProblem["line"] == .number("151") && largeProblem.string("id") == "bad-2" && largeProblem.string("field") == "data.department")
+        #expect(server.engine.log.lastPosition == 300)
+        // Malformed JSON (small and large) and a conflicting id.
         #expect(try await server.request("POST", "/v1/events", token: "appender-token-1", body: "[{\"id\":").0 == 400)
+        let (s7, b7) = try await server.request("POST", "/v1/events", token: "appender-token-1", body: "[" + lines.joined(separator: ",") + ",{\"id\":")
+        #expect(s7 == 400 && b7.contains("invalid_json"))
         let changed = lines[0].replacingOccurrences(of: "\"source\":\"", with: "\"source\":\"x")
         let (s4, b4) = try await server.request("POST", "/v1/events", token: "appender-token-1", body: changed)
         #expect(s4 == 409 && b4.contains("\"existing_position\":1"))

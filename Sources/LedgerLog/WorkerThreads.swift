@@ -1,0 +1,67 @@
+import Dispatch
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A few named threads, at a lower scheduling priority than the rest of the process, that run
+/// blocking or CPU-heavy jobs off Swift's cooperative pool.
+///
+/// With two cores that pool has two threads: a job holding one for milliseconds stalls every
+/// HTTP handler and append continuation behind it. On these threads the job runs beside the pool
+/// instead, and the nice value decides who goes first when the CPU is saturated: appends and
+/// report queries (nice 0) before bulk parsing (nice 5) before read-model catch-ups (nice 10).
+/// With spare CPU the priority changes nothing.
+public final class WorkerThreads: Sendable {
+    private let jobs = Mutex<[@Sendable () -> Void]>([])
+    private let ready = DispatchSemaphore(value: 0)
+
+    /// Starts `count` threads named `name-0`, `name-1`, … at `nice` (0–19).
+    public init(name: String, count: Int = max(2, ProcessInfo.processInfo.activeProcessorCount), nice: Int32) {
+        for k in 0..<count {
+            let thread = Thread { [self] in
+                Self.nameAndLower(name: "\(name)-\(k)", nice: nice)
+                while true {
+                    ready.wait()
+                    let job = jobs.withLock { $0.isEmpty ? nil : $0.removeFirst() }
+                    job?()
+                }
+            }
+            thread.start()
+        }
+    }
+
+    /// Queues `job` for the next free thread.
+    public func run(_ job: @escaping @Sendable () -> Void) {
+        jobs.withLock { $0.append(job) }
+        ready.signal()
+    }
+
+    /// Runs `work` on a new thread of its own at `nice`, which ends with it: for a job that can
+    /// take seconds (a rebuild), so that it does not hold a shared thread meanwhile.
+    public static func once<T: Sendable>(name: String, nice: Int32, _ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { c in
+            Thread {
+                nameAndLower(name: name, nice: nice)
+                c.resume(with: Result { try work() })
+            }.start()
+        }
+    }
+
+    private static func nameAndLower(name: String, nice: Int32) {
+        Thread.current.name = name  // set from inside: shown by top -H and perf
+        #if os(Linux)
+        // On Linux the nice value is per thread, and 0 names the calling one. A failure
+        // (a system that refuses it) only leaves the default priority.
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice)
+        #endif
+    }
+
+    /// Runs `work` on one of the threads and returns its result to the awaiting task.
+    public func perform<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { c in
+            run { c.resume(with: Result { try work() }) }
+        }
+    }
+}
