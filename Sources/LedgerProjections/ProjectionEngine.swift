@@ -301,15 +301,16 @@ public final class ProjectionEngine: Sendable {
                 rows = parts.withLock { Array($0.joined()) }
             }
         }
-        rows.sort { $0.0.lexicographicallyPrecedes($1.0) }
+        let order = KeyOrder.sortedIndices(rows.map(\.0))
         var scope: [[UInt8]] = []
         for (e, r) in rows { for k in r.keys { scope.append(FactRecord.scopeKey(k, entity: e)) } }
-        scope.sort { $0.lexicographicallyPrecedes($1) }
-        var unique: [[UInt8]] = []
-        for k in scope where unique.last != k { unique.append(k) }
         try store.kv.write { w in
-            for (e, r) in rows { try w.put("facts", key: e, value: r.encoded(), append: true) }
-            for k in unique { try w.put("current", key: k, value: [], append: true) }
+            for k in order { try w.put("facts", key: rows[k].0, value: rows[k].1.encoded(), append: true) }
+            var previous: [UInt8]?
+            for k in KeyOrder.sortedIndices(scope) where scope[k] != previous {
+                previous = scope[k]
+                try w.put("current", key: scope[k], value: [], append: true)
+            }
             try ProjectionStore.setCheckpoint(w, failure == nil ? head : 0)
             try ProjectionStore.setVersion(w, s.projection.version)
             try ProjectionStore.setFailure(w, failure)

@@ -67,4 +67,16 @@ import Testing
         }
         #expect(slots[0] == reference[0])
     }
+
+    /// The rebuild writes facts in this order with append puts, which LMDB refuses out of order.
+    @Test func keyOrderIsLMDBsOrder() {
+        var rng = SystemRandomNumberGenerator()
+        // Short keys over a small alphabet: many shared prefixes, prefixes of each other, repeats.
+        let keys: [[UInt8]] = (0..<5000).map { _ in (0..<Int.random(in: 0...6, using: &rng)).map { _ in UInt8.random(in: 0...3, using: &rng) * 85 } }
+        let reference = keys.indices.sorted { a, b in
+            keys[a] == keys[b] ? a < b : keys[a].lexicographicallyPrecedes(keys[b])
+        }
+        #expect(KeyOrder.sortedIndices(keys) == reference)
+        #expect(KeyOrder.sortedIndices([]) == [])
+    }
 }
