@@ -96,7 +96,7 @@ public enum EventValidator {
             issues.append(ValidationIssue(index: index, eventID: rawID, field: field, message: message))
         }
 
-        for m in envelope.members where !envelopeKeys.contains(m.key) {
+        for m in envelope.members where !isEnvelopeKey(m.key) {
             let hint = (m.key == "position" || m.key == "recorded_at") ? " (assigned by the ledger, never sent)" : ""
             issue(m.key, "unknown envelope field\(hint); allowed: id, type, at, source, data")
         }
@@ -135,7 +135,8 @@ public enum EventValidator {
         switch envelope["source"] {
         case nil: break
         case .string(let s)?:
-            if s.unicodeScalars.count > 64 { issue("source", "at most 64 characters, got \(s.unicodeScalars.count)") } else { source = s }
+            // At most 64 bytes is at most 64 characters: count them only when it could be over.
+            if s.utf8.count > 64 && s.unicodeScalars.count > 64 { issue("source", "at most 64 characters, got \(s.unicodeScalars.count)") } else { source = s }
         case let v?: issue("source", "expected a string, got \(v.kindName)")
         }
 
@@ -154,14 +155,22 @@ public enum EventValidator {
 
     private static let typeList = EventType.allCases.map(\.rawValue).joined(separator: ", ")
 
+    /// ``envelopeKeys`` without hashing: literal compares of short strings, once per member.
+    @inline(__always) private static func isEnvelopeKey(_ key: String) -> Bool {
+        switch key {
+        case "id", "type", "at", "source", "data": return true
+        default: return false
+        }
+    }
+
     private static func checkData(_ data: JSONObject, type: EventType, issue: (String, String) -> Void) {
         for f in fieldTable[type]! {
-            let path = "data." + f.name
+            // The path is built only for an issue: a string per field per event otherwise.
             guard let v = data[f.name] else {
-                if f.required { issue(path, "required for \(type.rawValue): \(expectation(f.kind))") }
+                if f.required { issue("data." + f.name, "required for \(type.rawValue): \(expectation(f.kind))") }
                 continue
             }
-            if let problem = check(v, f.kind) { issue(path, problem) }
+            if let problem = check(v, f.kind) { issue("data." + f.name, problem) }
         }
         if type == .missedHandled, data.string("reason") == "other" {
             let comment = data.string("comment") ?? ""
