@@ -145,26 +145,16 @@ public struct JSONParser {
     private mutating func parseString() throws(SyntaxError) -> String {
         i += 1
         let start = i
-        // Fast path: no escapes. ASCII needs no validation; otherwise validate once.
-        var ascii = true
+        // Fast path: no escapes, validated and copied once.
         while i < end {
             let c = bytes[i]
             if c == UInt8(ascii: "\"") {
-                let s: String
-                if ascii {
-                    s = String(decoding: bytes[start..<i], as: UTF8.self)
-                } else {
-                    guard let v = String(validating: bytes[start..<i], as: UTF8.self) else {
-                        throw SyntaxError(offset: start, message: "string is not valid UTF-8")
-                    }
-                    s = v
-                }
+                guard let s = text(start..<i) else { throw SyntaxError(offset: start, message: "string is not valid UTF-8") }
                 i += 1
                 return s
             }
             if c == UInt8(ascii: "\\") { break }
             if c < 0x20 { throw error("control character in a string (escape it)") }
-            if c >= 0x80 { ascii = false }
             i += 1
         }
         guard i < end else { throw error("unterminated string") }
@@ -258,8 +248,17 @@ public struct JSONParser {
             guard i < end, isDigit(bytes[i]) else { throw error("digit expected in exponent") }
             while i < end && isDigit(bytes[i]) { i += 1 }
         }
-        // Number text is ASCII: no validation needed.
-        return .number(String(decoding: bytes[start..<i], as: UTF8.self))
+        return .number(text(start..<i)!)  // ASCII digits and signs: always valid
+    }
+
+    /// `bytes[range]` as a string, or `nil` if it is not valid UTF-8.
+    ///
+    /// Through a span, not an `ArraySlice`: a slice retains and releases the array's buffer, and
+    /// with the lines of one input parsed on both cores that is two threads bouncing one reference
+    /// count (2.6x slower for 21-byte strings, measured).
+    private func text(_ range: Range<Int>) -> String? {
+        guard let u = try? UTF8Span(validating: bytes.span.extracting(range)) else { return nil }
+        return String(copying: u)
     }
 
     @inline(__always) private func isDigit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }

@@ -26,6 +26,15 @@ import Testing
 
     @Test func rejectsInvalidUTF8() {
         #expect(throws: JSONParser.SyntaxError.self) { try JSONParser.parse([0x22, 0xC3, 0x28, 0x22]) }
+        // A truncated sequence at the end, an overlong encoding, a lone continuation byte.
+        #expect(throws: JSONParser.SyntaxError.self) { try JSONParser.parse([0x22, 0x41, 0xD0, 0x22]) }
+        #expect(throws: JSONParser.SyntaxError.self) { try JSONParser.parse([0x22, 0xC0, 0xAF, 0x22]) }
+        #expect(throws: JSONParser.SyntaxError.self) { try JSONParser.parse([0x7B, 0x22, 0x80, 0x22, 0x3A, 0x31, 0x7D]) }
+    }
+
+    @Test func keepsValidUTF8() throws {
+        #expect(try JSONParser.parse(#"{"name":"Анна Ёлкина","city":"София","emoji":"😀"}"#)
+                == .object(JSONObject([("name", .string("Анна Ёлкина")), ("city", .string("София")), ("emoji", .string("😀"))])))
     }
 
     @Test func rejectsDeepNesting() {
