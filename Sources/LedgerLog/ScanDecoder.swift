@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import LedgerEvents
+import LedgerStorage
 import Synchronization
 
 /// Decodes a long scan on two cores while the caller still receives the events one by one, in
@@ -43,7 +44,7 @@ final class ScanDecoder: Sendable {
     init(read: @escaping @Sendable (_ after: UInt64, _ count: Int) throws -> [RecordedEvent]) {
         self.read = read
         let thread = Thread { [self] in
-            Thread.current.name = "ledger-scan"  // set from inside: shown by top -H and perf
+            nameCurrentThread("ledger-scan")  // set from inside: shown by top -H and perf
             run()
         }
         thread.start()

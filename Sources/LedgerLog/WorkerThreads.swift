@@ -1,9 +1,7 @@
 import Dispatch
 import Foundation
+import LedgerStorage
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// A few named threads, at a lower scheduling priority than the rest of the process, that run
 /// blocking or CPU-heavy jobs off Swift's cooperative pool.
@@ -21,7 +19,7 @@ public final class WorkerThreads: Sendable {
     public init(name: String, count: Int = max(2, ProcessInfo.processInfo.activeProcessorCount), nice: Int32) {
         for k in 0..<count {
             let thread = Thread { [self] in
-                Self.nameAndLower(name: "\(name)-\(k)", nice: nice)
+                nameCurrentThread("\(name)-\(k)", nice: nice)
                 while true {
                     ready.wait()
                     let job = jobs.withLock { $0.isEmpty ? nil : $0.removeFirst() }
@@ -43,19 +41,10 @@ public final class WorkerThreads: Sendable {
     public static func once<T: Sendable>(name: String, nice: Int32, _ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { c in
             Thread {
-                nameAndLower(name: name, nice: nice)
+                nameCurrentThread(name, nice: nice)
                 c.resume(with: Result { try work() })
             }.start()
         }
-    }
-
-    private static func nameAndLower(name: String, nice: Int32) {
-        Thread.current.name = name  // set from inside: shown by top -H and perf
-        #if os(Linux)
-        // On Linux the nice value is per thread, and 0 names the calling one. A failure
-        // (a system that refuses it) only leaves the default priority.
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice)
-        #endif
     }
 
     /// Runs `work` on one of the threads and returns its result to the awaiting task.

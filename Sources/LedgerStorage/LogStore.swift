@@ -751,8 +751,9 @@ final class IndexerThread: Sendable {
     }
 }
 
-/// Names the OS thread (shown by `top -H`, `perf` and debuggers) and sets its nice value.
-private func nameCurrentThread(_ name: String, nice: Int32 = 0) {
+/// Names the calling OS thread (shown by `top -H`, `perf` and debuggers) and sets its nice
+/// value (0–19). The package's background threads all start with it.
+package func nameCurrentThread(_ name: String, nice: Int32 = 0) {
     Thread.current.name = name
     #if os(Linux)
     // Per thread on Linux (0 names the calling one); a refusal only leaves the default.
