@@ -139,27 +139,35 @@ public final class EventLog: Sendable {
     }
 
     /// Events encoded for storage and ready to append: encoding is CPU work that can be done on
-    /// whatever thread parsed them (the server does it on its ingest threads).
+    /// whatever thread parsed them (the server does it on its ingest threads). Holds only the
+    /// encoded records, so a large input can be parsed and encoded piece by piece without
+    /// keeping every parsed ``Event`` alive until the append (``joined(_:)``).
     public struct PreparedEvents: Sendable {
-        public let events: [Event]
         let records: [PendingRecord]
+
+        /// How many events.
+        public var count: Int { records.count }
+
+        /// `parts` in order, as one batch (appended all or nothing).
+        public static func joined(_ parts: [PreparedEvents]) -> PreparedEvents {
+            PreparedEvents(records: Array(parts.map(\.records).joined()))
+        }
     }
 
     /// Encodes `events` for ``append(_:)-(PreparedEvents)``.
     public static func prepare(_ events: [Event]) -> PreparedEvents {
-        PreparedEvents(events: events, records: encode(events))
+        PreparedEvents(records: encode(events))
     }
 
     /// Appends events encoded by ``prepare(_:)``, exactly as ``append(_:)-([Event])`` would.
     public func append(_ prepared: PreparedEvents) async throws -> AppendResult {
-        let events = prepared.events
-        guard !events.isEmpty else { return AppendResult(appended: 0, duplicates: 0, lastPosition: 0, positions: []) }
+        guard prepared.count > 0 else { return AppendResult(appended: 0, duplicates: 0, lastPosition: 0, positions: []) }
         do {
             let o = try await store.append(prepared.records)
             return AppendResult(appended: o.appended, duplicates: o.duplicates, lastPosition: o.positions.max() ?? 0,
                                 positions: o.positions)
         } catch {
-            throw LedgerError.from(error, events: events)
+            throw LedgerError.from(error, records: prepared.records)
         }
     }
 
@@ -214,9 +222,9 @@ public final class EventLog: Sendable {
     /// passes through as it is.
     private static func reading<R>(_ body: () throws -> R) throws -> R {
         do { return try body() } catch let e as StorageError {
-            throw LedgerError.from(e, events: [])
+            throw LedgerError.from(e, records: [])
         } catch let e as EventCodec.DecodingError {
-            throw LedgerError.from(e, events: [])
+            throw LedgerError.from(e, records: [])
         }
     }
 

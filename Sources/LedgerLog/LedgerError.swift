@@ -35,12 +35,12 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { message }
 
-    static func from(_ error: any Error, events: [Event]) -> LedgerError {
+    static func from(_ error: any Error, records: [PendingRecord]) -> LedgerError {
         if let e = error as? LedgerError { return e }
         if let s = error as? StorageError {
             switch s.code {
             case .conflict:
-                let id = s.recordIndex.flatMap { events.indices.contains($0) ? events[$0].id : nil }
+                let id = s.recordIndex.flatMap { records.indices.contains($0) ? String(decoding: records[$0].id, as: UTF8.self) : nil }
                 var m = "event \(s.recordIndex ?? -1)"
                 if let id { m += " (id \"\(id)\")" }
                 m += ": id: " + s.message + "; nothing was stored. Send a new id for new content."

@@ -20,7 +20,8 @@ func cli(_ args: [String], stdin: String? = nil, env: [String: String] = [:]) th
         try (lines.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
         let data = dir.sub("data")
 
-        let (code, out, err) = try cli(["append", file, "--data", data])
+        // In pieces of 4 KiB: the events of every piece are encoded and joined in input order.
+        let (code, out, err) = try cli(["append", file, "--data", data, "--piece-bytes", "4096"])
         #expect(code == 0, "\(err)")
         #expect(out == #"{"appended":\#(lines.count),"duplicates":0,"last_position":\#(lines.count)}"# + "\n")
 
@@ -73,6 +74,14 @@ func cli(_ args: [String], stdin: String? = nil, env: [String: String] = [:]) th
         // Nothing stored: the ledger may not even exist, and if it does it is empty.
         let (_, events, _) = try cli(["events", "--data", dir.path])
         #expect(events.isEmpty)
+        // A line per piece: every piece's problems, with the input's line numbers, and still nothing stored.
+        let (code2, _, err2) = try cli(["append", "-", "--data", dir.path, "--piece-bytes", "1"],
+                                       stdin: [good, bad, "", good, broken].joined(separator: "\n"))
+        #expect(code2 != 0)
+        #expect(err2.contains(#"line 2 (id "b"): data.department: required"#))
+        #expect(err2.contains("line 5: invalid JSON"))
+        #expect(err2.contains("rejected: 2 problems"))
+        #expect(try cli(["events", "--data", dir.path]).1.isEmpty)
     }
 
     @Test func aConflictingIDIsRefused() throws {
@@ -83,5 +92,11 @@ func cli(_ args: [String], stdin: String? = nil, env: [String: String] = [:]) th
         let (code, _, err) = try cli(["append", "-", "--data", dir.path], stdin: a2)
         #expect(code != 0)
         #expect(err.contains(#"id "a""#) && err.contains("position 1") && err.contains("different content"))
+        // In a later piece: named by its place in the whole input.
+        let b = #"{"id":"b","type":"call.greeting","at":"2026-11-21T09:15:02Z","data":{"call_id":"c"}}"#
+        let (code2, _, err2) = try cli(["append", "-", "--data", dir.path, "--piece-bytes", "1"], stdin: [b, a2].joined(separator: "\n"))
+        #expect(code2 != 0)
+        #expect(err2.contains(#"event 2 of the input (id "a")"#) && err2.contains("position 1"))
+        #expect(try cli(["events", "--data", dir.path]).1.split(separator: "\n").count == 1)
     }
 }
