@@ -41,22 +41,14 @@ struct FlushRows {
 public enum KeyOrder {
     /// The indices of `keys` in ascending key order (stable for equal keys).
     public static func sortedIndices(_ keys: [[UInt8]]) -> [Int] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(keys.reduce(0) { $0 + $1.count })
-        var rows: [(offset: Int, count: Int, index: Int)] = []
-        rows.reserveCapacity(keys.count)
-        for (k, key) in keys.enumerated() {
-            rows.append((bytes.count, key.count, k))
-            bytes.append(contentsOf: key)
-        }
-        bytes.withUnsafeBytes { b in
-            rows.sort { x, y in
-                let n = min(x.count, y.count)
-                let c = n == 0 ? 0 : memcmp(b.baseAddress! + x.offset, b.baseAddress! + y.offset, n)
-                if c != 0 { return c < 0 }
-                return x.count != y.count ? x.count < y.count : x.index < y.index
-            }
-        }
-        return rows.map(\.index)
+        // The index flush's rows, with each key's index as its "position": the tie-break that
+        // keeps equal keys in input order.
+        var rows = FlushRows(capacity: keys.count)
+        for (k, key) in keys.enumerated() { rows.add(key, UInt64(k)) }
+        rows.sort()
+        var order: [Int] = []
+        order.reserveCapacity(keys.count)
+        rows.forEach { _, k in order.append(Int(k)) }
+        return order
     }
 }
