@@ -44,7 +44,8 @@ struct LiveDashboard {
                 var sent = 0
                 for await m in messages {
                     try await writer.write(ByteBuffer(bytes: m))
-                    sent += 1
+                    // `limit` counts messages: the keep-alive comment (": ping") every 15 s is not one.
+                    if m.first != UInt8(ascii: ":") { sent += 1 }
                     if sent >= limit { break }
                 }
                 try await writer.finish(nil)
