@@ -6,6 +6,8 @@
 //
 // 1. ingest: 8 clients posting NDJSON batches of 500 (distinct simulated events) for N seconds
 //    → events/s and request latency p50/p99        (baseline: the same batches appended in-process by EventLog)
+//    Ingest load comes from ``RawLoad`` (one epoll thread, keep-alive), or with `--client async-http`
+//    from AsyncHTTPClient; the report polls of (3) always use AsyncHTTPClient.
 // 2. 64 clients posting one event each              (baseline: 64 in-process tasks appending single events)
 // 3. report endpoints (unprocessed queue, month report) polled during (1) → latency p50/p99
 import AsyncHTTPClient
@@ -23,6 +25,10 @@ struct Options: Sendable {
     var work = "./.build-bench-work/server-bench"
     var cliPath = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path + "/call-ledger"
     var jsonOut: String?
+    /// `raw` (default): ``RawLoad``, one epoll thread; `async-http`: AsyncHTTPClient, as before session 7.
+    var loadClient = "raw"
+    /// `--only s1` or `--only s2` runs one target (S3 runs with S1), without the in-process baselines.
+    var only: String?
 
     static func parse() -> Options {
         var o = Options()
@@ -33,8 +39,10 @@ struct Options: Sendable {
             case "--work": o.work = args.next() ?? o.work
             case "--cli": o.cliPath = args.next() ?? o.cliPath
             case "--json": o.jsonOut = args.next()
+            case "--client": o.loadClient = args.next() ?? o.loadClient
+            case "--only": o.only = args.next()
             default:
-                FileHandle.standardError.write(Data("usage: server-bench [--seconds S] [--work DIR] [--cli PATH] [--json FILE]\n".utf8))
+                FileHandle.standardError.write(Data("usage: server-bench [--seconds S] [--work DIR] [--cli PATH] [--json FILE] [--client raw|async-http] [--only s1|s2|floor]\n".utf8))
                 exit(64)
             }
         }
@@ -120,9 +128,40 @@ func get(_ server: Server, _ path: String) async throws -> (Int, Double) {
     return (Int(response.status.code), now() - t0)
 }
 
-/// `clients` tasks each posting `bodies` in turn (shared queue) until `until`.
+/// Group commits so far, from the server's `/metrics`: how many, records per commit, mean duration.
+func commitSummary(_ server: Server) async -> String {
+    var r = HTTPClientRequest(url: "http://127.0.0.1:\(server.port)/metrics")
+    r.method = .GET
+    guard let response = try? await client.execute(r, timeout: .seconds(10)),
+          let body = try? await response.body.collect(upTo: 1 << 24) else { return "(no /metrics)" }
+    var values: [String: Double] = [:]
+    for line in String(buffer: body).split(separator: "\n") where !line.hasPrefix("#") {
+        let parts = line.split(separator: " ")
+        if parts.count == 2, let v = Double(parts[1]) { values[String(parts[0])] = v }
+    }
+    let commits = values["ledger_commit_group_records_count"] ?? 0
+    let records = values["ledger_commit_group_records_sum"] ?? 0
+    let seconds = values["ledger_commit_duration_seconds_sum"] ?? 0
+    guard commits > 0 else { return "no commits" }
+    return String(format: "%.0f commits, %.1f records per commit, %.2f ms per commit", commits, records / commits, seconds / commits * 1000)
+}
+
+/// `clients` connections each posting `bodies` in turn (shared queue) until `until`.
 func ingest(_ server: Server, bodies: [[UInt8]], eventsPerBody: [Int], clients: Int, until: Double) async -> Results {
     let results = Results()
+    if options.loadClient == "raw" {
+        let r = await withCheckedContinuation { (done: CheckedContinuation<RawLoadResults, Never>) in
+            Thread {
+                done.resume(returning: RawLoad.run(port: server.port, path: "/v1/events", token: server.token,
+                                                   contentType: "application/x-ndjson", bodies: bodies,
+                                                   eventsPerBody: eventsPerBody, connections: clients, until: until))
+            }.start()
+        }
+        results.latencies.withLock { $0 = r.latencies }
+        results.events.withLock { $0 = r.events }
+        results.failures.withLock { $0 = r.failures }
+        return results
+    }
     let next = Shared(0)
     await withTaskGroup(of: Void.self) { group in
         for _ in 0..<clients {
@@ -190,7 +229,7 @@ var report: [String: Double] = [:]
 var rows: [String] = []
 
 // 1 + 3: ingest of batches, with the report endpoints polled meanwhile.
-do {
+if options.only != "s2" {
     let server = try Server.start(data: work + "/ingest")
     defer { server.stop() }
     // A little history first so the report endpoints have a department and a month to answer.
@@ -232,14 +271,19 @@ do {
     note("    \(rate(evs)) events/s, request p50 \(ms(percentile(lat, 50))) p99 \(ms(percentile(lat, 99))), failures \(r.failures.withLock { $0.count })")
     note("    reports during ingest: \(rl.count) answered, p50 \(ms(percentile(rl, 50))) p99 \(ms(percentile(rl, 99))), failures \(readFailures.value.withLock { $0 })")
 }
-note("[1] baseline: the same batches appended in-process by EventLog, 8 tasks …")
-let parsedBatches = try batchLines.prefix(Int(seconds * 600)).map { batch in try batch.map { try EventValidator.validate(JSONParser.parse(Array($0.utf8)), index: 0).get() } }
-let libBatch = try await libraryBaseline(parsedBatches, concurrency: 8, seconds: seconds, dir: work + "/lib-batch")
-report["library_batch_events_per_s"] = libBatch
-note("    \(rate(libBatch)) events/s")
+// One target alone (`--only`, for profiling the server): its figures are the notes above.
+if options.only == "s1" { try await client.shutdown().get(); exit(0) }
+var libBatch = 0.0
+if options.only == nil {
+    note("[1] baseline: the same batches appended in-process by EventLog, 8 tasks …")
+    let parsedBatches = try batchLines.prefix(Int(seconds * 600)).map { batch in try batch.map { try EventValidator.validate(JSONParser.parse(Array($0.utf8)), index: 0).get() } }
+    libBatch = try await libraryBaseline(parsedBatches, concurrency: 8, seconds: seconds, dir: work + "/lib-batch")
+    report["library_batch_events_per_s"] = libBatch
+    note("    \(rate(libBatch)) events/s")
+}
 
 // 2: 64 clients, single events.
-do {
+if options.only != "floor" {
     let server = try Server.start(data: work + "/single")
     defer { server.stop() }
     note("[2] 64 clients × single events for \(seconds) s …")
@@ -251,8 +295,28 @@ do {
     report["single_events_per_s"] = evs
     report["single_p50_ms"] = percentile(lat, 50) * 1000
     report["single_p99_ms"] = percentile(lat, 99) * 1000
+    note("    server: \(await commitSummary(server))")
     note("    \(rate(evs)) events/s, request p50 \(ms(percentile(lat, 50))) p99 \(ms(percentile(lat, 99))), failures \(r.failures.withLock { $0.count })")
 }
+if options.only == "floor" || options.only == nil {
+    // The HTTP stack's own ceiling here: the same 64 keep-alive connections asking `GET /healthz`
+    // (routing, one small JSON answer, no body, no log) from the same load generator.
+    let server = try Server.start(data: work + "/floor")
+    defer { server.stop() }
+    note("[2] ceiling: 64 clients × GET /healthz for \(min(seconds, 5)) s …")
+    let t0 = now()
+    let r = await withCheckedContinuation { (done: CheckedContinuation<RawLoadResults, Never>) in
+        Thread {
+            done.resume(returning: RawLoad.run(port: server.port, method: "GET", path: "/healthz", token: server.token, contentType: "",
+                                               bodies: Array(repeating: [], count: 10_000_000), eventsPerBody: Array(repeating: 1, count: 10_000_000),
+                                               connections: 64, until: now() + min(seconds, 5)))
+        }.start()
+    }
+    let rps = Double(r.events) / (now() - t0)
+    report["healthz_requests_per_s"] = rps
+    note("    \(rate(rps)) requests/s, p50 \(ms(percentile(r.latencies, 50))) p99 \(ms(percentile(r.latencies, 99)))")
+}
+if options.only != nil { try await client.shutdown().get(); exit(0) }
 note("[2] baseline: 64 in-process tasks appending single events …")
 let singleEvents = try lines[neededBatch...].prefix(200_000).map { [try EventValidator.validate(JSONParser.parse(Array($0.utf8)), index: 0).get()] }
 let libSingle = try await libraryBaseline(singleEvents, concurrency: 64, seconds: min(seconds, 5), dir: work + "/lib-single")
@@ -262,7 +326,7 @@ try await client.shutdown().get()
 
 func verdict(_ ok: Bool) -> String { ok ? "PASS" : "MISS" }
 print("""
-# server-bench (\(ISO8601DateFormatter().string(from: Date())), \(Int(seconds)) s per target, load from a second process on 127.0.0.1)
+# server-bench (\(ISO8601DateFormatter().string(from: Date())), \(Int(seconds)) s per target, load from a second process on 127.0.0.1, \(options.loadClient) client)
 | # | measurement | ours | baseline (same run) | ratio | target | verdict |
 |---|---|---|---|---|---|---|
 | S1 | ingest, 8 clients × NDJSON batches of 500 | \(rate(report["ingest_events_per_s"]!)) ev/s | EventLog.append in-process, 8 tasks: \(rate(libBatch)) ev/s | \(String(format: "%.2f×", report["ingest_events_per_s"]! / libBatch)) | ≥ 150 k ev/s | \(verdict(report["ingest_events_per_s"]! >= 150_000)) |
