@@ -6,6 +6,7 @@ let lifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "
 let hummingbird: Target.Dependency = .product(name: "Hummingbird", package: "hummingbird")
 let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
 let prometheus: Target.Dependency = .product(name: "Prometheus", package: "swift-prometheus")
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
 
 let package = Package(
     name: "call-ledger",
@@ -22,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // Already in the graph through Hummingbird; named so the server can give it a log handler.
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.14.0"),
         // Only for Tools/Benchmarks/server-bench, the HTTP load generator.
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
@@ -47,7 +50,7 @@ let package = Package(
         .target(name: "LedgerExport", dependencies: ["LedgerReports", "LedgerXLSX", "LedgerEvents"]),
         // The HTTP server (Hummingbird): the only module that knows HTTP.
         .target(name: "LedgerServer", dependencies: ["LedgerReports", "LedgerExport", "LedgerXLSX", "LedgerProjections", "LedgerLog", "LedgerEvents",
-                                                    hummingbird, lifecycle, metrics, prometheus],
+                                                    hummingbird, lifecycle, metrics, prometheus, logging],
                 // GET /openapi.yaml: the document compiled into the binary (see OpenAPIRoute.swift).
                 resources: [.embedInCode("openapi.yaml")]),
         .executableTarget(name: "LedgerCLI", dependencies: ["LedgerServer", "LedgerReports", "LedgerExport", "LedgerXLSX", "LedgerProjections", "LedgerLog", "LedgerEvents", "LedgerSimulator",

@@ -35,14 +35,24 @@ public enum LedgerMetrics {
     /// Installs the Prometheus backend once per process (later calls do nothing).
     public static func bootstrap() { _ = bootstrapped }
 
+    /// The append path's handles, made once (after ``bootstrap()``, on the first request): making
+    /// one looks it up in the registry under a lock, a cost every single-event append would pay.
+    private static let appendHandles = (
+        ok: Counter(label: "ledger_append_requests_total", dimensions: [("outcome", "ok")]),
+        appended: Counter(label: "ledger_appended_events_total"),
+        duplicates: Counter(label: "ledger_duplicate_events_total"),
+        batchSize: Recorder(label: "ledger_append_batch_size", aggregate: true)
+    )
+
     static func appendRequest(_ outcome: String) {
+        if outcome == "ok" { return appendHandles.ok.increment() }
         Counter(label: "ledger_append_requests_total", dimensions: [("outcome", outcome)]).increment()
     }
 
     static func appended(_ result: AppendResult) {
-        Counter(label: "ledger_appended_events_total").increment(by: result.appended)
-        Counter(label: "ledger_duplicate_events_total").increment(by: result.duplicates)
-        Recorder(label: "ledger_append_batch_size", aggregate: true).record(result.positions.count)
+        appendHandles.appended.increment(by: result.appended)
+        appendHandles.duplicates.increment(by: result.duplicates)
+        appendHandles.batchSize.record(result.positions.count)
     }
 
     /// Records every group commit of `log`.
