@@ -77,12 +77,14 @@ let package = Package(
         // Benchmark of the Asterisk import (issue 7): generated 1 M-line queue_log, baseline in the same run.
         .executableTarget(name: "import-bench", dependencies: ["LedgerAsterisk", "LedgerLog", "LedgerEvents"],
                           path: "Tools/Benchmarks/import-bench"),
+        // NDJSON lines to stored records: the full way against DirectEventEncoder, one thread.
+        .executableTarget(name: "parse-bench", dependencies: ["LedgerEvents"], path: "Tools/Benchmarks/parse-bench"),
         // Test helper: appends forever and prints acknowledged ids (for kill -9 tests).
         .executableTarget(name: "ledger-stress", dependencies: ["LedgerLog", "LedgerEvents"],
                           path: "Tools/Stress/ledger-stress"),
 
         .target(name: "LedgerTestSupport", dependencies: ["LedgerEvents", "LedgerLog"], path: "Tests/LedgerTestSupport"),
-        .testTarget(name: "LedgerEventsTests", dependencies: ["LedgerEvents"]),
+        .testTarget(name: "LedgerEventsTests", dependencies: ["LedgerEvents", "LedgerSimulator"]),
         .testTarget(name: "LedgerStorageTests", dependencies: ["LedgerStorage"]),
         .testTarget(name: "LedgerLogTests", dependencies: ["LedgerLog", "LedgerEvents", "LedgerSimulator", "LedgerTestSupport"]),
         .testTarget(name: "LedgerProjectionsTests", dependencies: ["LedgerProjections", "LedgerLog", "LedgerEvents",

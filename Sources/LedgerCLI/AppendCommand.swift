@@ -56,8 +56,8 @@ struct Append: AsyncParsableCommand {
             var end = min(bytes.count, start + pieceBytes)
             while end < bytes.count && bytes[end - 1] != 0x0A { end += 1 }
             let piece = Array(bytes[start..<end])
-            switch NDJSONReader.parse(piece, firstLine: line) {
-            case .success(let events): if issues.isEmpty { parts.append(EventLog.prepare(events)) }
+            switch EventLog.prepare(ndjson: piece, firstLine: line) {
+            case .success(let events): if issues.isEmpty { parts.append(events) }
             case .failure(let err):
                 issues += err.issues
                 parts = []

@@ -41,7 +41,7 @@ public struct EventTime: Sendable, Hashable, Comparable, CustomStringConvertible
         self = try Self.parse(Array(text.utf8)).get()
     }
 
-    private static func parse(_ b: [UInt8]) -> Result<EventTime, ParseError> {
+    static func parse(_ b: [UInt8]) -> Result<EventTime, ParseError> {
         func fail(_ m: String) -> Result<EventTime, ParseError> { .failure(ParseError(message: m)) }
         let n = b.count
         guard n >= 20 else { return fail("too short for \(expectedForm)") }

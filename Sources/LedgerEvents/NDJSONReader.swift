@@ -10,6 +10,27 @@ public enum NDJSONReader {
     ///
     /// - Parameter firstLine: the line number of `bytes`' first line (for inputs read in pieces).
     public static func parse(_ bytes: [UInt8], firstLine: Int = 1) -> Result<[Event], EventValidationError> {
+        run(bytes, firstLine: firstLine, validated)
+    }
+
+    /// The stored forms of the events of `bytes`, or all problems found (with 1-based line numbers).
+    ///
+    /// Each line in the common shape is encoded straight from its bytes (``DirectEventEncoder``);
+    /// any other line, and every invalid one, goes through ``JSONParser`` and ``EventValidator``,
+    /// which name every problem. The result is the same as encoding ``parse(_:firstLine:)``'s.
+    public static func encode(_ bytes: [UInt8], firstLine: Int = 1) -> Result<[EncodedEvent], EventValidationError> {
+        run(bytes, firstLine: firstLine) { bytes, range, index in
+            if let e = DirectEventEncoder.encode(bytes, range) { return .success(e) }
+            return validated(bytes, range, index).map(EncodedEvent.init)
+        }
+    }
+
+    /// Splits `bytes` into lines and makes each non-blank one into a `T` with `make` (given the
+    /// line's parsed JSON on demand, the bytes and the line's range), in chunks on every core.
+    private static func run<T: Sendable>(
+        _ bytes: [UInt8], firstLine: Int,
+        _ make: @escaping @Sendable (_ bytes: [UInt8], _ range: Range<Int>, _ index: Int) -> Result<T, EventValidationError>
+    ) -> Result<[T], EventValidationError> {
         // Line boundaries: (start, end, line number) of each non-blank line.
         var foundLines: [(start: Int, end: Int, number: Int)] = []
         foundLines.reserveCapacity(bytes.count / 180 + 1)
@@ -30,41 +51,67 @@ public enum NDJSONReader {
         let lines = foundLines
         let chunkCount = lines.count < 2048 ? 1 : min(64, max(2, lines.count / 4096))
         let chunkSize = (lines.count + chunkCount - 1) / max(1, chunkCount)
-        let results = Results(count: chunkCount)
+        if chunkCount == 1 {
+            // A small body (a single event from a phone system, say) is parsed here: handing it
+            // to Dispatch's worker threads would cost more than the parse.
+            let (events, issues) = parseLines(bytes, lines, 0..<lines.count, make)
+            return issues.isEmpty ? .success(events) : .failure(EventValidationError(issues: issues))
+        }
+        let results = Results<T>(count: chunkCount)
         DispatchQueue.concurrentPerform(iterations: chunkCount) { c in
             let lo = c * chunkSize
-            let hi = min(lines.count, lo + chunkSize)
-            var events: [Event] = []
-            events.reserveCapacity(max(0, hi - lo))
-            var issues: [ValidationIssue] = []
-            if lo < hi {
-                for k in lo..<hi {
-                    let line = lines[k]
-                    do throws(JSONParser.SyntaxError) {
-                        let value = try JSONParser.parse(bytes, range: line.start..<line.end)
-                        switch EventValidator.validate(value, index: k) {
-                        case .success(let e): events.append(e)
-                        case .failure(let err):
-                            issues.append(contentsOf: err.issues.map { var i = $0; i.line = line.number; return i })
-                        }
-                    } catch {
-                        issues.append(ValidationIssue(index: k, eventID: nil, field: "", message: error.description, line: line.number))
-                    }
-                }
-            }
+            let (events, issues) = parseLines(bytes, lines, lo..<max(lo, min(lines.count, lo + chunkSize)), make)
             results.set(c, events, issues)
         }
         let (events, issues) = results.joined()
         return issues.isEmpty ? .success(events) : .failure(EventValidationError(issues: issues))
     }
 
+    /// Makes `lines[range]` into `T`s; an event's index is its line's index among the non-blank lines.
+    private static func parseLines<T>(
+        _ bytes: [UInt8], _ lines: [(start: Int, end: Int, number: Int)], _ range: Range<Int>,
+        _ make: (_ bytes: [UInt8], _ range: Range<Int>, _ index: Int) -> Result<T, EventValidationError>
+    ) -> ([T], [ValidationIssue]) {
+        var events: [T] = []
+        events.reserveCapacity(range.count)
+        var issues: [ValidationIssue] = []
+        for k in range {
+            let line = lines[k]
+            switch make(bytes, line.start..<line.end, k) {
+            case .success(let e): events.append(e)
+            case .failure(let err):
+                issues.append(contentsOf: err.issues.map { var i = $0; i.line = line.number; return i })
+            }
+        }
+        return (events, issues)
+    }
+
+    /// The line's event, validated: every problem of it, or its syntax error.
+    private static func validated(_ bytes: [UInt8], _ range: Range<Int>, _ index: Int) -> Result<Event, EventValidationError> {
+        do throws(JSONParser.SyntaxError) {
+            return EventValidator.validate(try JSONParser.parse(bytes, range: range), index: index)
+        } catch {
+            return .failure(EventValidationError(issues: [ValidationIssue(index: index, eventID: nil, field: "", message: error.description)]))
+        }
+    }
+
     /// Per-chunk results written by parallel workers, each to its own slot.
-    private final class Results: Sendable {
-        private let slots: Mutex<[(events: [Event], issues: [ValidationIssue])]>
+    private final class Results<T: Sendable>: Sendable {
+        private let slots: Mutex<[(events: [T], issues: [ValidationIssue])]>
         init(count: Int) { slots = Mutex(Array(repeating: ([], []), count: count)) }
-        func set(_ c: Int, _ e: [Event], _ i: [ValidationIssue]) { slots.withLock { $0[c] = (e, i) } }
-        func joined() -> ([Event], [ValidationIssue]) {
-            slots.withLock { s in (Array(s.map(\.events).joined()), Array(s.map(\.issues).joined())) }
+        func set(_ c: Int, _ e: [T], _ i: [ValidationIssue]) { slots.withLock { $0[c] = (e, i) } }
+        /// The chunks in order (appended, not through `joined()`'s slower lazy flattening).
+        func joined() -> ([T], [ValidationIssue]) {
+            slots.withLock { s in
+                var events: [T] = []
+                events.reserveCapacity(s.reduce(0) { $0 + $1.events.count })
+                var issues: [ValidationIssue] = []
+                for slot in s {
+                    events.append(contentsOf: slot.events)
+                    issues.append(contentsOf: slot.issues)
+                }
+                return (events, issues)
+            }
         }
     }
 }

@@ -34,7 +34,7 @@ struct EventRoutes {
         // two-thread cooperative pool: under a saturating ingest, report queries and the append
         // itself go first. A small one is done here: the hop would cost more than the work.
         let events = bytes.count < Self.inlineParseBytes
-            ? EventLog.prepare(try Self.parse(bytes)) : try await ingestThreads.perform { EventLog.prepare(try Self.parse(bytes)) }
+            ? try Self.prepare(bytes) : try await ingestThreads.perform { try Self.prepare(bytes) }
         do {
             let r = try await log.append(events)
             LedgerMetrics.appendRequest("ok")
@@ -53,36 +53,42 @@ struct EventRoutes {
     /// Bodies smaller than this (about 100 events) are parsed on the request's own task.
     static let inlineParseBytes = 16 * 1024
 
-    /// The events of a JSON-array or NDJSON body, all validated; throws a 400 naming every problem.
-    static func parse(_ bytes: [UInt8]) throws -> [Event] {
+    /// The events of a JSON-array or NDJSON body, validated and encoded for storage; throws a 400
+    /// naming every problem.
+    static func prepare(_ bytes: [UInt8]) throws -> EventLog.PreparedEvents {
         let firstByte = bytes.first { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }
+        if firstByte == UInt8(ascii: "[") { return EventLog.prepare(try parseArray(bytes)) }
+        switch EventLog.prepare(ndjson: bytes) {
+        case .success(let events): return events
+        case .failure(let err): throw invalid(err.issues)
+        }
+    }
+
+    /// The events of a JSON-array body, all validated; throws a 400 naming every problem.
+    static func parseArray(_ bytes: [UInt8]) throws -> [Event] {
         var events: [Event] = []
         var problems: [ValidationIssue] = []
-        if firstByte == UInt8(ascii: "[") {
-            do {
-                guard case .array(let values) = try JSONParser.parse(bytes) else { throw APIError(.badRequest, "invalid_json", "expected a JSON array") }
-                for (k, v) in values.enumerated() {
-                    switch EventValidator.validate(v, index: k) {
-                    case .success(let e): events.append(e)
-                    case .failure(let err): problems += err.issues
-                    }
+        do {
+            guard case .array(let values) = try JSONParser.parse(bytes) else { throw APIError(.badRequest, "invalid_json", "expected a JSON array") }
+            for (k, v) in values.enumerated() {
+                switch EventValidator.validate(v, index: k) {
+                case .success(let e): events.append(e)
+                case .failure(let err): problems += err.issues
                 }
-            } catch let e as JSONParser.SyntaxError {
-                LedgerMetrics.appendRequest("invalid")
-                throw APIError(.badRequest, "invalid_json", e.description)
             }
-        } else {
-            switch NDJSONReader.parse(bytes) {
-            case .success(let e): events = e
-            case .failure(let err): problems = err.issues
-            }
-        }
-        if !problems.isEmpty {
+        } catch let e as JSONParser.SyntaxError {
             LedgerMetrics.appendRequest("invalid")
-            throw APIError(.badRequest, "invalid_events", "\(problems.count) problem(s); nothing was stored",
-                           details: ["problems": .array(problems.map(Self.json))])
+            throw APIError(.badRequest, "invalid_json", e.description)
         }
+        if !problems.isEmpty { throw invalid(problems) }
         return events
+    }
+
+    /// The 400 for events that break wire format v1 (counted in the metrics).
+    static func invalid(_ problems: [ValidationIssue]) -> APIError {
+        LedgerMetrics.appendRequest("invalid")
+        return APIError(.badRequest, "invalid_events", "\(problems.count) problem(s); nothing was stored",
+                        details: ["problems": .array(problems.map(Self.json))])
     }
 
     static func json(_ i: ValidationIssue) -> JSONValue {

@@ -3,7 +3,7 @@
 /// Every draw is a pure function of the seed and the number of earlier draws, so the same
 /// configuration always yields byte-identical output on every platform. The simulator never
 /// uses `SystemRandomNumberGenerator` or the wall clock.
-struct SimRandom {
+public struct SimRandom: RandomNumberGenerator {
     private var s0: UInt64
     private var s1: UInt64
     private var s2: UInt64
@@ -12,7 +12,7 @@ struct SimRandom {
     /// - Parameters:
     ///   - seed: the user's seed.
     ///   - stream: an independent stream number (0 = traffic, 1 = late delivery, …).
-    init(seed: UInt64, stream: UInt64 = 0) {
+    public init(seed: UInt64, stream: UInt64 = 0) {
         var x = seed ^ (stream &* 0xD1B5_4A32_D192_ED03)
         s0 = SimRandom.splitMix(&x)
         s1 = SimRandom.splitMix(&x)
@@ -30,7 +30,7 @@ struct SimRandom {
     }
 
     @inline(__always)
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
         let t = s1 << 17
         s2 ^= s0
