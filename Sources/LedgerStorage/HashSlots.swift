@@ -12,7 +12,7 @@ struct HashSlots: Sendable {
     private(set) var count = 0
 
     init(minimumCapacity: Int = 1024) {
-        var n = 1024
+        var n = 16
         while n < minimumCapacity * 2 { n *= 2 }
         slots = [UInt64](repeating: 0, count: 2 * n)
         mask = n - 1

@@ -254,7 +254,7 @@ public final class LogStore: Sendable {
         let started = clock.now
         var results: [Result<AppendOutcome, any Error>] = []
         var newHead = Head(position: 0, recordedAt: 0)
-        var added: [(PendingRecord, UInt64)] = []
+        var added: [Added] = []
         while true {
             do {
                 let start = head.withLock { $0 }
@@ -282,7 +282,7 @@ public final class LogStore: Sendable {
         // No reserveCapacity(count + n) first: arrays reserve exactly what is asked, so doing it on
         // every commit copied the whole tail each time (growth on append is geometric).
         tail.withLock { t in
-            for (r, p) in added { t.add(r, at: p) }
+            for a in added { t.add(requests[a.request].records[a.record], at: a.position) }
         }
         head.withLock { $0 = newHead }
         notifier.publish(newHead.position)
@@ -310,32 +310,40 @@ public final class LogStore: Sendable {
         return found
     }
 
+    /// A record written by this commit: where it is in the requests, and its position.
+    /// Indices, not a copy of the record: copying one retains and releases its four arrays.
+    struct Added {
+        var request: Int
+        var record: Int
+        var position: UInt64
+    }
+
     private func apply(_ requests: [WriteRequest], txn: Transaction, index: Transaction, generation: Int, head start: Head) throws
-        -> ([Result<AppendOutcome, any Error>], Head, [(PendingRecord, UInt64)])
+        -> ([Result<AppendOutcome, any Error>], Head, [Added])
     {
         var h = start
         let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
         h.recordedAt = max(h.recordedAt, now)
         var results: [Result<AppendOutcome, any Error>] = []
         results.reserveCapacity(requests.count)
-        var added: [(PendingRecord, UInt64)] = []
+        var added: [Added] = []
         added.reserveCapacity(requests.reduce(0) { $0 + $1.records.count })
         // Ids written earlier in this transaction (by earlier requests of the group): id hash →
-        // index in `added`; a hash shared by two ids falls back to a search of `added`.
-        var inTransaction: [UInt64: Int] = [:]
-        for request in requests {
+        // 1 + index in `added`; a hash shared by two ids falls back to a search of `added`.
+        var inTransaction: HashSlots? = requests.count > 1 ? HashSlots(minimumCapacity: added.capacity) : nil
+        for (q, request) in requests.enumerated() {
             // Pass 1: look every id up, so a rejected request writes nothing.
             let records = request.records
             var positions = [UInt64](repeating: 0, count: records.count)
             var isNew = [Bool](repeating: false, count: records.count)
-            var firstInRequest: [UInt64: Int] = [:]
-            if records.count > 1 { firstInRequest.reserveCapacity(records.count) }
+            // id hash → 1 + index of its first record in this request.
+            var firstInRequest: HashSlots? = records.count > 1 ? HashSlots(minimumCapacity: records.count) : nil
             var rejection: StorageError?
             let known = try storedPositions(of: records, index: index, generation: generation)
-            for (k, r) in records.enumerated() {
+            for k in records.indices {
                 if let p = known[k] {
                     let stored = try txn.withValue(log, Keys.position(p)) { try RecordFormat.open($0, position: p).payload }
-                    if let stored, stored == r.payload || schema.sameContent(stored: stored, new: r.payload) {
+                    if let stored, stored == records[k].payload || schema.sameContent(stored: stored, new: records[k].payload) {
                         positions[k] = p
                         continue
                     }
@@ -343,9 +351,10 @@ public final class LogStore: Sendable {
                                              recordIndex: k, existingPosition: p)
                     break
                 }
-                if requests.count > 1, let i = Self.earlier(r, inTransaction, added) {
-                    let (other, position) = added[i]
-                    if other.payload == r.payload || schema.sameContent(stored: other.payload, new: r.payload) {
+                if let inTransaction, let i = Self.earlier(records[k], inTransaction, added, requests) {
+                    let other = requests[added[i].request].records[added[i].record]
+                    let position = added[i].position
+                    if other.payload == records[k].payload || schema.sameContent(stored: other.payload, new: records[k].payload) {
                         positions[k] = position
                         continue
                     }
@@ -353,8 +362,8 @@ public final class LogStore: Sendable {
                                              recordIndex: k, existingPosition: position)
                     break
                 }
-                if records.count > 1, let j = Self.first(r, in: records, before: k, firstInRequest) {
-                    if records[j].payload == r.payload || schema.sameContent(stored: records[j].payload, new: r.payload) {
+                if let firstInRequest, let j = Self.first(records[k], in: records, before: k, firstInRequest) {
+                    if records[j].payload == records[k].payload || schema.sameContent(stored: records[j].payload, new: records[k].payload) {
                         positions[k] = UInt64.max - UInt64(j)  // resolved after pass 2
                         continue
                     }
@@ -362,7 +371,9 @@ public final class LogStore: Sendable {
                                              recordIndex: k)
                     break
                 }
-                if records.count > 1 && firstInRequest[r.idHash] == nil { firstInRequest[r.idHash] = k }
+                if firstInRequest?[records[k].idHash] == nil {
+                    firstInRequest?.updateValue(UInt64(k + 1), forKey: records[k].idHash)
+                }
                 isNew[k] = true
             }
             if let rejection {
@@ -371,12 +382,14 @@ public final class LogStore: Sendable {
             }
             // Pass 2: write the records (only the log: indexes follow behind).
             var appended = 0
-            for (k, r) in records.enumerated() where isNew[k] {
+            for k in records.indices where isNew[k] {
                 h.position += 1
-                try RecordFormat.put(txn, log, position: h.position, recordedAt: h.recordedAt, payload: r.payload, flags: MDB_APPEND)
+                try RecordFormat.put(txn, log, position: h.position, recordedAt: h.recordedAt, payload: records[k].payload, flags: MDB_APPEND)
                 positions[k] = h.position
-                if requests.count > 1 && inTransaction[r.idHash] == nil { inTransaction[r.idHash] = added.count }
-                added.append((r, h.position))
+                if inTransaction?[records[k].idHash] == nil {
+                    inTransaction?.updateValue(UInt64(added.count + 1), forKey: records[k].idHash)
+                }
+                added.append(Added(request: q, record: k, position: h.position))
                 appended += 1
             }
             for k in positions.indices where positions[k] > UInt64.max - UInt64(records.count) {
@@ -390,17 +403,20 @@ public final class LogStore: Sendable {
     }
 
     /// The first record of `records` before index `k` with `r`'s id, found by hash.
-    private static func first(_ r: PendingRecord, in records: [PendingRecord], before k: Int, _ byHash: [UInt64: Int]) -> Int? {
-        guard let j = byHash[r.idHash] else { return nil }
+    private static func first(_ r: PendingRecord, in records: [PendingRecord], before k: Int, _ byHash: HashSlots) -> Int? {
+        guard let j1 = byHash[r.idHash] else { return nil }
+        let j = Int(j1) - 1
         if records[j].id == r.id { return j }
         return records[..<k].firstIndex { $0.id == r.id }  // two ids share the hash: search
     }
 
     /// The index in `added` of the record written earlier in this group with `r`'s id, found by hash.
-    private static func earlier(_ r: PendingRecord, _ byHash: [UInt64: Int], _ added: [(PendingRecord, UInt64)]) -> Int? {
-        guard let i = byHash[r.idHash] else { return nil }
-        if added[i].0.id == r.id { return i }
-        return added.firstIndex { $0.0.id == r.id }  // two ids share the hash: search
+    private static func earlier(_ r: PendingRecord, _ byHash: HashSlots, _ added: [Added], _ requests: [WriteRequest]) -> Int? {
+        guard let i1 = byHash[r.idHash] else { return nil }
+        let i = Int(i1) - 1
+        func id(_ a: Added) -> [UInt8] { requests[a.request].records[a.record].id }
+        if id(added[i]) == r.id { return i }
+        return added.firstIndex { id($0) == r.id }  // two ids share the hash: search
     }
 
     // MARK: Reads

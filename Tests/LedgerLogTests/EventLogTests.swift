@@ -153,6 +153,45 @@ import Testing
         #expect(report.records == 64 * perTask)
     }
 
+    /// Ids repeated inside a batch and across concurrent batches that share one group commit:
+    /// stored once, every repeat answered with that position; a conflicting repeat refuses its
+    /// own batch only, and stores nothing of it.
+    @Test func repeatedIDsWithinAndAcrossConcurrentBatches() async throws {
+        let dir = TemporaryDirectory()
+        let log = try EventLog(directory: dir.path)
+        let inBatch = try await log.append([makeEvent("a"), makeEvent("b"), makeEvent("a")])
+        #expect(inBatch.appended == 2 && inBatch.duplicates == 1)
+        #expect(inBatch.positions == [1, 2, 1])
+
+        // 48 batches each carrying "shared" (same content everywhere) and 16 each carrying "x"
+        // with its own content: one of those wins, the other 15 are conflicts.
+        let outcomes = try await withThrowingTaskGroup(of: (Int, AppendResult?).self) { group in
+            for t in 0..<64 {
+                group.addTask {
+                    let mine = makeEvent("own-\(t)", at: 1_795_000_000_000 + Int64(t))
+                    if t < 48 { return (t, try await log.append([mine, makeEvent("shared"), mine])) }
+                    let x = makeEvent("x", data: ["call_id": .string("c\(t)"), "department": "sales"])
+                    do { return (t, try await log.append([mine, x])) } catch let e as LedgerError where e.code == .conflict { return (t, nil) }
+                }
+            }
+            var all: [(Int, AppendResult?)] = []
+            for try await o in group { all.append(o) }
+            return all
+        }
+        let sharedPositions = Set(outcomes.filter { $0.0 < 48 }.compactMap { $0.1?.positions[1] })
+        #expect(sharedPositions.count == 1)
+        for (t, r) in outcomes where t < 48 {
+            #expect(r != nil && r!.positions[0] == r!.positions[2] && r!.positions[0] != r!.positions[1])
+        }
+        let winners = outcomes.filter { $0.0 >= 48 && $0.1 != nil }.map(\.0)
+        #expect(winners.count == 1)
+        for (t, r) in outcomes where t >= 48 && r == nil { #expect(try log.event(id: "own-\(t)") == nil) }
+        // a, b, 48 own + shared, 1 own + x.
+        let expected: UInt64 = 2 + 48 + 1 + 2
+        #expect(log.lastPosition == expected)
+        #expect(try log.verify().isClean)
+    }
+
     @Test func theMapGrowsFromATinyInitialSize() async throws {
         let dir = TemporaryDirectory()
         var c = EventLogConfiguration()
