@@ -2,7 +2,7 @@
 //   full   JSONParser → EventValidator → Event → EncodedEvent (the way every line went before)
 //   direct DirectEventEncoder (bytes → stored form; declines lines outside the common shape)
 //
-//   swift build -c release --scratch-path .build-bench --product parse-bench --product simulate
+//   swift build -c release --scratch-path .build-bench --product parse-bench   # then --product simulate
 //   .build-bench/release/simulate --events 200000 --output /tmp/200k.ndjson
 //   .build-bench/release/parse-bench /tmp/200k.ndjson [LINES]
 import Foundation
