@@ -56,27 +56,28 @@ public enum DirectEventEncoder {
         var value: Range<Int>
     }
 
-    /// A cursor over one line. A struct with mutating methods, not nested functions capturing
-    /// the position: captured variables are checked for exclusive access at run time.
+    /// A position in one line. A struct with mutating methods, not nested functions capturing the
+    /// position (captured variables are checked for exclusive access at run time); the bytes are
+    /// passed to each call, not stored: storing the array retains and releases it, and the lines
+    /// of one input are encoded on both cores at once, so that count would bounce between them.
     private struct Cursor {
-        let bytes: [UInt8]
         var i: Int
         let end: Int
 
-        @inline(__always) mutating func skipWhitespace() {
+        @inline(__always) mutating func skipWhitespace(_ bytes: [UInt8]) {
             while i < end {
                 let c = bytes[i]
                 if c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 { i += 1 } else { break }
             }
         }
 
-        @inline(__always) func at(_ c: UInt8) -> Bool { i < end && bytes[i] == c }
+        @inline(__always) func at(_ bytes: [UInt8], _ c: UInt8) -> Bool { i < end && bytes[i] == c }
 
         /// A string without escapes or control characters, valid UTF-8; the cursor after its
         /// closing quote. Keys must be ASCII: `String` compares canonical equivalents as equal
         /// (the parser's duplicate-key check, the validator's look-ups), bytes here would not.
-        mutating func plainString(asciiOnly: Bool = false) -> Range<Int>? {
-            guard at(0x22) else { return nil }
+        mutating func plainString(_ bytes: [UInt8], asciiOnly: Bool = false) -> Range<Int>? {
+            guard at(bytes, 0x22) else { return nil }
             i += 1
             let start = i
             var ascii = true
@@ -97,7 +98,7 @@ public enum DirectEventEncoder {
         }
 
         /// A number in JSON's grammar (as ``JSONParser`` reads it).
-        mutating func number() -> Range<Int>? {
+        mutating func number(_ bytes: [UInt8]) -> Range<Int>? {
             let start = i
             if bytes[i] == 0x2D { i += 1 }
             guard i < end, isDigit(bytes[i]) else { return nil }
@@ -107,21 +108,21 @@ public enum DirectEventEncoder {
             } else {
                 while i < end && isDigit(bytes[i]) { i += 1 }
             }
-            if at(0x2E) {
+            if at(bytes, 0x2E) {
                 i += 1
                 guard i < end, isDigit(bytes[i]) else { return nil }
                 while i < end && isDigit(bytes[i]) { i += 1 }
             }
-            if at(0x65) || at(0x45) {
+            if at(bytes, 0x65) || at(bytes, 0x45) {
                 i += 1
-                if at(0x2B) || at(0x2D) { i += 1 }
+                if at(bytes, 0x2B) || at(bytes, 0x2D) { i += 1 }
                 guard i < end, isDigit(bytes[i]) else { return nil }
                 while i < end && isDigit(bytes[i]) { i += 1 }
             }
             return start..<i
         }
 
-        mutating func literal(_ word: StaticString) -> Bool {
+        mutating func literal(_ bytes: [UInt8], _ word: StaticString) -> Bool {
             let n = word.utf8CodeUnitCount
             guard end - i >= n else { return false }
             let w = word.utf8Start
@@ -133,67 +134,67 @@ public enum DirectEventEncoder {
 
     /// The stored form of the event in `bytes[range]`, or `nil` to take the full way.
     public static func encode(_ bytes: [UInt8], _ range: Range<Int>) -> EncodedEvent? {
-        var cursor = Cursor(bytes: bytes, i: range.lowerBound, end: range.upperBound)
+        var cursor = Cursor(i: range.lowerBound, end: range.upperBound)
         // The envelope.
-        cursor.skipWhitespace()
-        guard cursor.at(0x7B) else { return nil }
+        cursor.skipWhitespace(bytes)
+        guard cursor.at(bytes, 0x7B) else { return nil }
         cursor.i += 1
         var idRange: Range<Int>?, typeRange: Range<Int>?, atRange: Range<Int>?, sourceRange: Range<Int>?
         // On the stack: an event's data has a handful of members (more than 12: the full way).
         var members = InlineArray<12, Member>(repeating: Member(key: 0..<0, kind: .null, value: 0..<0))
         var memberCount = 0
         var sawData = false
-        cursor.skipWhitespace()
-        guard cursor.i < cursor.end, !cursor.at(0x7D) else { return nil }
+        cursor.skipWhitespace(bytes)
+        guard cursor.i < cursor.end, !cursor.at(bytes, 0x7D) else { return nil }
         while true {
-            cursor.skipWhitespace()
-            guard let key = cursor.plainString(asciiOnly: true) else { return nil }
-            cursor.skipWhitespace()
-            guard cursor.at(0x3A) else { return nil }
+            cursor.skipWhitespace(bytes)
+            guard let key = cursor.plainString(bytes, asciiOnly: true) else { return nil }
+            cursor.skipWhitespace(bytes)
+            guard cursor.at(bytes, 0x3A) else { return nil }
             cursor.i += 1
-            cursor.skipWhitespace()
+            cursor.skipWhitespace(bytes)
             if equals(bytes, key, "data") {
-                guard !sawData, cursor.at(0x7B) else { return nil }
+                guard !sawData, cursor.at(bytes, 0x7B) else { return nil }
                 sawData = true
                 cursor.i += 1
-                cursor.skipWhitespace()
-                if cursor.at(0x7D) {
+                cursor.skipWhitespace(bytes)
+                if cursor.at(bytes, 0x7D) {
                     cursor.i += 1
                 } else {
                     while true {
-                        cursor.skipWhitespace()
-                        guard let k = cursor.plainString(asciiOnly: true) else { return nil }
+                        cursor.skipWhitespace(bytes)
+                        guard let k = cursor.plainString(bytes, asciiOnly: true) else { return nil }
                         guard memberCount < 12 else { return nil }
                         for j in 0..<memberCount where same(bytes, members[j].key, k) { return nil }
-                        cursor.skipWhitespace()
-                        guard cursor.at(0x3A) else { return nil }
+                        cursor.skipWhitespace(bytes)
+                        guard cursor.at(bytes, 0x3A) else { return nil }
                         cursor.i += 1
-                        cursor.skipWhitespace()
+                        cursor.skipWhitespace(bytes)
                         guard cursor.i < cursor.end else { return nil }
                         let c = bytes[cursor.i]
                         if c == 0x22 {
-                            guard let v = cursor.plainString() else { return nil }
+                            guard let v = cursor.plainString(bytes) else { return nil }
                             members[memberCount] = Member(key: k, kind: .string, value: v); memberCount += 1
                         } else if c == 0x2D || isDigit(c) {
-                            guard let v = cursor.number() else { return nil }
+                            guard let v = cursor.number(bytes) else { return nil }
                             members[memberCount] = Member(key: k, kind: .number, value: v); memberCount += 1
-                        } else if c == 0x74, cursor.literal("true") {
+                        } else if c == 0x74, cursor.literal(bytes, "true") {
                             members[memberCount] = Member(key: k, kind: .trueValue, value: cursor.i..<cursor.i); memberCount += 1
-                        } else if c == 0x66, cursor.literal("false") {
+                        } else if c == 0x66, cursor.literal(bytes, "false") {
                             members[memberCount] = Member(key: k, kind: .falseValue, value: cursor.i..<cursor.i); memberCount += 1
-                        } else if c == 0x6E, cursor.literal("null") {
+                        } else if c == 0x6E, cursor.literal(bytes, "null") {
                             members[memberCount] = Member(key: k, kind: .null, value: cursor.i..<cursor.i); memberCount += 1
                         } else {
                             return nil  // nested values, or not JSON
                         }
-                        cursor.skipWhitespace()
-                        if cursor.at(0x2C) { cursor.i += 1; continue }
-                        if cursor.at(0x7D) { cursor.i += 1; break }
+                        cursor.skipWhitespace(bytes)
+                        if cursor.at(bytes, 0x2C) { cursor.i += 1; continue }
+                        if cursor.at(bytes, 0x7D) { cursor.i += 1; break }
                         return nil
                     }
                 }
             } else {
-                guard let v = cursor.plainString() else { return nil }
+                guard let v = cursor.plainString(bytes) else { return nil }
                 if equals(bytes, key, "id") {
                     guard idRange == nil else { return nil }
                     idRange = v
@@ -210,12 +211,12 @@ public enum DirectEventEncoder {
                     return nil  // not an envelope field: the full way names it
                 }
             }
-            cursor.skipWhitespace()
-            if cursor.at(0x2C) { cursor.i += 1; continue }
-            if cursor.at(0x7D) { cursor.i += 1; break }
+            cursor.skipWhitespace(bytes)
+            if cursor.at(bytes, 0x2C) { cursor.i += 1; continue }
+            if cursor.at(bytes, 0x7D) { cursor.i += 1; break }
             return nil
         }
-        cursor.skipWhitespace()
+        cursor.skipWhitespace(bytes)
         guard cursor.i == cursor.end, sawData, let idRange, let typeRange, let atRange else { return nil }
 
         // The envelope's rules (EventValidator), for the shapes taken here.

@@ -31,12 +31,56 @@ public enum NDJSONReader {
         _ bytes: [UInt8], firstLine: Int,
         _ make: @escaping @Sendable (_ bytes: [UInt8], _ range: Range<Int>, _ index: Int) -> Result<T, EventValidationError>
     ) -> Result<[T], EventValidationError> {
-        // Line boundaries: (start, end, line number) of each non-blank line.
-        var foundLines: [(start: Int, end: Int, number: Int)] = []
-        foundLines.reserveCapacity(bytes.count / 180 + 1)
-        var start = 0
-        var number = firstLine
+        // Chunks of whole lines, each split into lines by the worker that parses it: splitting
+        // the whole input first, on one thread, was a third of an all-cores parse's time.
+        // A small body (a single event from a phone system, say) is one chunk, parsed here:
+        // handing it to Dispatch's worker threads would cost more than the parse.
         let n = bytes.count
+        let chunkCount = n < chunkBytes ? 1 : min(64, max(2, n / chunkBytes))
+        var bounds = [0]
+        for c in 1..<chunkCount {
+            var b = max(bounds[bounds.count - 1], c * (n / chunkCount))
+            while b < n && bytes[b - 1] != 0x0A { b += 1 }
+            bounds.append(b)
+        }
+        bounds.append(n)
+        if chunkCount == 1 {
+            let chunk = parseChunk(bytes, 0..<n, firstLine: firstLine, make)
+            return chunk.issues.isEmpty ? .success(chunk.events) : .failure(EventValidationError(issues: chunk.issues))
+        }
+        let results = Results<T>(count: chunkCount)
+        let chunks = bounds
+        DispatchQueue.concurrentPerform(iterations: chunkCount) { c in
+            results.set(c, parseChunk(bytes, chunks[c]..<chunks[c + 1], firstLine: 0, make))
+        }
+        let (events, issues) = results.joined(firstLine: firstLine)
+        return issues.isEmpty ? .success(events) : .failure(EventValidationError(issues: issues))
+    }
+
+    /// Inputs of at least this many bytes (about 2,000 events) are parsed in chunks on every core.
+    static let chunkBytes = 384 << 10
+
+    /// One chunk's events and problems. Its issues' indices count its own non-blank lines from 0
+    /// and their line numbers its own lines from `firstLine`, until ``Results/joined(firstLine:)``
+    /// adds what the chunks before it hold.
+    struct Chunk<T: Sendable>: Sendable {
+        var events: [T] = []
+        var issues: [ValidationIssue] = []
+        /// Non-blank lines, and line breaks.
+        var lines = 0
+        var newlines = 0
+    }
+
+    /// Splits `bytes[range]` into lines and makes each non-blank one into a `T`.
+    private static func parseChunk<T: Sendable>(
+        _ bytes: [UInt8], _ range: Range<Int>, firstLine: Int,
+        _ make: (_ bytes: [UInt8], _ range: Range<Int>, _ index: Int) -> Result<T, EventValidationError>
+    ) -> Chunk<T> {
+        var chunk = Chunk<T>()
+        chunk.events.reserveCapacity(range.count / 160 + 1)
+        var start = range.lowerBound
+        let n = range.upperBound
+        var number = firstLine
         while start < n {
             var end = start
             while end < n && bytes[end] != 0x0A { end += 1 }
@@ -44,46 +88,19 @@ public enum NDJSONReader {
             if e > start && bytes[e - 1] == 0x0D { e -= 1 }
             var blank = true
             for k in start..<e where bytes[k] != 0x20 && bytes[k] != 0x09 { blank = false; break }
-            if !blank { foundLines.append((start, e, number)) }
+            if !blank {
+                switch make(bytes, start..<e, chunk.lines) {
+                case .success(let event): chunk.events.append(event)
+                case .failure(let err):
+                    chunk.issues.append(contentsOf: err.issues.map { var i = $0; i.line = number; return i })
+                }
+                chunk.lines += 1
+            }
+            if end < n { chunk.newlines += 1 }
             number += 1
             start = end + 1
         }
-        let lines = foundLines
-        let chunkCount = lines.count < 2048 ? 1 : min(64, max(2, lines.count / 4096))
-        let chunkSize = (lines.count + chunkCount - 1) / max(1, chunkCount)
-        if chunkCount == 1 {
-            // A small body (a single event from a phone system, say) is parsed here: handing it
-            // to Dispatch's worker threads would cost more than the parse.
-            let (events, issues) = parseLines(bytes, lines, 0..<lines.count, make)
-            return issues.isEmpty ? .success(events) : .failure(EventValidationError(issues: issues))
-        }
-        let results = Results<T>(count: chunkCount)
-        DispatchQueue.concurrentPerform(iterations: chunkCount) { c in
-            let lo = c * chunkSize
-            let (events, issues) = parseLines(bytes, lines, lo..<max(lo, min(lines.count, lo + chunkSize)), make)
-            results.set(c, events, issues)
-        }
-        let (events, issues) = results.joined()
-        return issues.isEmpty ? .success(events) : .failure(EventValidationError(issues: issues))
-    }
-
-    /// Makes `lines[range]` into `T`s; an event's index is its line's index among the non-blank lines.
-    private static func parseLines<T>(
-        _ bytes: [UInt8], _ lines: [(start: Int, end: Int, number: Int)], _ range: Range<Int>,
-        _ make: (_ bytes: [UInt8], _ range: Range<Int>, _ index: Int) -> Result<T, EventValidationError>
-    ) -> ([T], [ValidationIssue]) {
-        var events: [T] = []
-        events.reserveCapacity(range.count)
-        var issues: [ValidationIssue] = []
-        for k in range {
-            let line = lines[k]
-            switch make(bytes, line.start..<line.end, k) {
-            case .success(let e): events.append(e)
-            case .failure(let err):
-                issues.append(contentsOf: err.issues.map { var i = $0; i.line = line.number; return i })
-            }
-        }
-        return (events, issues)
+        return chunk
     }
 
     /// The line's event, validated: every problem of it, or its syntax error.
@@ -97,18 +114,28 @@ public enum NDJSONReader {
 
     /// Per-chunk results written by parallel workers, each to its own slot.
     private final class Results<T: Sendable>: Sendable {
-        private let slots: Mutex<[(events: [T], issues: [ValidationIssue])]>
-        init(count: Int) { slots = Mutex(Array(repeating: ([], []), count: count)) }
-        func set(_ c: Int, _ e: [T], _ i: [ValidationIssue]) { slots.withLock { $0[c] = (e, i) } }
-        /// The chunks in order (appended, not through `joined()`'s slower lazy flattening).
-        func joined() -> ([T], [ValidationIssue]) {
+        private let slots: Mutex<[Chunk<T>]>
+        init(count: Int) { slots = Mutex(Array(repeating: Chunk(), count: count)) }
+        func set(_ c: Int, _ chunk: Chunk<T>) { slots.withLock { $0[c] = chunk } }
+
+        /// The chunks in order (appended, not through `joined()`'s slower lazy flattening), each
+        /// issue's index and line number made whole-input ones.
+        func joined(firstLine: Int) -> ([T], [ValidationIssue]) {
             slots.withLock { s in
                 var events: [T] = []
                 events.reserveCapacity(s.reduce(0) { $0 + $1.events.count })
                 var issues: [ValidationIssue] = []
-                for slot in s {
-                    events.append(contentsOf: slot.events)
-                    issues.append(contentsOf: slot.issues)
+                var lines = 0
+                var newlines = 0
+                for chunk in s {
+                    events.append(contentsOf: chunk.events)
+                    for var i in chunk.issues {
+                        i.index += lines
+                        i.line = i.line.map { $0 + firstLine + newlines }
+                        issues.append(i)
+                    }
+                    lines += chunk.lines
+                    newlines += chunk.newlines
                 }
                 return (events, issues)
             }

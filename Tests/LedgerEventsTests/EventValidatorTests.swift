@@ -68,6 +68,7 @@ private let root: String = {
 
     @Test func ndjsonReaderReportsLineNumbersAcrossChunks() throws {
         var lines: [String] = []
+        // About 1 MB: several chunks, so the line of the problem is counted across them.
         for n in 1...10_000 {
             lines.append(#"{"id":"n\#(n)","type":"call.greeting","at":"2026-11-21T09:15:02Z","data":{"call_id":"c\#(n)"}}"#)
         }
@@ -77,6 +78,7 @@ private let root: String = {
         guard case .failure(let err) = result else { Issue.record("accepted"); return }
         #expect(err.issues.count == 1)
         #expect(err.issues[0].line == 7001)
+        #expect(err.issues[0].index == 6999)  // among the non-blank lines, from 0
         #expect(err.issues[0].description.hasPrefix(#"line 7001 (id "bad"): data.call_id: required"#))
         lines[7_000] = #"{"id":"n7000","type":"call.greeting","at":"2026-11-21T09:15:02Z","data":{"call_id":"c"}}"#
         let ok = try NDJSONReader.parse(Array(lines.joined(separator: "\n").utf8)).get()

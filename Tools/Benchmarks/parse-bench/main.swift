@@ -40,3 +40,20 @@ for _ in 0..<5 {
 let f = full.sorted()[2], d = direct.sorted()[2]
 print(String(format: "| full way (parse, validate, encode) | %.0f ns/line | baseline |", perLine(f)))
 print(String(format: "| direct (DirectEventEncoder)        | %.0f ns/line | %.2f× faster; took %d of %d lines |", perLine(d), f / d, taken, lines.count))
+
+// The same lines as one NDJSON input through NDJSONReader, chunks on every core (as appends run).
+var input: [UInt8] = []
+for l in lines { input += l; input.append(0x0A) }
+var fullAll: [Double] = [], directAll: [Double] = []
+for _ in 0..<5 {
+    var t0 = now()
+    let a = try NDJSONReader.parse(input).get().map(EncodedEvent.init)
+    fullAll.append(now() - t0)
+    t0 = now()
+    let b = try NDJSONReader.encode(input).get()
+    directAll.append(now() - t0)
+    precondition(a.count == b.count)
+}
+let fa = fullAll.sorted()[2], da = directAll.sorted()[2]
+print(String(format: "| full way, all cores (NDJSONReader.parse + encode) | %.0f ns/line | %.2f× the one-thread full way |", perLine(fa), f / fa))
+print(String(format: "| direct, all cores (NDJSONReader.encode)           | %.0f ns/line | %.2f× the one-thread direct way; %.2f× faster than the full way on all cores |", perLine(da), d / da, fa / da))
