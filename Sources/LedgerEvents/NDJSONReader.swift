@@ -26,7 +26,7 @@ public enum NDJSONReader {
     }
 
     /// Splits `bytes` into lines and makes each non-blank one into a `T` with `make` (given the
-    /// line's parsed JSON on demand, the bytes and the line's range), in chunks on every core.
+    /// input, the line's range and its index among the non-blank lines), in chunks on every core.
     private static func run<T: Sendable>(
         _ bytes: [UInt8], firstLine: Int,
         _ make: @escaping @Sendable (_ bytes: [UInt8], _ range: Range<Int>, _ index: Int) -> Result<T, EventValidationError>
