@@ -303,11 +303,11 @@ public enum DirectEventEncoder {
         for j in 0..<memberCount where members[j].kind == .string {
             let m = members[j]
             switch codes[j] {
-            case 1: encoded.callID = text(bytes, m.value)
-            case 3: encoded.client = text(bytes, m.value)
-            case 21: encoded.leadID = text(bytes, m.value)
-            case 6: encoded.department = text(bytes, m.value)
-            case 5: encoded.agent = text(bytes, m.value)
+            case Tables.callIDCode: encoded.callID = text(bytes, m.value)
+            case Tables.clientCode: encoded.client = text(bytes, m.value)
+            case Tables.leadIDCode: encoded.leadID = text(bytes, m.value)
+            case Tables.departmentCode: encoded.department = text(bytes, m.value)
+            case Tables.agentCode: encoded.agent = text(bytes, m.value)
             default: break
             }
         }
@@ -362,7 +362,6 @@ public enum DirectEventEncoder {
         for k in 0..<a.count where bytes[a.lowerBound + k] != bytes[b.lowerBound + k] { return false }
         return true
     }
-
 }
 
 /// What ``DirectEventEncoder`` compares against, made once from ``EventType``, ``EventCodec`` and
@@ -427,6 +426,13 @@ private enum Tables {
         for t in 0..<typeNames.count where equals(bytes, r, typeNames[t]) { return types[t] }
         return nil
     }
+
+    /// The codes of the members the entity indexes use, looked up in ``EventCodec/knownKeys``
+    /// rather than written out: that list's order is the format's.
+    static let callIDCode = code(of: "call_id"), clientCode = code(of: "client"), leadIDCode = code(of: "lead_id"),
+               departmentCode = code(of: "department"), agentCode = code(of: "agent")
+
+    private static func code(of name: String) -> Int { EventCodec.knownKeys.firstIndex(of: name)! + 1 }
 
     /// The key's code in ``EventCodec/knownKeys`` (1-based), or 0.
     static func knownKeyCode(_ bytes: [UInt8], _ r: Range<Int>) -> Int {
