@@ -150,7 +150,12 @@ public final class EventLog: Sendable {
 
         /// `parts` in order, as one batch (appended all or nothing).
         public static func joined(_ parts: [PreparedEvents]) -> PreparedEvents {
-            PreparedEvents(records: Array(parts.map(\.records).joined()))
+            guard parts.count > 1 else { return parts.first ?? PreparedEvents(records: []) }
+            // Appended part by part: `Array(….joined())` flattens lazily, an element at a time.
+            var records: [PendingRecord] = []
+            records.reserveCapacity(parts.reduce(0) { $0 + $1.count })
+            for p in parts { records.append(contentsOf: p.records) }
+            return PreparedEvents(records: records)
         }
     }
 

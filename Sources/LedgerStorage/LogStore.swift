@@ -152,9 +152,12 @@ public final class LogStore: Sendable {
 
     /// Writes the oldest `limit` tail records' entries into the LMDB indexes in one sorted
     /// transaction with the new `indexed` checkpoint, then drops them from the tail.
-    /// Runs on the indexer thread only. Returns how many records it indexed.
+    /// Runs on the indexer thread only. Returns how many records it indexed: 0 also when
+    /// `interrupted` said yes (asked every 4,096 puts): the transaction is then aborted and the
+    /// tail kept whole, so closing a store never waits out a large flush (a second or more after
+    /// a bulk append) whose work the next opener redoes anyway.
     @discardableResult
-    func flushIndexes(limit: Int = .max) throws -> Int {
+    func flushIndexes(limit: Int = .max, interrupted: () -> Bool = { false }) throws -> Int {
         // Slices of the tail's segments: the writer appends to the last one only (which it then
         // copies once, if this flush shares it), so nothing is copied under the lock.
         let chunk = tail.withLock { $0.oldest(limit) }
@@ -178,6 +181,12 @@ public final class LogStore: Sendable {
         ids.sort()
         times.sort { $0 < $1 }
         for i in entityRows.indices { entityRows[i].sort() }
+        struct Interrupted: Error {}
+        var puts = 0
+        func checkpoint() throws {
+            puts &+= 1
+            if puts & 4095 == 0, interrupted() { throw Interrupted() }
+        }
         while true {
             do {
                 try indexEnv.writeTransaction { txn in
@@ -187,16 +196,19 @@ public final class LogStore: Sendable {
                     try ids.forEach { id, p in
                         Keys.write(p, into: &position, at: 0)
                         try txn.put(self.ids, id, position, flags: MDB_NOOVERWRITE)
+                        try checkpoint()
                     }
                     for (ms, p) in times {
                         Keys.write(UInt64(bitPattern: ms) ^ (1 << 63), into: &timeKey, at: 0)
                         Keys.write(p, into: &timeKey, at: 8)
                         try txn.put(time, timeKey, [])
+                        try checkpoint()
                     }
                     for (i, rows) in entityRows.enumerated() {
                         try rows.forEach { key, p in
                             Keys.write(p, into: &position, at: 0)
                             try txn.put(entities[i], key, position, flags: MDB_NODUPDATA)
+                            try checkpoint()
                         }
                     }
                     try txn.put(meta, Array("indexed".utf8), Keys.position(last))
@@ -204,6 +216,8 @@ public final class LogStore: Sendable {
                 break
             } catch LMDBError.mapFull {
                 try indexEnv.growMap(to: indexEnv.mapSize * 2)
+            } catch is Interrupted {
+                return 0
             }
         }
         // What the tail lets go is freed here, after the lock, and new maps (megabytes to zero)
@@ -746,7 +760,9 @@ final class IndexerThread: Sendable {
                     break
                 }
                 while store.unindexedCount >= (idle ? 1 : threshold) && !self.state.withLock({ $0.stopping }) {
-                    if (try? store.flushIndexes(limit: threshold)) ?? 0 == 0 { break }
+                    // A stop in the middle of a large flush aborts it: see `flushIndexes`.
+                    let flushed = try? store.flushIndexes(limit: threshold) { self.state.withLock { $0.stopping } }
+                    if flushed ?? 0 == 0 { break }
                 }
             }
             self.state.withLock { $0.running = false }

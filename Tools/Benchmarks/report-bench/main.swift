@@ -1,7 +1,7 @@
 // report-bench: the read-model targets of issues 3 and 4 on a simulated log, each next to a
 // baseline measured in the same run.
 //
-//   report-bench [--events N] [--work DIR] [--keep] [--ledger DIR] [--only rebuild,report,queue,asof,lag,live] [--repeat N] [--seed N]
+//   report-bench [--events N] [--work DIR] [--keep] [--ledger DIR] [--only rebuild,report,queue,asof,lag,live] [--repeat N] [--seed N] [--positions P,Q,…]
 //
 // --ledger reuses an existing ledger (its projections are caught up, not rebuilt, unless
 // "rebuild" is asked for); --repeat multiplies the report and queue iterations (for profiling);
@@ -39,6 +39,8 @@ var existing: String?
 var only: Set<String> = ["rebuild", "report", "queue", "asof", "lag", "live"]
 var repeatFactor = 1
 var seed: UInt64 = 42
+/// `--positions P,Q,…`: the as-of target at these positions instead of 8 random ones (to profile one).
+var fixedPositions: [UInt64] = []
 var it = CommandLine.arguments.dropFirst().makeIterator()
 while let a = it.next() {
     switch a {
@@ -49,8 +51,9 @@ while let a = it.next() {
     case "--only": only = Set((it.next() ?? "").split(separator: ",").map(String.init))
     case "--repeat": repeatFactor = max(1, Int(it.next() ?? "") ?? 1)
     case "--seed": seed = UInt64(it.next() ?? "") ?? seed
+    case "--positions": fixedPositions = (it.next() ?? "").split(separator: ",").compactMap { UInt64($0) }
     default:
-        FileHandle.standardError.write(Data("usage: report-bench [--events N] [--work DIR] [--keep] [--ledger DIR] [--only rebuild,report,queue,asof,lag,live] [--repeat N] [--seed N]\n".utf8))
+        FileHandle.standardError.write(Data("usage: report-bench [--events N] [--work DIR] [--keep] [--ledger DIR] [--only rebuild,report,queue,asof,lag,live] [--repeat N] [--seed N] [--positions P,Q,…]\n".utf8))
         exit(64)
     }
 }
@@ -176,8 +179,8 @@ struct SplitMix: RandomNumberGenerator {
 var rng = SplitMix(state: seed)
 times = []
 var replayTimes: [Double] = []
-for k in 0..<8 {
-    let p = UInt64.random(in: 1...log.lastPosition, using: &rng)
+let positions = fixedPositions.isEmpty ? (0..<8).map { _ in UInt64.random(in: 1...log.lastPosition, using: &rng) } : fixedPositions
+for (k, p) in positions.enumerated() {
     t0 = now()
     _ = try DepartmentView(engine: engine, department: "sales", cut: .position(p)).report(month)
     times.append(now() - t0)
