@@ -96,6 +96,11 @@ public struct LogStoreConfiguration: Sendable {
     public var maxUnindexedRecords = 1 << 20
     /// Open without writing (a second process reading a live ledger, e.g. `verify`).
     public var readOnly = false
+    /// The version of the rules that turn records into index entries (``RecordSchema/indexEntries(of:)``).
+    /// A writable open of indexes built under another version empties them, and the whole log is
+    /// indexed again (in memory at once, flushed in the background); a read-only opener indexes
+    /// the log in memory instead of trusting them.
+    public var indexLayout: UInt64 = 1
 
     public init(entityIndexes: [String] = []) {
         self.entityIndexes = entityIndexes

@@ -72,7 +72,12 @@ public final class LogStore: Sendable {
                 try env.dropDatabaseIfPresent(name)
             }
         }
-        let indexEnv = try Self.openIndexEnvironment(path: path, configuration: envConfig)
+        var indexEnv = try Self.openIndexEnvironment(path: path, configuration: envConfig)
+        var layout = try Self.indexLayout(of: indexEnv)
+        if configuration.readOnly && layout != nil && layout != configuration.indexLayout {
+            indexEnv = try Self.temporaryIndexEnvironment(configuration: envConfig)
+            layout = nil
+        }
         self.indexEnv = indexEnv
         ids = try indexEnv.openDatabase("ids")
         time = try indexEnv.openDatabase("time")
@@ -80,6 +85,13 @@ public final class LogStore: Sendable {
             try indexEnv.openDatabase("entity." + $0, duplicateSort: true, fixedSizeDuplicates: true)
         }
         meta = try indexEnv.openDatabase("meta")
+        if layout != configuration.indexLayout && !configuration.readOnly {
+            // Built under other rules (or new): empty, so that `rebuildTail` indexes the whole log.
+            try indexEnv.writeTransaction { [ids, time, entities, meta] txn in
+                for db in [ids, time, meta] + entities { try txn.clear(db) }
+                try txn.put(meta, Array("layout".utf8), Keys.position(configuration.indexLayout))
+            }
+        }
         let last = try Self.readHead(env: env, log: log)
         head = Mutex(last)
         tail = Mutex(TailIndex())
@@ -99,11 +111,29 @@ public final class LogStore: Sendable {
         c.noMetaSync = true  // derived data: a system crash may lose the last flush, which is rebuilt from the log
         let dir = path + "/index"
         if configuration.readOnly && !FileManager.default.fileExists(atPath: dir + "/data.mdb") {
-            c.readOnly = false
-            let temp = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-index-\(UUID().uuidString)").path
-            return try Environment(path: temp, configuration: c, removeOnClose: true)
+            return try temporaryIndexEnvironment(configuration: c)
         }
         return try Environment(path: dir, configuration: c)
+    }
+
+    /// An empty, writable index environment that is deleted on close.
+    private static func temporaryIndexEnvironment(configuration: EnvironmentConfiguration) throws -> Environment {
+        var c = configuration
+        c.readOnly = false
+        c.noMetaSync = true
+        let temp = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-index-\(UUID().uuidString)").path
+        return try Environment(path: temp, configuration: c, removeOnClose: true)
+    }
+
+    /// The ``LogStoreConfiguration/indexLayout`` the indexes in `env` were built under: `nil`
+    /// when they are empty and unmarked, 1 when they hold entries from before layouts were marked.
+    private static func indexLayout(of env: Environment) throws -> UInt64? {
+        // Read-only, a missing `meta` cannot be created: nothing was ever indexed there.
+        guard let meta = try? env.openDatabase("meta") else { return nil }
+        return try env.read { txn in
+            if let v = try txn.get(meta, Array("layout".utf8)) { return Keys.readUInt64(v) }
+            return try txn.get(meta, Array("indexed".utf8)) == nil ? nil : 1
+        }
     }
 
     deinit {

@@ -44,6 +44,53 @@ func record(id: String, entity: UInt8, ms: Int64 = 0) -> PendingRecord {
         #expect(try store.positions(entity: 0, key: long) == [1])
     }
 
+    /// Indexes built under other rules are not trusted: a writable open with another `indexLayout`
+    /// re-indexes the whole log by the schema's current rules; a read-only one indexes it in memory.
+    @Test func indexesBuiltUnderAnotherLayoutAreRebuilt() async throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        /// The rules changed: entity keys are now the first byte plus 100.
+        struct Shifted: RecordSchema {
+            func sameContent(stored: [UInt8], new: [UInt8]) -> Bool { stored == new }
+            func indexEntries(of payload: [UInt8]) throws -> PendingRecord {
+                var r = try RawSchema().indexEntries(of: payload)
+                r.entityKeys = [EntityKey(index: 0, key: [payload[0] + 100])]
+                return r
+            }
+        }
+        func configuration(_ layout: UInt64, readOnly: Bool = false) -> LogStoreConfiguration {
+            var c = LogStoreConfiguration(entityIndexes: ["e"])
+            c.indexLayout = layout
+            c.readOnly = readOnly
+            return c
+        }
+        // Each store is let go before the next opens: LMDB allows one open of an environment per process.
+        do {
+            let store = try LogStore(path: dir, schema: RawSchema(), configuration: configuration(1))
+            _ = try await store.append([record(id: "a", entity: 1), record(id: "b", entity: 2), record(id: "c", entity: 1)])
+            store.close()  // a small tail: flushed into the LMDB indexes
+        }
+        do {
+            let store = try LogStore(path: dir, schema: Shifted(), configuration: configuration(1))
+            #expect(try store.positions(entity: 0, key: [1]) == [1, 3])  // same layout: the stored indexes hold
+            store.close()
+        }
+        do {
+            let reader = try LogStore(path: dir, schema: Shifted(), configuration: configuration(2, readOnly: true))
+            #expect(try reader.positions(entity: 0, key: [101]) == [1, 3] && reader.positions(entity: 0, key: [1]).isEmpty)
+        }
+        do {
+            let store = try LogStore(path: dir, schema: Shifted(), configuration: configuration(2))
+            #expect(try store.positions(entity: 0, key: [101]) == [1, 3] && store.positions(entity: 0, key: [1]).isEmpty)
+            #expect(try store.position(ofID: Array("b".utf8)) == 2)
+            store.close()
+        }
+        let store = try LogStore(path: dir, schema: Shifted(), configuration: configuration(2))
+        #expect(store.indexedPosition == 3 && store.unindexedCount == 0)  // flushed under the new layout, kept
+        #expect(try store.positions(entity: 0, key: [102]) == [2])
+        #expect(try store.verify().isClean)
+        store.close()
+    }
+
     @Test func aClosedStoreRefusesAppends() async throws {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = try LogStore(path: dir, schema: RawSchema(), configuration: .init(entityIndexes: ["e"]))

@@ -35,6 +35,11 @@ package struct Transaction {
         }
     }
 
+    /// Deletes every entry of `db` (the database itself stays open).
+    package func clear(_ db: Database) throws(LMDBError) {
+        try check(mdb_drop(txn, db.dbi, 0))
+    }
+
     /// Stores `value` under `key`. `flags` are LMDB put flags (e.g. `MDB_APPEND`).
     package func put(_ db: Database, _ key: [UInt8], _ value: [UInt8], flags: Int32 = 0) throws(LMDBError) {
         let rc: Int32 = key.withUnsafeBytes { kb in
