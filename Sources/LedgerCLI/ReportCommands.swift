@@ -186,7 +186,7 @@ struct Audit: AsyncParsableCommand {
                                          from: try bound(from, "--from", utc), to: try bound(to, "--to", utc))
             let rows = try DismissalAudit.rows(engine: engine, filter: filter, cut: asOf.cut)
             try out.emit(table: { Terminal.table(["at", "by", "dept", "client", "reason", "tries", "later", "episode"], rows.map { r in
-                [Cells.short(r.at), r.by, r.department, r.client, r.reason + (r.comment.map { ": \($0)" } ?? ""), String(r.attemptsBefore),
+                [Cells.short(r.at), r.by, r.department, r.client ?? "hidden", r.reason + (r.comment.map { ": \($0)" } ?? ""), String(r.attemptsBefore),
                  r.contactedLater ? "yes" : "no", r.closedEpisode == nil ? "none open" : "\(r.closedEpisode!.missedCalls) missed"]
             }) }, json: { try reportJSON(rows) }, export: .dismissals(rows))
         }

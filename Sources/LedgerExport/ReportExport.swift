@@ -130,7 +130,7 @@ extension ReportExport {
     public static func dismissals(_ rows: [DismissalRow]) -> ReportExport {
         let header = ["at", "by", "department", "client", "reason", "comment", "attempts_before", "contacted_later", "closed_episode"]
         let cells = rows.map { r -> [String] in
-            [r.at, r.by, r.department, r.client, r.reason, r.comment ?? "", String(r.attemptsBefore), r.contactedLater ? "yes" : "no",
+            [r.at, r.by, r.department, r.client ?? "", r.reason, r.comment ?? "", String(r.attemptsBefore), r.contactedLater ? "yes" : "no",
              r.closedEpisode.map { "\($0.missedCalls) missed since \($0.firstCallAt)" } ?? "none open"]
         }
         return plain("dismissals", sheet: "Dismissals", header, cells, kinds: ["attempts_before": .integer])

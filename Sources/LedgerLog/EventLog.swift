@@ -83,6 +83,14 @@ public final class EventLog: Sendable {
     let store: LogStore
     public let directory: String
 
+    /// The version of ``entityKeys(of:)``'s rules. 2: dismissals of hidden numbers are indexed
+    /// under the client key ``hiddenClientKey``.
+    static let indexLayout: UInt64 = 2
+
+    /// The client-index key of `missed.handled` events naming a hidden number (not digits, so no
+    /// normalised number can share it).
+    static let hiddenClientKey = Array("hidden".utf8)
+
     /// Opens or creates the log in `directory`.
     /// - Throws: ``LedgerError`` when the directory cannot be opened as a ledger.
     public init(directory: String, configuration: EventLogConfiguration = .init()) throws {
@@ -91,6 +99,7 @@ public final class EventLog: Sendable {
         c.readerPoolSize = configuration.readerPoolSize
         c.readOnly = configuration.readOnly
         c.indexFlushThreshold = configuration.indexFlushThreshold
+        c.indexLayout = Self.indexLayout
         do {
             store = try LogStore(path: directory, schema: EventSchema(), configuration: c)
         } catch {
@@ -225,7 +234,12 @@ public final class EventLog: Sendable {
         case .callStarted, .missedHandled, .leadCreated:
             if let raw = e.client {
                 let c = ClientNumber(raw)
-                if !c.isHidden { keys.append(EntityKey(index: Index.client.rawValue, key: Array(c.digits.utf8))) }
+                if !c.isHidden {
+                    keys.append(EntityKey(index: Index.client.rawValue, key: Array(c.digits.utf8)))
+                } else if e.type == .missedHandled {
+                    // Kept findable for the audit, which lists every dismissal.
+                    keys.append(EntityKey(index: Index.client.rawValue, key: hiddenClientKey))
+                }
             }
         default: break
         }
@@ -334,9 +348,12 @@ public final class EventLog: Sendable {
     }
 
     /// Every event naming this client (`call.started`, `missed.handled`, `lead.created`), in log order.
-    /// Numbers are compared normalised; a hidden number has no events.
+    /// Numbers are compared normalised; for a hidden number, only the dismissals (`missed.handled`)
+    /// naming one: it has no calls or leads of its own.
     public func events(client: ClientNumber, through: UInt64 = .max) throws -> [RecordedEvent] {
-        guard !client.isHidden else { return [] }
+        guard !client.isHidden else {
+            return try entityEvents(.client, Self.hiddenClientKey, through: through) { $0.type == .missedHandled && $0.client?.isHidden == true }
+        }
         return try entityEvents(.client, Array(client.digits.utf8), through: through) { $0.client == client }
     }
 

@@ -9,7 +9,8 @@ import Synchronization
 public protocol EventSource {
     /// The `call.*` events of one call.
     func events(callID: String) throws -> [RecordedEvent]
-    /// `call.started`, `missed.handled` and `lead.created` naming this (normalised) client.
+    /// `call.started`, `missed.handled` and `lead.created` naming this (normalised) client; for a
+    /// hidden number, the `missed.handled` naming any hidden number.
     func events(client: ClientNumber) throws -> [RecordedEvent]
     /// The `lead.*` events of one lead.
     func events(leadID: String) throws -> [RecordedEvent]
@@ -125,9 +126,11 @@ final class MemoryEventSource: EventSource, @unchecked Sendable {
         let e = r.event
         if e.type.isCallEvent, let c = e.callID { byCall[c, default: []].append(r) }
         switch e.type {
-        case .callStarted, .missedHandled, .leadCreated:
+        case .callStarted, .leadCreated:
             if let c = e.client, !c.isHidden { byClient[c, default: []].append(r) }
-        case .leadAssigned, .leadStatusChanged, .leadConverted: break
+        case .missedHandled:
+            // Hidden numbers are all one client here, as in the log's index (see `EventLog.events(client:)`).
+            if let c = e.client { byClient[c, default: []].append(r) }
         default: break
         }
         if e.type.rawValue.hasPrefix("lead."), let l = e.leadID { byLead[l, default: []].append(r) }

@@ -16,7 +16,7 @@ public struct CallFact: Codable, Sendable, Equatable {
     public var startedAt: Int64?
     /// `call.started`'s department: the line's owner (inbound) or on whose behalf (outbound).
     public var ownerDepartment: String?
-    /// Outbound: who dials.
+    /// Outbound: who dials (`call.started`'s `agent`, else `call.answered`'s).
     public var dialler: String?
     public var greetingAt: Int64?
     public var ivr: [IVRChoice]
@@ -144,6 +144,8 @@ public struct CallFact: Codable, Sendable, Equatable {
                 continue
             }
         }
+        // Outbound, `call.answered` names the dialler too: the one to credit when the start did not.
+        if f.direction == "outbound" && f.dialler == nil { f.dialler = f.answeredBy }
         return f
     }
 

@@ -320,6 +320,8 @@ public struct DepartmentView {
             return rows.count - 1
         }
         for a in timeline.members(from: p.from, to: p.to) { _ = slot(a) }
+        // Every row first: whether an answer counts must not depend on the order of the calls.
+        for c in calls { for r in c.rings where r.department == department { _ = slot(r.agent) } }
         var missedTotal = 0
         // Per call: the distinct agents rung in this department, and what their rings came to
         // (bit 0: an offer they missed — no answer, rejected, caller hung up; bit 1: rejected).
@@ -346,7 +348,8 @@ public struct DepartmentView {
                 if flags & 2 != 0 { rows[k].rejected += 1 }
                 if isMissed { missedRang[k] += 1 }
             }
-            if outcome == .answered, let a = c.answeredBy { rows[slot(a)].answered += 1 }
+            // Someone neither a member nor rung (a pickup from elsewhere) gets no row.
+            if outcome == .answered, let a = c.answeredBy, let k = slots[a] { rows[k].answered += 1 }
         }
         // Callback attempts: outbound calls by the agent, started in the period, to a client with an
         // open episode of the department.

@@ -6,7 +6,8 @@ import LedgerProjections
 public struct CallsProjection: Projection {
     public let name = "calls"
     /// 2: hand-written binary fact layout. 3: `talk` keys (who talks on the call, from when).
-    public let version = 3
+    /// 4: an outbound call's dialler known from its answer.
+    public let version = 4
     public init() {}
 
     public func entities(touchedBy e: RecordedEvent, source: any EventSource) -> [String] {
@@ -42,17 +43,26 @@ public struct CallsProjection: Projection {
     }
 }
 
-/// Clients: one ``ClientFact`` (episodes, dismissals) per non-hidden client.
+/// Clients: one ``ClientFact`` (episodes, dismissals) per non-hidden client, and one, the
+/// ``hiddenEntity``, holding the dismissals that name a hidden number (kept for the audit).
 public struct ClientsProjection: Projection {
     public let name = "clients"
-    /// 2: hand-written binary fact layout.
-    public let version = 2
+    /// 2: hand-written binary fact layout. 3: dismissals of hidden numbers; outbound diallers
+    /// known from the answer.
+    public let version = 3
     public init() {}
+
+    /// The entity of dismissals naming a hidden number: it has no episodes, so none of them
+    /// closes one. Not digits, so no client's number can be it.
+    public static let hiddenEntity = "hidden"
 
     public func entities(touchedBy e: RecordedEvent, source: any EventSource) throws -> [String] {
         let ev = e.event
         switch ev.type {
-        case .callStarted, .missedHandled:
+        case .missedHandled:
+            guard let c = ev.client else { return [] }
+            return [c.isHidden ? Self.hiddenEntity : c.digits]
+        case .callStarted:
             guard let c = ev.client, !c.isHidden else { return [] }
             return [c.digits]
         case _ where ev.type.isCallEvent:

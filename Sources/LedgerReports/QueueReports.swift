@@ -35,7 +35,8 @@ public struct DismissalRow: Codable, Sendable, Equatable, ExplicitNulls {
     public var at: String
     public var by: String
     public var department: String
-    public var client: String
+    /// The normalised number; `null` for a hidden one.
+    public var client: String?
     public var reason: String
     public var comment: String?
     public var closedEpisode: EpisodeRow?
@@ -76,7 +77,8 @@ extension DepartmentView {
         return rows.indices.sorted { keys[$0] < keys[$1] }.map { rows[$0] }
     }
 
-    /// Processed: closed episodes of the department, newest `closed_at` first, closed in `period` when given.
+    /// Processed: closed episodes of the department, newest `closed_at` first (then by client, as
+    /// the queue), closed in `period` when given.
     public func processed(_ period: ReportPeriod? = nil, limit: Int = .max) throws -> [EpisodeRow] {
         let range = period.map { QueryKey.range("closed", department, from: $0.from, to: $0.to) } ?? QueryKey.prefix("closed", department)
         let facts = try engine.facts(of: ClientsProjection(), in: range, cut: cut)
@@ -89,7 +91,8 @@ extension DepartmentView {
                 rows.append(row(e, client: f.entity, tz: timeZone))
             }
         }
-        return rows.indices.sorted { keys[$0] > keys[$1] }.prefix(limit).map { rows[$0] }
+        return rows.indices.sorted { keys[$0].0 != keys[$1].0 ? keys[$0].0 > keys[$1].0 : keys[$0].1 < keys[$1].1 }
+            .prefix(limit).map { rows[$0] }
     }
 }
 
@@ -120,7 +123,9 @@ public enum DismissalAudit {
         var out: [(Int64, String, DismissalRow)] = []
         let wantedClient = filter.client.map { ClientNumber($0).digits }
         for f in facts {
-            if let wantedClient, f.entity != wantedClient { continue }
+            // Dismissals naming a hidden number: no number to show (`null`, as in the call list).
+            let client = f.entity == ClientsProjection.hiddenEntity ? nil : f.entity
+            if let wantedClient, (client ?? "") != wantedClient { continue }
             for d in f.fact.dismissals {
                 if let x = filter.by, d.by != x { continue }
                 if let x = filter.reason, d.reason != x { continue }
@@ -132,7 +137,7 @@ public enum DismissalAudit {
                 let episode = d.episode.map { view.row(f.fact.episodes[$0], client: f.entity, tz: view.timeZone) }
                 out.append((d.at, d.eventID, DismissalRow(
                     eventID: d.eventID, at: Calendar2.rfc3339(d.at, in: view.timeZone), by: d.by, department: d.department,
-                    client: f.entity, reason: d.reason, comment: d.comment, closedEpisode: episode,
+                    client: client, reason: d.reason, comment: d.comment, closedEpisode: episode,
                     attemptsBefore: d.attemptsBefore, contactedLater: d.contactedLater)))
             }
         }
@@ -183,10 +188,17 @@ extension DepartmentView {
         }
         var missedReason: String?
         if case .missed = outcome { missedReason = reason(c.reasonInputs(in: department)).rawValue }
-        return CallRow(callID: c.callID, line: c.line, client: c.client, startedAt: Calendar2.rfc3339(c.startedAt ?? 0, in: timeZone),
+        return CallRow(callID: c.callID, line: c.line, client: c.client.flatMap { $0.isEmpty ? nil : $0 }, startedAt: Calendar2.rfc3339(c.startedAt ?? 0, in: timeZone),
                        result: outcome.name, reason: missedReason, ivrOptions: c.ivr.compactMap(\.option),
                        queueWaitS: c.queueWait(in: department), totalWaitS: c.totalWait,
-                       answeredBy: answeredHere ? c.answeredBy : nil, lastRung: rings.max { $0.at < $1.at }?.agent, rung: rung)
+                       answeredBy: answeredHere ? c.answeredBy : nil, lastRung: Self.lastRung(rings), rung: rung)
+    }
+
+    /// The agent of the last ring to start: the latest, and of rings starting at the same instant,
+    /// the later in occurrence order (the order `rung` lists agents in). `max(by:)` would keep the first.
+    static func lastRung(_ rings: [CallFact.Ring]) -> String? {
+        guard let latest = rings.map(\.at).max() else { return nil }
+        return rings.last { $0.at == latest }?.agent
     }
 
     /// The calls of the department started in the period, oldest first, filtered by result and reason.

@@ -334,6 +334,7 @@ pages.calls = () => {
       case 'ivr_options': return r.ivr_options.join(' ');
       case 'queue_wait_s': case 'total_wait_s': return fmtDuration(r[c]);
       case 'rung': return r.rung.map(x => x.agent + ': ' + x.outcome).join(', ');
+      case 'client': return r.client || 'hidden';
       default: return r[c] == null ? '' : r[c];
     }
   };
@@ -380,7 +381,7 @@ pages.audit = () => {
   const target = () => ({ path: '/v1/audit/dismissals', params: apiQuery(form, ['by', 'reason', 'department', 'client', 'from', 'to']) });
   dataPage(form, async () => {
     const t = target(), rows = await getJSON(t.path + '?' + t.params);
-    fill($('#dismissals'), rows, r => el('tr', { class: 'row' }, td(fmtTime(r.at)), td(r.by), td(r.department), td(r.client), td(label(r.reason)),
+    fill($('#dismissals'), rows, r => el('tr', { class: 'row' }, td(fmtTime(r.at)), td(r.by), td(r.department), td(r.client || 'hidden'), td(label(r.reason)),
       td(r.comment || ''), td(r.attempts_before, 'num'), td(r.contacted_later ? 'yes' : 'no'),
       td(r.closed_episode ? r.closed_episode.missed_calls + ' missed since ' + fmtTime(r.closed_episode.first_call_at) : 'none open')));
   }, target);
