@@ -1,0 +1,37 @@
+import Foundation
+import LedgerTestSupport
+import Testing
+
+/// The reports against `Tools/Oracle`: an independent implementation of `../shared/spec/reports.md`
+/// in Python, written from the spec (and the README's readings where it is silent), not from our code.
+/// Each run appends the traffic with the real CLI and compares every report's JSON field by field.
+@Suite struct OracleTests {
+    func compare(_ arguments: [String], work: String) throws {
+        let r = try runTool(["python3", repositoryRoot + "/Tools/Oracle/compare.py", "--bin", productsDirectory, "--work", work, "--max", "5"]
+                            + arguments)
+        let mismatches = r.out.split(separator: "\n").filter { $0.hasPrefix("MISMATCH") }
+        #expect(r.status == 0, "compare.py \(arguments.joined(separator: " ")): \(mismatches.count) mismatches\n\(mismatches.prefix(20).joined(separator: "\n"))\n\(r.err.suffix(2000))")
+        #expect(r.out.contains("reports compared"))
+    }
+
+    /// Hand-made edge cases the simulator rarely makes: same-instant happenings, the ring-closing
+    /// rule, overflow and A→B→A, abandon boundaries, late and changing configurations, DST, leads;
+    /// and, in `Tools/Oracle/cases`, the ones where we once disagreed with the oracle.
+    @Test func edgeCasesAgreeWithTheOracle() throws {
+        let dir = TemporaryDirectory("oracle-cases")
+        let made = try runTool(["python3", repositoryRoot + "/Tools/Oracle/make_cases.py", dir.sub("cases")])
+        #expect(made.status == 0, "\(made.err)")
+        var files: [String] = []
+        for d in [dir.sub("cases"), repositoryRoot + "/Tools/Oracle/cases"] {
+            files += try FileManager.default.contentsOfDirectory(atPath: d).filter { $0.hasSuffix(".ndjson") }.sorted().map { d + "/" + $0 }
+        }
+        #expect(files.count >= 35)
+        try compare(["--files", files.joined(separator: ",")], work: dir.sub("work"))
+    }
+
+    /// Simulated days delivered partly late, on the whole log and as of a position and an occurred time.
+    @Test func simulatedTrafficAgreesWithTheOracleInEveryCut() throws {
+        let dir = TemporaryDirectory("oracle-sim")
+        try compare(["--seeds", "7", "--late", "0.2", "--days", "3", "--cuts"], work: dir.sub("work"))
+    }
+}
