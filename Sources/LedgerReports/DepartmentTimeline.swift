@@ -112,11 +112,14 @@ public struct DepartmentSettings: Sendable {
         }
     }
 
-    /// Whether the department is open at instant `t` (ms), in its own time zone.
+    /// Whether the department is open at instant `t` (ms), in its own time zone. An interval whose
+    /// end is before its start crosses midnight: that day from the start, the next until the end.
     public func isOpen(at t: Int64) -> Bool {
         guard let hours else { return true }
         let local = LocalTime(t, in: timeZone)
-        return hours[local.weekday].contains { local.minuteOfDay >= $0.start && local.minuteOfDay < $0.end }
+        let m = local.minuteOfDay
+        if hours[local.weekday].contains(where: { $0.start <= $0.end ? (m >= $0.start && m < $0.end) : m >= $0.start }) { return true }
+        return hours[(local.weekday + 6) % 7].contains { $0.start > $0.end && m < $0.end }
     }
 }
 

@@ -47,6 +47,21 @@ import Testing
         ])
     }
 
+    /// An interval whose end is before its start is a night shift: open that day from the start,
+    /// the next day until the end.
+    @Test func nightShiftsCrossMidnight() async throws {
+        let r = try await reasons { s in
+            s.add(.departmentConfigured, 0, "00:00:05", ["department": "sales", "timezone": "Europe/Moscow",
+                                                          "hours": ["mon": [["09:00", "18:00"], ["22:00", "02:00"]], "sun": [["20:00", "01:00"]]]])
+            for (k, (id, day, time)) in [("mon2130", 0, "21:30:00"), ("mon2300", 0, "23:00:00"), ("tue0130", 1, "01:30:00"),
+                                         ("tue0230", 1, "02:30:00"), ("tue2300", 1, "23:00:00"), ("sun2330", 6, "23:30:00")].enumerated() {
+                s.inbound(id, from: "790000001\(k)", day, time, [queued(1), ended(40)])
+            }
+        }
+        #expect(r == ["mon2130": "outside_hours", "mon2300": "no_free_agents", "tue0130": "no_free_agents",
+                      "tue0230": "outside_hours", "tue2300": "outside_hours", "sun2330": "no_free_agents"])
+    }
+
     @Test func scheduleChangesAreReplayedAtTheRightTimeEvenWhenTheyArriveLate() async throws {
         let dir = TemporaryDirectory("schedule")
         let s = Scene()
