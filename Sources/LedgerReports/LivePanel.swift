@@ -134,9 +134,10 @@ public struct LiveAgentRow: Codable, Sendable, Equatable, ExplicitNulls {
 /// Live: `cut` `.all` and `at` now. As of T: `cut` `.occurredAt(T)` and `at` T ("what the
 /// supervisor saw at T"), equal to a fresh replay of the events with `at` ≤ T.
 public struct LiveView {
-    /// Only calls started (or answered, for talks) within this span before T are looked at: a call
-    /// still waiting or talking after 6 hours has lost its end, not kept a client on the line.
-    public static let horizonMs: Int64 = 6 * 3_600_000
+    /// How far back an agent's ended talks are looked for to tell since when a free agent is free
+    /// (`since`): the only figure with a horizon. A call without its end is in progress however
+    /// old (events.md), so waits, talks and the hour's counts have none.
+    public static let freeSinceHorizonMs: Int64 = 6 * 3_600_000
     /// "Last hour".
     public static let windowMs: Int64 = 3_600_000
     public static let immediateAnswerMs: Int64 = 1_000
@@ -182,9 +183,15 @@ public struct LiveView {
         let members = timeline.members(at: T)
         let slMs = Int64((timeline.settings(at: T).serviceLevelSeconds * 1000).rounded())
 
-        var ranges = [CallsProjection.range(department: department, from: T - Self.horizonMs, to: T + 1),
+        // Every call that can count at T: still going on, or ended after the hour began (a call
+        // that left the queue or was talked on in the hour ended no earlier), and the hour's outbound.
+        var ranges = [CallsProjection.openRange(department: department),
+                      CallsProjection.endedRange(department: department, after: windowStart),
                       CallsProjection.outboundRange(from: windowStart + 1, to: T + 1)]
-        for m in members { ranges.append(CallsProjection.talkRange(agent: m, from: T - Self.horizonMs, to: T + 1)) }
+        for m in members {
+            ranges += [CallsProjection.openTalkRange(agent: m), CallsProjection.endedTalkRange(agent: m, after: windowStart),
+                       CallsProjection.talkRange(agent: m, from: T - Self.freeSinceHorizonMs, to: T + 1)]
+        }
         let facts = try engine.facts(of: CallsProjection(), in: ranges, cut: cut).map(\.fact)
 
         var m = LiveMetrics()
@@ -199,7 +206,10 @@ public struct LiveView {
         var inboundTalks: [Int64] = []
         var agentInboundTalks: [String: [Int64]] = [:]
         for c in facts where c.isInbound {
-            guard let s = c.startedAt, s > T - Self.horizonMs, s <= T else { continue }
+            guard let s = c.startedAt, s <= T else { continue }
+            // Each call against the target in force when it started (events.md: replays use the
+            // settings valid at each call's time).
+            let callSLMs = Int64((timeline.settings(at: s).serviceLevelSeconds * 1000).rounded())
             let mine = c.stints.filter { $0.department == department }
             if !mine.isEmpty {
                 for st in mine where st.queuedAt <= T && (st.leftAt.map { $0 > T } ?? true) {
@@ -214,13 +224,13 @@ public struct LiveView {
                     if answered {
                         m.answeredLastHour += 1
                         slCounted += 1
-                        if waitMs <= slMs { slGood += 1 }
+                        if waitMs <= callSLMs { slGood += 1 }
                         let firstRing = c.rings.filter { $0.department == department }.map(\.at).min()
                         if let r = firstRing, r - mine[0].queuedAt <= Self.immediateAnswerMs { immediate += 1 }
                         if let a = c.answeredBy, rows[a] != nil { rows[a]!.answeredLastHour += 1 }
                     } else {
                         m.missedLastHour += 1
-                        if waitMs > slMs { slCounted += 1 }
+                        if waitMs > callSLMs { slCounted += 1 }
                     }
                 }
             }
@@ -263,7 +273,7 @@ public struct LiveView {
         var talksByAgent: [String: [CallFact]] = [:]
         var seenTalk = Set<String>()
         for c in facts {
-            guard let agent = c.talker, memberSet.contains(agent), let a = c.answeredAt, a <= T, a > T - Self.horizonMs,
+            guard let agent = c.talker, memberSet.contains(agent), let a = c.answeredAt, a <= T,
                   seenTalk.insert(c.callID).inserted else { continue }
             talksByAgent[agent, default: []].append(c)
         }
@@ -277,8 +287,8 @@ public struct LiveView {
             if presence.loggedInAtSomeMoment(after: windowStart, through: T) { loggedInSomeMoment += 1 }
             let talks = (talksByAgent[agent] ?? []).sorted { ($0.answeredAt!, $0.callID) < ($1.answeredAt!, $1.callID) }
             let talkIntervals = talks.map { c in (c.answeredAt!, min(c.endedAt ?? T, T)) }
-            let talking = Intervals.intersect(Intervals.union(talkIntervals), logged)
-            let talkMs = Intervals.length(Intervals.clip(talking, from: windowStart, to: T))
+            // Talking time inside the hour, whatever the status (a call taken on a break counts).
+            let talkMs = Intervals.length(Intervals.clip(Intervals.union(talkIntervals), from: windowStart, to: T))
             let loggedMs = Intervals.length(logged)
             talkSum += talkMs
             loggedSum += loggedMs
@@ -315,8 +325,9 @@ public struct LiveView {
         let sl = Double(slMs) / 1000
         let rule = ServiceLevelRule(
             thresholdS: sl, immediateAnswerS: Double(Self.immediateAnswerMs) / 1000, successfulTalkS: Double(Self.successfulTalkMs) / 1000,
-            formula: "calls that left the queue in the last hour: answered within \(wholeOrDecimal(sl)) s of call.queued / "
-                + "(answered + missed after waiting more than \(wholeOrDecimal(sl)) s); misses within \(wholeOrDecimal(sl)) s are neutral")
+            formula: "calls that left the queue in the last hour: answered within service_level_s of call.queued / "
+                + "(answered + missed after waiting more than service_level_s); misses within it are neutral; each call "
+                + "against the service_level_s in force when it started (\(wholeOrDecimal(sl)) s at this instant)")
         return LivePanel(department: department, at: Calendar2.rfc3339(T, in: tz), windowFrom: Calendar2.rfc3339(windowStart, in: tz),
                          metrics: m, serviceLevel: rule, agents: members.map { rows[$0]! })
     }
@@ -366,17 +377,6 @@ enum Intervals {
         var out: [(Int64, Int64)] = []
         for x in xs.filter({ $0.1 > $0.0 }).sorted(by: { $0.0 < $1.0 }) {
             if let last = out.last, x.0 <= last.1 { out[out.count - 1].1 = max(last.1, x.1) } else { out.append(x) }
-        }
-        return out
-    }
-
-    static func intersect(_ a: [(Int64, Int64)], _ b: [(Int64, Int64)]) -> [(Int64, Int64)] {
-        var out: [(Int64, Int64)] = []
-        var i = 0, j = 0
-        while i < a.count && j < b.count {
-            let lo = max(a[i].0, b[j].0), hi = min(a[i].1, b[j].1)
-            if lo < hi { out.append((lo, hi)) }
-            if a[i].1 < b[j].1 { i += 1 } else { j += 1 }
         }
         return out
     }

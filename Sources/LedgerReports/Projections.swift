@@ -2,12 +2,13 @@ import LedgerEvents
 import LedgerProjections
 
 /// Calls: one ``CallFact`` per call, found by (department, start) for each department the call was in,
-/// outbound calls by start, and answered calls by (talking agent, answer time) for the live panel.
+/// outbound calls by start, and for the live panel: answered calls by (talking agent, answer time),
+/// and calls and talks by their end, or as still going on, whatever their age.
 public struct CallsProjection: Projection {
     public let name = "calls"
     /// 2: hand-written binary fact layout. 3: `talk` keys (who talks on the call, from when).
-    /// 4: an outbound call's dialler known from its answer.
-    public let version = 4
+    /// 4: an outbound call's dialler known from its answer. 5: `end`/`open`, `talk-end`/`talk-open` keys.
+    public let version = 5
     public init() {}
 
     public func entities(touchedBy e: RecordedEvent, source: any EventSource) -> [String] {
@@ -21,10 +22,36 @@ public struct CallsProjection: Projection {
     public func queryKeys(of c: CallFact) -> [QueryKey] {
         var keys: [QueryKey] = []
         // A talk is found without knowing the call's department: an agent's personal calls count too.
-        if let a = c.answeredAt, let agent = c.talker { keys.append(QueryKey("talk", agent, time: a)) }
+        if let a = c.answeredAt, let agent = c.talker {
+            keys.append(QueryKey("talk", agent, time: a))
+            keys.append(c.endedAt.map { QueryKey("talk-end", agent, time: $0) } ?? QueryKey("talk-open", agent))
+        }
         guard let s = c.startedAt else { return keys }
-        if c.isInbound { return c.departments.map { QueryKey("dept", $0, time: s) } + keys }
+        if c.isInbound {
+            for d in c.departments {
+                keys.append(QueryKey("dept", d, time: s))
+                // A call without its end is in progress however long ago it started (events.md).
+                keys.append(c.endedAt.map { QueryKey("end", d, time: $0) } ?? QueryKey("open", d))
+            }
+            return keys
+        }
         return [QueryKey("outbound", time: s)] + keys
+    }
+
+    /// Inbound calls of `department` still going on (no `call.ended`), however old.
+    public static func openRange(department: String) -> QueryKey.ClosedOpenRange { QueryKey.prefix("open", department) }
+
+    /// Inbound calls of `department` that ended after `from` (ms).
+    public static func endedRange(department: String, after from: Int64) -> QueryKey.ClosedOpenRange {
+        QueryKey.range("end", department, from: from + 1, to: Int64.max / 2)
+    }
+
+    /// Calls `agent` is talking on (answered, not ended), however old.
+    public static func openTalkRange(agent: String) -> QueryKey.ClosedOpenRange { QueryKey.prefix("talk-open", agent) }
+
+    /// Calls `agent` talked on whose talk ended after `from` (ms).
+    public static func endedTalkRange(agent: String, after from: Int64) -> QueryKey.ClosedOpenRange {
+        QueryKey.range("talk-end", agent, from: from + 1, to: Int64.max / 2)
     }
 
     /// Outbound calls (of any department) started in `[from, to)`.

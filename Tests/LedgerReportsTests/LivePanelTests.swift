@@ -136,6 +136,54 @@ import Testing
         #expect(cached.agents.map(\.status) == ["break", "available", "available", "dnd"])
     }
 
+    /// The spec's words where a shortcut would differ: a call without its end is in progress however
+    /// old; occupancy is all talking time in the hour (a call taken on a break too); each call meets
+    /// the service level in force when it started.
+    @Test func oldCallsTalksOnBreakAndAServiceLevelChange() async throws {
+        let dir = TemporaryDirectory("live-literal")
+        let s = Scene()
+        s.standardSetup()
+        status(s, "a1", "09:00:00", "available")
+        status(s, "a1", "10:20:00", "break")
+        status(s, "a1", "10:40:00", "available")
+        status(s, "a2", "09:00:00", "available")
+        // From 10:30 the target is 10 s (the rest of the settings as before).
+        s.add(.departmentConfigured, 0, "10:30:00", ["department": "sales", "timezone": "Europe/Moscow", "short_abandon_s": 10, "service_level_s": 10,
+                                                     "hours": ["mon": [["09:00", "18:00"]], "tue": [["09:00", "18:00"]]]])
+        // s1: queued at 03:30:01 and never heard of again: still waiting at 11:00, 7 h 29 min 59 s.
+        s.inbound("s1", from: "79000000001", 0, "03:30:00", [queued(1)])
+        // s2: a2 has been talking since 04:00:05 (no end yet): a queue call.
+        s.inbound("s2", from: "79000000002", 0, "04:00:00", [queued(1), ringing(2, "a2"), answered(5, "a2")])
+        // q1: a1 answers on a break, 10:25–10:35 (600 s); waited 10 s (target 20 s when it started).
+        s.inbound("q1", from: "79000000003", 0, "10:24:49", [queued(1), ringing(2, "a1"), answered(11, "a1"), ended(611, by: "agent")])
+        // q2: waited 15 s, within the 20 s in force at its start (not within today's 10 s).
+        s.inbound("q2", from: "79000000004", 0, "10:28:00", [queued(1), ringing(2, "a2"), answered(16, "a2"), ended(76, by: "agent")])
+        // q3: waited 6 s, within 10 s.
+        s.inbound("q3", from: "79000000005", 0, "10:45:00", [queued(1), ringing(2, "a2"), answered(7, "a2"), ended(67, by: "agent")])
+        // s3: queued at 04:20:01, answered by a1 at 10:50:05 after 23,404 s; talks 60 s.
+        s.inbound("s3", from: "79000000006", 0, "04:20:00", [queued(1), ringing(23_400, "a1"), answered(23_405, "a1"), ended(23_465, by: "agent")])
+        let engine = try await s.engine(dir)
+        let T = instant(s, 0, "11:00:00")
+        for cut in [Cut.all, .occurredAt(EventTime(milliseconds: T))] {
+            let p = try LiveView(engine: engine, department: "sales", at: T, cut: cut).panel()
+            let m = p.metrics
+            #expect(m.inQueue == 1 && m.maxQueueWaitS == 26_999)
+            #expect(m.answeredLastHour == 4 && m.missedLastHour == 0 && m.avgQueueWaitS == (10 + 15 + 6 + 23_404) / 4.0)
+            // q1, q2 and q3 within their targets, s3 not: 3 / 4 (50 % against 10 s for all).
+            #expect(m.serviceLevelPct == 75 && m.immediateAnswerPct == 75)
+            #expect(m.avgInboundTalkS == (600 + 60 + 60 + 60) / 4.0 && m.successfulInboundPct == 100)
+            // a1: 600 + 60 s of talk over 2,400 s logged in; a2: talking all hour, logged in all hour.
+            let a1 = try #require(p.agents.first { $0.agent == "a1" }), a2 = try #require(p.agents.first { $0.agent == "a2" })
+            #expect(a1.talkSLastHour == 660 && abs(a1.occupancyPct - 27.5) < 1e-9)
+            #expect(a2.talkSLastHour == 3600 && a2.occupancyPct == 100)
+            #expect(abs(m.occupancyPct - 100.0 * 4260 / 6000) < 1e-9)
+            #expect(a2.status == "talking" && a2.call == "queue" && a2.inStatusS == 25_195)
+            #expect(a1.status == "available" && a1.inStatusS == 535)
+            #expect(m.freeAgents == 1 && m.agentsOnQueueCalls == 1 && m.agentsOnPersonalCalls == 0)
+            #expect(p.serviceLevel.thresholdS == 10)
+        }
+    }
+
     @Test func allAgentsOnBreak() async throws {
         let dir = TemporaryDirectory("live-break")
         let s = Scene()
