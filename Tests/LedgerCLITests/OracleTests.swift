@@ -29,9 +29,20 @@ import Testing
         try compare(["--files", files.joined(separator: ",")], work: dir.sub("work"))
     }
 
-    /// Simulated days delivered partly late, on the whole log and as of a position and an occurred time.
+    /// Simulated days delivered partly late, on the whole log and as of a position and an occurred
+    /// time; and the live panel of each department at instants through two days.
     @Test func simulatedTrafficAgreesWithTheOracleInEveryCut() throws {
         let dir = TemporaryDirectory("oracle-sim")
-        try compare(["--seeds", "7", "--late", "0.2", "--days", "3", "--cuts"], work: dir.sub("work"))
+        try compare(["--seeds", "7", "--late", "0.2", "--days", "3", "--cuts", "--live"], work: dir.sub("work"))
+    }
+
+    /// The live panel on hand-made cases: presence edges, calls taken on a break, a service-level
+    /// change, calls without their end for hours, transfers, night shifts.
+    @Test func livePanelCasesAgreeWithTheOracle() throws {
+        let dir = TemporaryDirectory("oracle-live")
+        let r = try runTool(["python3", repositoryRoot + "/Tools/Oracle/make_live_cases.py", dir.sub("cases"), "--run", "--bin", productsDirectory])
+        let mismatches = r.out.split(separator: "\n").filter { !$0.hasPrefix("OK") }
+        #expect(r.status == 0, "\(mismatches.prefix(30).joined(separator: "\n"))\n\(r.err.suffix(2000))")
+        #expect(r.out.split(separator: "\n").filter { $0.hasPrefix("OK") }.count >= 20)
     }
 }

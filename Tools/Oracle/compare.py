@@ -3,6 +3,12 @@
 
   compare.py [--seeds 1,2,3,42] [--late 0,0.2] [--days 3] [--bin .build/debug]
              [--work DIR] [--max 40] [--cuts] [--files a.ndjson,b.ndjson]
+             [--live] [--only live] [--live-times 1T10:00,2T03:00,...] [--live-opt occupancy=readme,...]
+
+--live adds the live panel (`report live --as-of T`) for every department at the --live-times
+instants (day N of the simulation, local time of the department); --only live runs just those.
+--live-opt passes the oracle's live switches (horizon_h, occupancy, sl_threshold, queue_call,
+current_wait; see oracle.live_panel) to test the README's readings instead of the spec's.
 
 For each (seed, late-fraction): simulate -> append to a fresh ledger -> run report
 commands with --format json -> run the oracle (in-process) -> recursive diff.
@@ -104,6 +110,59 @@ def sh(cmd):
     return r.stdout
 
 
+def live_opts(spec):
+    kw = {}
+    for part in filter(None, spec.split(",")):
+        k, v = part.split("=", 1)
+        if k == "horizon_h":
+            kw["horizon_ms"] = int(float(v) * 3600000)
+        else:
+            kw[k] = v
+    return kw
+
+
+def live_instants(times, D, m, start):
+    tz = m.dept_tz(D)
+    out = []
+    for t in filter(None, times.split(",")):
+        if re.match(r"^\d+T\d\d:\d\d$", t):
+            n, hm = t.split("T")
+            d = start + timedelta(days=int(n) - 1)
+            h, mi = (int(x) for x in hm.split(":"))
+            ms = oracle.local_midnight_ms(d, tz) + (h * 3600 + mi * 60) * 1000
+            out.append(oracle.fmt_ts(ms, tz))
+        else:
+            out.append(t)
+    return out
+
+
+def live_compare(args, CL, f, ddir, scen, start, total, classes):
+    evs = oracle.load_events(f)
+    m_full = oracle.Model(evs)
+    depts = sorted(d for d in (set(m_full.departments) | set(m_full.records)) if d)
+    kw = live_opts(args.live_opt)
+    models = {}
+    for D in depts:
+        for T in live_instants(args.live_times, D, m_full, start):
+            cli = json.loads(sh([CL, "report", "live", "--data", ddir, "--department", D, "--as-of", T, "--format", "json"]))
+            t = oracle.parse_ts(T)
+            if t not in models:
+                models[t] = oracle.Model([e for e in evs if e["t"] <= t])
+            orc = json.loads(json.dumps(oracle.live_panel(models[t], D, t, **kw)))
+            cli.get("service_level", {}).pop("formula", None)
+            out = []
+            diff(cli, orc, "$", out, ())
+            total["live"] += 1
+            for (p, x, y, ctx) in out[:args.max]:
+                cls = re.sub(r"\[agent=[^\]]*\]", "[agent]", p)
+                classes[("live", cls)] += 1
+                print("MISMATCH %s | live | %s | %s | %s | cli=%s oracle=%s" % (
+                    scen, D, T, p, json.dumps(x, ensure_ascii=False)[:120], json.dumps(y, ensure_ascii=False)[:120]))
+            if not out:
+                print("OK %s | live | %s | %s" % (scen, D, T))
+            sys.stdout.flush()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", default="1,2,3,42")
@@ -118,6 +177,10 @@ def main():
     ap.add_argument("--audit-hidden", default="include", choices=["include", "exclude"])
     ap.add_argument("--only", default="", help="comma list of report kinds")
     ap.add_argument("--files", default="", help="comma list of NDJSON case files to compare instead of simulating")
+    ap.add_argument("--live", action="store_true", help="also compare the live panel")
+    ap.add_argument("--live-times", default="1T10:00,1T12:30,1T13:30,1T15:45,1T18:05,2T03:00,2T10:00,2T12:30,2T15:45,2T18:05",
+                    help="dayNTHH:MM local instants (day 1 = --start); with --files, full RFC 3339 instants also work")
+    ap.add_argument("--live-opt", default="", help="oracle live switches, e.g. occupancy=readme,horizon_h=6")
     args = ap.parse_args()
     CL = os.path.join(args.bin, "call-ledger")
     SIM = os.path.join(args.bin, "simulate")
@@ -150,7 +213,7 @@ def main():
                 t_mid = (start + timedelta(days=1)).isoformat() + "T13:30:00+03:00"
                 cuts.append(("pos=%d" % half, ["--as-of-position", str(half)], dict(as_of_position=half)))
                 cuts.append(("at<=%s" % t_mid, ["--as-of", t_mid], dict(as_of=t_mid)))
-            for cutname, cutargs, cutkw in cuts:
+            for cutname, cutargs, cutkw in (cuts if (not only or only - {"live"}) else []):
                 evs = oracle.load_events(f, **cutkw)
                 m = oracle.Model(evs, audit_hidden=args.audit_hidden)
                 depts = sorted(d for d in (set(m.departments) | set(m.records)) if d)
@@ -216,6 +279,8 @@ def main():
                     if not out:
                         print("OK %s %s | %s | %s | %s" % (scen, cutname, kind, D, per))
                     sys.stdout.flush()
+            if args.live or "live" in only:
+                live_compare(args, CL, f, ddir, scen, start, total, classes)
     print("\n== reports compared:", dict(total))
     print("== mismatch classes (kind, path): count")
     for (k, c), n in sorted(classes.items(), key=lambda x: -x[1]):

@@ -6,7 +6,7 @@ readings where the spec is silent). Python 3 stdlib only.
 
 Usage:
   oracle.py EVENTS.ndjson KIND [options]
-  KIND: department | unprocessed | processed | calls | audit |
+  KIND: department | unprocessed | processed | calls | audit | live (needs --as-of T) |
         lead-conversion | lost-leads | employee-performance | lead-calls
   cuts: --as-of-position N (first N events in file order) | --as-of T (events with at <= T)
 
@@ -155,19 +155,30 @@ class Config:
         if self.short_abandon_s is None:
             self.short_abandon_s = 10
         self.name = data.get("name")
+        self.service_level_s = data.get("service_level_s", 20)
+        if self.service_level_s is None:
+            self.service_level_s = 20
 
     def is_open(self, ms):
         if self.hours is None:
             return True
         dt = local_dt(ms, self.tz)
-        day = self.hours.get(DOW[dt.weekday()])
-        if not day:
-            return False
         tod = dt.hour * 3600000 + dt.minute * 60000 + dt.second * 1000 + dt.microsecond // 1000
-        for a, b in day:
+
+        def rng(a, b):
             ah, am = (int(x) for x in a.split(":")[:2])
             bh, bm = (int(x) for x in b.split(":")[:2])
-            if ah * 3600000 + am * 60000 <= tod < bh * 3600000 + bm * 60000:
+            return ah * 3600000 + am * 60000, bh * 3600000 + bm * 60000
+        for a, b in self.hours.get(DOW[dt.weekday()]) or []:
+            lo, hi = rng(a, b)
+            if hi < lo:           # a range crossing midnight ("22:00"-"02:00"): [lo, 24:00) today
+                hi = 24 * 3600000
+            if lo <= tod < hi:
+                return True
+        # ... and [00:00, end) of the next day for yesterday's ranges crossing midnight
+        for a, b in self.hours.get(DOW[(dt.weekday() - 1) % 7]) or []:
+            lo, hi = rng(a, b)
+            if hi < lo and tod < hi:
                 return True
         return False
 
@@ -185,6 +196,7 @@ class Model:
         self.calls_ev = defaultdict(list)
         self.dismiss_ev = []
         self.lead_ev = defaultdict(list)
+        self.status_ev = defaultdict(list)    # agent -> [(t, id, status)]
         for e in events:
             ty, d = e["type"], e["data"]
             if ty.startswith("call."):
@@ -197,11 +209,15 @@ class Model:
                     self.names.setdefault(d["agent"], []).append((e["t"], e["id"], d["name"]))
             elif ty == "missed.handled":
                 self.dismiss_ev.append(e)
+            elif ty == "agent.status":
+                self.status_ev[d.get("agent")].append((e["t"], e["id"], d.get("status")))
             elif ty.startswith("lead."):
                 self.lead_ev[d.get("lead_id")].append(e)
         for v in self.configs.values():
             v.sort(key=lambda x: (x[0], x[1]))
         for v in self.membership.values():
+            v.sort(key=lambda x: (x[0], x[1]))
+        for v in self.status_ev.values():
             v.sort(key=lambda x: (x[0], x[1]))
         self.departments = set(self.configs)
         for (_a, dpt) in self.membership:
@@ -791,6 +807,245 @@ class Model:
         return {"with_missed_calls": len(out), "lost": sum(1 for x in out if x["lost"]), "leads": out}
 
 
+# ---------------------------------------------------------------- live dashboard
+
+LIVE_SUCCESS_TALK_S = 30
+LIVE_IMMEDIATE_S = 1
+LOGGED_IN = ("available", "dnd")
+
+
+def _overlap(a, b, lo, hi):
+    """measure of [a, b) ∩ [lo, hi] in ms."""
+    return max(0, min(b, hi) - max(a, lo))
+
+
+def _union(iv):
+    out = []
+    for a, b in sorted(iv):
+        if out and a <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return out
+
+
+def _intersect(xs, ys):
+    out = []
+    for a, b in xs:
+        for c, d in ys:
+            lo, hi = max(a, c), min(b, d)
+            if hi > lo:
+                out.append([lo, hi])
+    return out
+
+
+def live_panel(m, D, T, horizon_ms=None, occupancy="spec", sl_threshold="call", queue_call="any",
+               current_wait="latest"):
+    """The panel of department D at instant T (epoch ms) over model m (built from the events with at <= T).
+
+    Switches (default = spec text; the alternative = README reading):
+      horizon_ms   None (spec: no horizon) | ms (README: only calls started / talks answered within it)
+      occupancy    "spec" (talking time in the window / logged-in time) | "readme" (talking while logged in)
+      sl_threshold "call" (events.md: settings valid at each call's time) | "T" (README: in force at T)
+      queue_call   "any" (a call.queued for D at any time) | "answered_in" (answered while in D)
+      current_wait "latest" (README: from the latest call.queued in D) | "sum" (all stints in D up to T)
+    """
+    W0 = T - 3600 * 1000
+    tz = m.dept_tz(D)
+    H0 = (T - horizon_ms) if horizon_ms is not None else None
+    in_win = lambda t: t is not None and W0 < t <= T
+    members = sorted(a for (a, d) in m.membership if d == D and m.member_at(a, D, T))
+    memset = set(members)
+
+    # ---- talks (every answered call, inbound or outbound)
+    talks = defaultdict(list)   # agent -> [dict]
+    outbound = []
+    for cid, evs in m.calls_ev.items():
+        starts = [e for e in evs if e["type"] == "call.started"]
+        if not starts:
+            continue
+        st = starts[0]
+        sd = st["data"]
+        ans = next((e for e in evs if e["type"] == "call.answered"), None)
+        end = next((e for e in evs if e["type"] == "call.ended"), None)
+        queued_in = {e["data"].get("department") for e in evs if e["type"] == "call.queued"}
+        direction = sd.get("direction")
+        if direction == "outbound":
+            agent = sd.get("agent") or (ans["data"].get("agent") if ans else None)
+        else:
+            agent = ans["data"].get("agent") if ans else None
+        if direction == "outbound":
+            outbound.append({"call_id": cid, "t": st["t"], "agent": agent, "department": sd.get("department"),
+                             "ans": ans["t"] if ans else None, "end": end["t"] if end else None})
+        if ans is not None and agent is not None:
+            if H0 is not None and ans["t"] < H0:
+                continue
+            rec_d = None
+            if direction != "outbound":
+                c = m.calls.get(cid)
+                rec_d = c["final"] if c else None
+            talks[agent].append({"call_id": cid, "a": ans["t"], "b": end["t"] if end else None,
+                                 "dir": direction, "queued_in": queued_in, "answered_in": rec_d})
+
+    def queue_call_of(tk):
+        if queue_call == "any":
+            return D in tk["queued_in"]
+        return tk["dir"] != "outbound" and tk["answered_in"] == D and D in tk["queued_in"]
+
+    # ---- queue records of D
+    recs = [r for r in m.records.get(D, []) if r["queued"]]
+    if H0 is not None:
+        recs = [r for r in recs if r["call"]["t"] >= H0]
+    waiting = []
+    left = []
+    for r in recs:
+        c = r["call"]
+        mine = [s for s in c["stints"] if s["dept"] == D]
+        if r["outcome"] == "in_progress":
+            if c["stints"] and c["stints"][-1]["dept"] == D and c["stints"][-1]["leave"] is None:
+                if current_wait == "latest":
+                    w = T - c["stints"][-1]["t"]
+                else:
+                    w = sum((s["leave"] if s["leave"] is not None else T) - s["t"] for s in mine)
+                waiting.append(secs(w))
+            continue
+        lv = mine[-1]["leave"] if mine else None
+        if in_win(lv):
+            left.append(r)
+    answered = [r for r in left if r["outcome"] == "answered"]
+    missed = [r for r in left if r["outcome"] == "missed"]
+    waits = [r["queue_wait"] for r in left if r["queue_wait"] is not None]
+    sl_T = m.config_at(D, T).service_level_s
+
+    def sl_of(r):
+        return sl_T if sl_threshold == "T" else m.config_at(D, r["call"]["t"]).service_level_s
+    sl_ok = sum(1 for r in answered if r["queue_wait"] <= sl_of(r))
+    sl_missed_long = sum(1 for r in missed if r["queue_wait"] > sl_of(r))
+    sl_den = len(answered) + sl_missed_long
+
+    def immediate(r):
+        mine = [s for s in r["call"]["stints"] if s["dept"] == D]
+        rings = sorted(r["rings"], key=lambda x: (x["t"], x["i"]))
+        return bool(mine and rings and rings[0]["t"] - mine[0]["t"] <= LIVE_IMMEDIATE_S * 1000)
+    imm = sum(1 for r in answered if immediate(r))
+
+    # ---- inbound talk: D's answered calls whose talk ended in the window
+    inb = [r for r in m.records.get(D, []) if r["outcome"] == "answered" and r["call"]["end"] is not None
+           and in_win(r["call"]["end"]["t"])]
+    if H0 is not None:
+        inb = [r for r in inb if r["call"]["ans"]["t"] >= H0]
+    inb_talk = [secs(r["call"]["end"]["t"] - r["call"]["ans"]["t"]) for r in inb]
+
+    # ---- outbound
+    outs = [o for o in outbound if in_win(o["t"]) and (o["department"] == D or o["agent"] in memset)]
+    out_talk = [secs(o["end"] - o["ans"]) for o in outs if o["ans"] is not None and o["end"] is not None]
+    out_answered = sum(1 for o in outs if o["ans"] is not None)
+
+    # ---- presence
+    def status_at(ag):
+        cur = None
+        for (t, _id, s) in m.status_ev.get(ag, []):
+            if t <= T:
+                cur = (t, s)
+        return cur
+
+    def logged_iv(ag):
+        evs = [(t, s) for (t, _id, s) in m.status_ev.get(ag, []) if t <= T]
+        out = []
+        for i, (t, s) in enumerate(evs):
+            nxt = evs[i + 1][0] if i + 1 < len(evs) else INF
+            if s in LOGGED_IN:
+                out.append([t, nxt])
+        return out
+
+    rows = []
+    tot_talk = tot_logged = 0
+    free = on_q = on_p = 0
+    logged_some = 0
+    for ag in members:
+        tks = talks.get(ag, [])
+        cur_talk = [tk for tk in tks if tk["a"] <= T and (tk["b"] is None or tk["b"] > T)]
+        cur_talk.sort(key=lambda tk: (tk["a"], tk["call_id"]))
+        sa = status_at(ag)
+        liv = logged_iv(ag)
+        if any(a <= T and b > W0 for a, b in liv):
+            logged_some += 1
+        talk_iv = _union([[tk["a"], tk["b"] if tk["b"] is not None else T] for tk in tks])
+        talk_iv = [[max(a, W0), min(b, T)] for a, b in talk_iv if min(b, T) > max(a, W0)]
+        logged_w = [[max(a, W0), min(b, T)] for a, b in liv if min(b, T) > max(a, W0)]
+        talk_ms = sum(b - a for a, b in talk_iv)
+        logged_ms = sum(b - a for a, b in logged_w)
+        occ_talk = talk_ms if occupancy == "spec" else sum(b - a for a, b in _intersect(talk_iv, logged_w))
+        tot_talk += occ_talk
+        tot_logged += logged_ms
+        if cur_talk:
+            tk = cur_talk[-1]
+            status, call = "talking", ("queue" if queue_call_of(tk) else "personal")
+            since = tk["a"]
+            if queue_call_of(tk):
+                on_q += 1
+            else:
+                on_p += 1
+        else:
+            status = sa[1] if sa else "offline"
+            call = None
+            if sa is None:
+                since = None
+            elif status in LOGGED_IN:
+                ends = [tk["b"] for tk in tks if tk["b"] is not None and tk["b"] <= T]
+                since = max([sa[0]] + ends)
+            else:
+                since = sa[0]
+        if status == "available":
+            free += 1
+        a_inb = [secs(r["call"]["end"]["t"] - r["call"]["ans"]["t"]) for r in inb if r.get("answered_by") == ag]
+        a_out = [o for o in outs if o["agent"] == ag]
+        a_out_talk = [secs(o["end"] - o["ans"]) for o in a_out if o["ans"] is not None and o["end"] is not None]
+        rows.append({"agent": ag, "name": m.name_of(ag), "status": status, "call": call,
+                     "since": fmt_ts(since, tz), "in_status_s": secs(T - since) if since is not None else None,
+                     "occupancy_pct": occ_talk / logged_ms * 100 if logged_ms else 0,
+                     "answered_last_hour": sum(1 for r in answered if r.get("answered_by") == ag),
+                     "outbound_last_hour": len(a_out),
+                     "talk_s_last_hour": secs(talk_ms if occupancy == "spec" else occ_talk),
+                     "avg_inbound_talk_s": sum(a_inb) / len(a_inb) if a_inb else 0,
+                     "avg_outbound_talk_s": sum(a_out_talk) / len(a_out_talk) if a_out_talk else 0})
+
+    pct = lambda a, b: a / b * 100 if b else 0
+    avg = lambda xs: sum(xs) / len(xs) if xs else 0
+    metrics = {
+        "in_queue": len(waiting),
+        "max_queue_wait_s": max(waiting) if waiting else 0,
+        "avg_queue_wait_s": avg(waits),
+        "free_agents": free,
+        "agents_on_queue_calls": on_q,
+        "agents_on_personal_calls": on_p,
+        "answered_last_hour": len(answered),
+        "missed_last_hour": len(missed),
+        "missed_pct_last_hour": pct(len(missed), len(answered) + len(missed)),
+        "occupancy_pct": pct(tot_talk, tot_logged),
+        "service_level_pct": pct(sl_ok, sl_den),
+        "immediate_answer_pct": pct(imm, len(answered)),
+        "outbound_last_hour": len(outs),
+        "outbound_per_agent": len(outs) / logged_some if logged_some else 0,
+        "avg_outbound_talk_s": avg(out_talk),
+        "successful_outbound_pct": pct(sum(1 for x in out_talk if x > LIVE_SUCCESS_TALK_S), len(outs)),
+        "dial_success_pct": pct(out_answered, len(outs)),
+        "avg_inbound_talk_s": avg(inb_talk),
+        "successful_inbound_pct": pct(sum(1 for x in inb_talk if x > LIVE_SUCCESS_TALK_S), len(inb_talk)),
+    }
+    return {"department": D, "at": fmt_ts(T, tz), "window_from": fmt_ts(W0, tz), "metrics": metrics,
+            "service_level": {"threshold_s": sl_T, "immediate_answer_s": LIVE_IMMEDIATE_S,
+                              "successful_talk_s": LIVE_SUCCESS_TALK_S},
+            "agents": rows}
+
+
+def live_report(events, D, T_str, **kw):
+    """events: the whole log (load_events); the panel uses those with at <= T."""
+    T = parse_ts(T_str)
+    m = Model([e for e in events if e["t"] <= T])
+    return live_panel(m, D, T, **kw)
+
+
 def buckets(a, b, tz, by):
     out = []
     d = local_dt(a, tz).date()
@@ -833,6 +1088,13 @@ def run(args):
     if k == "calls":
         tz = m.dept_tz(args.department)
         return m.calls_list(args.department, parse_bound(args.frm, tz), parse_bound(args.to, tz), args.result, args.reason)
+    if k == "live":
+        if not args.as_of:
+            raise SystemExit("live needs --as-of T")
+        return live_panel(m, args.department, parse_ts(args.as_of),
+                          horizon_ms=args.live_horizon_h * 3600000 if args.live_horizon_h else None,
+                          occupancy=args.live_occupancy, sl_threshold=args.live_sl_threshold,
+                          queue_call=args.live_queue_call, current_wait=args.live_current_wait)
     if k == "audit":
         return m.audit_report(args.by_person, args.reason, args.department, args.client,
                               parse_bound(args.frm, UTC) if args.frm else None, parse_bound(args.to, UTC) if args.to else None)
@@ -847,7 +1109,7 @@ def run(args):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("events")
-    p.add_argument("kind", choices=["department", "unprocessed", "processed", "calls", "audit", "lead-conversion",
+    p.add_argument("kind", choices=["department", "unprocessed", "processed", "calls", "audit", "live", "lead-conversion",
                                     "lost-leads", "employee-performance", "lead-calls"])
     p.add_argument("--department")
     p.add_argument("--from", dest="frm")
@@ -863,6 +1125,11 @@ def main(argv=None):
     p.add_argument("--as-of-position", type=int)
     p.add_argument("--as-of")
     p.add_argument("--audit-hidden", choices=["include", "exclude"], default="include")
+    p.add_argument("--live-horizon-h", type=float, default=None, help="live: README's 6 h horizon (default: none, spec)")
+    p.add_argument("--live-occupancy", choices=["spec", "readme"], default="spec")
+    p.add_argument("--live-sl-threshold", choices=["call", "T"], default="call")
+    p.add_argument("--live-queue-call", choices=["any", "answered_in"], default="any")
+    p.add_argument("--live-current-wait", choices=["latest", "sum"], default="latest")
     args = p.parse_args(argv)
     json.dump(run(args), sys.stdout, ensure_ascii=False, indent=1)
     sys.stdout.write("\n")
