@@ -41,17 +41,17 @@ public struct CallsProjection: Projection {
     /// Inbound calls of `department` still going on (no `call.ended`), however old.
     public static func openRange(department: String) -> QueryKey.ClosedOpenRange { QueryKey.prefix("open", department) }
 
-    /// Inbound calls of `department` that ended after `from` (ms).
-    public static func endedRange(department: String, after from: Int64) -> QueryKey.ClosedOpenRange {
-        QueryKey.range("end", department, from: from + 1, to: Int64.max / 2)
+    /// Inbound calls of `department` that ended in `(after, through]` (ms).
+    public static func endedRange(department: String, after: Int64, through: Int64) -> QueryKey.ClosedOpenRange {
+        QueryKey.range("end", department, from: after + 1, to: through + 1)
     }
 
     /// Calls `agent` is talking on (answered, not ended), however old.
     public static func openTalkRange(agent: String) -> QueryKey.ClosedOpenRange { QueryKey.prefix("talk-open", agent) }
 
-    /// Calls `agent` talked on whose talk ended after `from` (ms).
-    public static func endedTalkRange(agent: String, after from: Int64) -> QueryKey.ClosedOpenRange {
-        QueryKey.range("talk-end", agent, from: from + 1, to: Int64.max / 2)
+    /// Calls `agent` talked on whose talk ended in `(after, through]` (ms).
+    public static func endedTalkRange(agent: String, after: Int64, through: Int64) -> QueryKey.ClosedOpenRange {
+        QueryKey.range("talk-end", agent, from: after + 1, to: through + 1)
     }
 
     /// Outbound calls (of any department) started in `[from, to)`.
