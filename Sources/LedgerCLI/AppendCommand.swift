@@ -39,7 +39,7 @@ struct Append: AsyncParsableCommand {
         let size = file == "-" ? nil : (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int)
         // Read piece by piece as the pieces are parsed: the whole file is never one array (reading
         // 170 MB into one, then copying each piece out of it, was 0.5 s of a 1 M-event append).
-        var pieces = LinePieces(input, pieceBytes: max(1, pieceBytes))
+        var pieces = LinePieces(pieceBytes: max(1, pieceBytes)) { try input.read(upToCount: $0) }
         let result = try await Self.append(size: size, to: global, maxErrors: maxErrors) { try pieces.next() }
         print(#"{"appended":\#(result.appended),"duplicates":\#(result.duplicates),"last_position":\#(result.lastPosition)}"#)
     }
@@ -48,14 +48,12 @@ struct Append: AsyncParsableCommand {
     ///
     /// - Parameter pieceBytes: inputs are parsed and encoded in line-aligned pieces of about this size.
     static func append(_ bytes: [UInt8], to global: GlobalOptions, maxErrors: Int = 50, pieceBytes: Int = 16 << 20) async throws -> AppendResult {
-        var start = 0
-        return try await append(size: bytes.count, to: global, maxErrors: maxErrors) {
-            guard start < bytes.count else { return nil }
-            var end = min(bytes.count, start + pieceBytes)
-            while end < bytes.count && bytes[end - 1] != 0x0A { end += 1 }
-            defer { start = end }
-            return Array(bytes[start..<end])
+        var offset = 0
+        var pieces = LinePieces(pieceBytes: pieceBytes) { n in
+            defer { offset = min(bytes.count, offset + n) }
+            return Data(bytes[offset..<min(bytes.count, offset + n)])
         }
+        return try await append(size: bytes.count, to: global, maxErrors: maxErrors) { try pieces.next() }
     }
 
     /// Parses, validates and appends the NDJSON pieces `next` gives (each ends at a line end or at
@@ -106,14 +104,15 @@ struct Append: AsyncParsableCommand {
 /// An input read in pieces of about `pieceBytes` that end at a line end (or at the end of the
 /// input): a line is never split between two pieces.
 struct LinePieces {
-    private let handle: FileHandle
     private let pieceBytes: Int
+    /// Up to that many more bytes of the input; empty or `nil` at its end.
+    private let read: (Int) throws -> Data?
     private var carry: [UInt8] = []
     private var atEnd = false
 
-    init(_ handle: FileHandle, pieceBytes: Int) {
-        self.handle = handle
+    init(pieceBytes: Int, read: @escaping (Int) throws -> Data?) {
         self.pieceBytes = pieceBytes
+        self.read = read
     }
 
     /// The next piece, or `nil` once the input is used up.
@@ -131,11 +130,11 @@ struct LinePieces {
                 searched = piece.count  // one long line so far: read on
             }
             let want = max(pieceBytes - piece.count, min(pieceBytes, 1 << 16))
-            guard let read = try handle.read(upToCount: want), !read.isEmpty else {
+            guard let more = try read(want), !more.isEmpty else {
                 atEnd = true
                 break
             }
-            piece.append(contentsOf: read)
+            piece.append(contentsOf: more)
         }
         return piece.isEmpty ? nil : piece
     }

@@ -17,6 +17,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import make_cases  # noqa: E402
 import oracle  # noqa: E402
 from compare import diff, live_opts  # noqa: E402
 
@@ -33,15 +34,15 @@ def ts(at):
     return at
 
 
-class Case:
+class Case(make_cases.Case):
+    """A report case (make_cases.Case) plus presence, queued calls and the instants to show the panel at."""
+
     def __init__(self, name):
-        self.name, self.lines, self.n = name, [], 0
+        super().__init__(name)
         self.live, self.dept = [], []
 
     def ev(self, type_, at, **data):
-        self.n += 1
-        self.lines.append({"id": "%s-%03d" % (self.name, self.n), "type": type_, "at": ts(at), "data": data})
-        return self
+        return super().ev(type_, ts(at), **data)
 
     def setup(self, agents, depts=("sales",), hours=HOURS, sl=20):
         for d in depts:
@@ -55,13 +56,6 @@ class Case:
     def status(self, agent, at, st):
         return self.ev("agent.status", at, agent=agent, status=st)
 
-    def inbound(self, cid, client, start, steps, dept="sales"):
-        self.ev("call.started", start, call_id=cid, direction="inbound", client=client, line="+74950000000",
-                department=dept)
-        for (t, at, d) in steps:
-            self.ev(t, at, call_id=cid, **d)
-        return self
-
     def queued_call(self, cid, client, start, q, ring=None, ans=None, end=None, agent="s.ann", dept="sales",
                     by="agent"):
         steps = [("call.queued", q, {"department": dept})]
@@ -72,17 +66,6 @@ class Case:
         if end:
             steps.append(("call.ended", end, {"by": by}))
         return self.inbound(cid, client, start, steps, dept)
-
-    def outbound(self, cid, client, agent, start, answered=None, end=None, dept=None):
-        d = dict(call_id=cid, direction="outbound", client=client, line="+74950000000", agent=agent)
-        if dept:
-            d["department"] = dept
-        self.ev("call.started", start, **d)
-        if answered:
-            self.ev("call.answered", answered, call_id=cid, agent=agent)
-        if end:
-            self.ev("call.ended", end, call_id=cid, by="agent")
-        return self
 
     def at(self, dept, *times):
         self.live += [[dept, ts(t)] for t in times]
