@@ -26,34 +26,16 @@ struct LiveReport: AsyncParsableCommand {
         let cut = asOf.cut
         let at = try LiveView.instant(of: cut, log: engine.log, now: LiveView.nowMs)
         let panel = try LiveView(engine: engine, department: department, at: at, cut: cut).panel()
-        let metrics = panel.metrics.named.map { [$0.name, LiveText.value($0.name, $0.value)] }
-        let agents = panel.agents.map(LiveText.agentCells)
-        try out.emit(table: { LiveText.table(panel) }, json: { try reportJSON(panel) },
-                     csv: { CSV.text(["metric", "value"], metrics) },
-                     sheets: { [XLSXSheet(name: "Metrics", columns: [("metric", .text), ("value", .decimal)],
-                                          rows: panel.metrics.named.map { [.text($0.name), .number($0.value)] }),
-                                XLSXSheet(name: "Agents", columns: LiveText.agentHeader.map { ($0, .text) }, rows: agents.map { $0.map { .text($0) } })] })
+        try out.emit(table: { LiveText.table(panel) }, json: { try reportJSON(panel) }, export: .live(panel))
     }
 }
 
 enum LiveText {
-    static let agentHeader = ["agent", "name", "status", "in status", "occupancy", "answered 1h", "outbound 1h", "avg in talk", "avg out talk"]
-
-    static func value(_ name: String, _ v: Double) -> String {
-        name.hasSuffix("_pct") ? String(format: "%.1f%%", v) : Cells.num((v * 1000).rounded() / 1000)
-    }
-
-    static func agentCells(_ a: LiveAgentRow) -> [String] {
-        [a.agent, a.name ?? "", a.status + (a.call.map { " (\($0))" } ?? ""), a.inStatusS.map { Cells.num($0.rounded()) + " s" } ?? "",
-         String(format: "%.1f%%", a.occupancyPct), String(a.answeredLastHour), String(a.outboundLastHour),
-         Cells.num(a.avgInboundTalkS.rounded()), Cells.num(a.avgOutboundTalkS.rounded())]
-    }
-
     static func table(_ p: LivePanel) -> String {
         var text = "live panel of \(p.department) at \(p.at) (last hour from \(p.windowFrom))\n\n"
-        text += Terminal.table(["metric", "value"], p.metrics.named.map { [$0.name, value($0.name, $0.value)] })
+        text += Terminal.table(["metric", "value"], p.metrics.named.map { [$0.name, LivePanel.text(metric: $0.name, $0.value)] })
         text += "\nservice level: \(p.serviceLevel.formula)\n\n"
-        text += Terminal.table(agentHeader, p.agents.map(agentCells))
+        text += Terminal.table(LivePanel.agentHeader, p.agents.map(LivePanel.agentCells))
         return text
     }
 }

@@ -44,6 +44,10 @@ struct Processed: AsyncParsableCommand {
     @OptionGroup var asOf: AsOfOptions
     @OptionGroup var out: OutputOptions
 
+    func validate() throws {
+        guard limit > 0 else { throw ValidationError("--limit: a positive number") }
+    }
+
     func run() async throws {
         let engine = try Registry.openCaughtUp(global)
         defer { engine.log.close() }
@@ -56,6 +60,13 @@ struct Processed: AsyncParsableCommand {
         try out.emit(table: { Terminal.table(EpisodeRow.processedHeader, rows.map(\.processedCells)) }, json: { try reportJSON(rows) },
                      export: .processed(rows, department: department))
     }
+}
+
+/// A report's period in a department's zone, its start before its end (as the server checks).
+func period(_ from: String, _ to: String, _ tz: TimeZone) throws -> ReportPeriod {
+    let p = ReportPeriod(from: try bound(from, "--from", tz)!, to: try bound(to, "--to", tz)!)
+    guard p.from < p.to else { throw ValidationError("--from must be before --to") }
+    return p
 }
 
 /// A period bound in a department's zone: `YYYY-MM-DD` (local midnight) or RFC 3339.
@@ -89,9 +100,10 @@ struct DepartmentSummary: AsyncParsableCommand {
         let engine = try Registry.openCaughtUp(global)
         defer { engine.log.close() }
         let view = try DepartmentView(engine: engine, department: department, cut: asOf.cut)
-        let period = ReportPeriod(from: try bound(from, "--from", view.timeZone)!, to: try bound(to, "--to", view.timeZone)!)
-        guard period.from < period.to else { throw ValidationError("--from must be before --to") }
-        let report = try view.report(period, by: by.flatMap { DepartmentReport.BucketSize(rawValue: $0.rawValue) })
+        let period = try period(from, to, view.timeZone)
+        let size = by.flatMap { DepartmentReport.BucketSize(rawValue: $0.rawValue) }
+        if let why = size?.tooMany(over: period) { throw ValidationError(why) }
+        let report = try view.report(period, by: size)
         try out.emit(table: { DepartmentReportText.table(report) }, json: { try reportJSON(report) },
                      export: .department(report))
     }
@@ -126,8 +138,7 @@ struct Calls: AsyncParsableCommand {
         let engine = try Registry.openCaughtUp(global)
         defer { engine.log.close() }
         let view = try DepartmentView(engine: engine, department: department, cut: asOf.cut)
-        let period = ReportPeriod(from: try bound(from, "--from", view.timeZone)!, to: try bound(to, "--to", view.timeZone)!)
-        let rows = try view.callList(period, result: result, reason: reason)
+        let rows = try view.callList(try period(from, to, view.timeZone), result: result, reason: reason)
         let cols = columns.map { $0.split(separator: ",").map(String.init) } ?? (out.format == .table ? CallColumns.tableDefault : CallColumns.all)
         try out.emit(table: { Terminal.table(cols, rows.map { r in cols.map { CallColumns.cell(r, $0, short: true) } }) + "\(rows.count) calls\n" },
                      json: { try reportJSON(rows) },

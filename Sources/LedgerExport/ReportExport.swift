@@ -200,3 +200,36 @@ extension ReportExport {
         plain("lead-calls", sheet: "Leads with missed calls", leadCallsHeader, r.leads.map(leadCallsCells), kinds: ["missed_calls": .integer])
     }
 }
+
+// MARK: Live panel
+
+extension LivePanel {
+    /// The columns of the agents' table and sheet.
+    public static let agentHeader = ["agent", "name", "status", "in status", "occupancy", "answered 1h", "outbound 1h", "avg in talk", "avg out talk"]
+
+    /// A metric's value as people read it: percentages with one decimal and `%`, others as numbers.
+    public static func text(metric name: String, _ v: Double) -> String {
+        name.hasSuffix("_pct") ? String(format: "%.1f%%", v) : Cells.num((v * 1000).rounded() / 1000)
+    }
+
+    /// An agent's cells under `agentHeader`.
+    public static func agentCells(_ a: LiveAgentRow) -> [String] {
+        [a.agent, a.name ?? "", a.status + (a.call.map { " (\($0))" } ?? ""), a.inStatusS.map { Cells.num($0.rounded()) + " s" } ?? "",
+         String(format: "%.1f%%", a.occupancyPct), String(a.answeredLastHour), String(a.outboundLastHour),
+         Cells.num(a.avgInboundTalkS.rounded()), Cells.num(a.avgOutboundTalkS.rounded())]
+    }
+}
+
+extension ReportExport {
+    /// The live panel: CSV of its metrics; a workbook of the metrics (numbers) and the agents.
+    public static func live(_ p: LivePanel) -> ReportExport {
+        ReportExport(name: "\(p.department)-live", csv: {
+            CSV.text(["metric", "value"], p.metrics.named.map { [$0.name, LivePanel.text(metric: $0.name, $0.value)] })
+        }, sheets: {
+            [XLSXSheet(name: "Metrics", columns: [("metric", .text), ("value", .decimal)],
+                       rows: p.metrics.named.map { [.text($0.name), .number($0.value)] }),
+             XLSXSheet(name: "Agents", columns: LivePanel.agentHeader.map { ($0, .text) },
+                       rows: p.agents.map { LivePanel.agentCells($0).map { .text($0) } })]
+        })
+    }
+}

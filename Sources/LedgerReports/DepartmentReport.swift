@@ -428,3 +428,14 @@ extension RandomAccessCollection {
         return low
     }
 }
+
+extension DepartmentReport.BucketSize {
+    /// Why Section IV of `p` in buckets of this size is refused, or `nil`: it lists every bucket,
+    /// empty ones too, so centuries by day kept a server busy for minutes on one request. More
+    /// than 1,000 buckets is refused by the server and the CLI alike.
+    public func tooMany(over p: ReportPeriod) -> String? {
+        let days = (p.to - p.from) / 86_400_000 + 1
+        let n = switch self { case .day: days; case .week: days / 7 + 1; case .month: days / 30 + 1 }
+        return n <= 1000 ? nil : "by=\(rawValue) makes about \(n) buckets over this period; at most 1000: a longer bucket or a shorter period"
+    }
+}

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import LedgerEvents
+import LedgerExport
 import LedgerLog
 import LedgerProjections
 import LedgerReports
@@ -25,6 +26,10 @@ struct LiveDashboard {
             let cut = try ReportRoutes(engine: engine).cut(request)
             let at = try LiveView.instant(of: cut, log: engine.log, now: LiveView.nowMs)
             let panel = try LiveView(engine: engine, department: department, at: at, cut: cut, presence: hub.presence).panel()
+            guard request.uri.queryParameters["format"].map({ $0 == "json" }) ?? true else {
+                // csv and xlsx: the CLI's files; any other format: the reports' 400.
+                return try ReportRoutes(engine: engine).respond(request, panel, .live(panel))
+            }
             return jsonResponse(try hub.document(panel))
         }
         // Outside the bearer middleware: a browser's EventSource cannot send headers, so the

@@ -113,8 +113,18 @@ struct ReportRoutes {
 
     func bad(_ message: String) -> APIError { APIError(.badRequest, "invalid_parameter", message) }
 
+    /// Every query parameter a report or the panel takes.
+    static let parameters = ["from", "to", "by", "result", "reason", "columns", "limit", "department", "client", "type", "timezone",
+                             "as_of_position", "as_of_recorded", "as_of", "format"]
+
+    /// The request's cut. Every report and the panel ask for it first, so this is also where a
+    /// misspelt parameter (`asof=`) becomes a 400: the CLI refuses an unknown option too, and
+    /// silently answering without the cut would be a different report.
     func cut(_ request: Request) throws -> Cut {
         let q = request.uri.queryParameters
+        for (name, _) in q where !Self.parameters.contains(String(name)) {
+            throw bad("unknown parameter \(name); the reports take \(Self.parameters.joined(separator: ", "))")
+        }
         let given = ["as_of_position", "as_of_recorded", "as_of"].filter { q[Substring($0)] != nil }
         guard given.count <= 1 else { throw bad("give one of as_of_position, as_of_recorded, as_of") }
         if let p = q["as_of_position"] {
@@ -142,12 +152,9 @@ struct ReportRoutes {
         return ReportPeriod(from: from, to: to)
     }
 
-    /// Section IV lists every bucket, empty ones too, so centuries by day kept the server busy for
-    /// minutes on one request: more than 1,000 buckets is a 400.
+    /// More than 1,000 buckets is a 400 (see ``DepartmentReport/BucketSize/tooMany(over:)``).
     func limitBuckets(_ size: DepartmentReport.BucketSize, _ p: ReportPeriod) throws {
-        let days = (p.to - p.from) / 86_400_000 + 1
-        let n = switch size { case .day: days; case .week: days / 7 + 1; case .month: days / 30 + 1 }
-        guard n <= 1000 else { throw bad("by=\(size.rawValue) makes about \(n) buckets over this period; at most 1000: a longer bucket or a shorter period") }
+        if let why = size.tooMany(over: p) { throw bad(why) }
     }
 
     func int(_ request: Request, _ name: String) throws -> Int? {

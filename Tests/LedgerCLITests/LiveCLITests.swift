@@ -24,6 +24,19 @@ import Testing
         #expect(tcode == 0 && table.contains("live panel of sales at 2026-11-16T11:00:00.000+03:00") && table.contains("service level:"))
         // Same instant, same answer.
         #expect(try cli(base + ["--format", "json"]).1 == json)
+
+        // The other reports refuse what the server refuses, and never crash on a bad number.
+        let report = ["report", "--data", data]
+        let refusals: [([String], String)] = [
+            (["processed", "--department", "sales", "--limit=-1"], "--limit: a positive number"),
+            (["processed", "--department", "sales", "--limit", "0"], "--limit: a positive number"),
+            (["calls", "--department", "sales", "--from", "2026-11-17", "--to", "2026-11-16"], "--from must be before --to"),
+            (["department", "--department", "sales", "--from", "2020-01-01", "--to", "2030-01-01", "--by", "day"], "at most 1000"),
+        ]
+        for (args, message) in refusals {
+            let (code, _, err) = try cli([report[0], args[0]] + Array(report[1...]) + Array(args[1...]))
+            #expect(code == 64 && err.contains(message), "\(args): \(code) \(err)")
+        }
     }
 
     @Test func serveRefusesABadConfigurationFile() throws {

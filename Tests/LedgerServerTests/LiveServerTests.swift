@@ -152,6 +152,15 @@ let browserInstalled = FileManager.default.fileExists(atPath: "/usr/bin/chromedr
         let old = try await panel(server, "?as_of=" + before)
         #expect(metric(old, "in_queue") == 0 && old.string("at")?.hasPrefix(String(before.prefix(16))) == true)
         #expect(try await server.request("GET", "/v1/departments/sales/live?as_of=yesterday", token: "reader-token-1").0 == 400)
+        // The CLI's files here too; an unknown format is a 400, as for every report.
+        let (cs, csv) = try await server.request("GET", "/v1/departments/sales/live?as_of=\(before)&format=csv", token: "reader-token-1")
+        #expect(cs == 200 && csv.hasPrefix("metric,value\r\nin_queue,0"), "\(csv.prefix(200))")
+        #expect(try await server.request("GET", "/v1/departments/sales/live?format=bogus", token: "reader-token-1").0 == 400)
+        // A misspelt parameter is refused (as the CLI refuses an unknown option), not ignored.
+        for path in ["/v1/departments/sales/live?asof=\(before)", "/v1/departments/sales/unprocessed?asof=\(before)"] {
+            let (ms, message) = try await server.request("GET", path, token: "reader-token-1")
+            #expect(ms == 400 && message.contains("unknown parameter asof"), "\(path): \(ms) \(message)")
+        }
 
         // The page: served without a token, asks for one, keeps it under callLedgerToken.
         let (ps, html) = try await server.request("GET", "/live/sales")
