@@ -36,6 +36,17 @@ import Testing
         try compare(["--seeds", "7", "--late", "0.2", "--days", "3", "--cuts", "--live"], work: dir.sub("work"))
     }
 
+    /// The server answers every report and the panel with the CLI's JSON and files, for the same
+    /// parameters and cuts, and refuses what the CLI refuses (`Tools/Oracle/http_parity.py`: it
+    /// starts the real server on 127.0.0.1).
+    @Test func theServerAnswersLikeTheCLI() throws {
+        let dir = TemporaryDirectory("http-parity")
+        let r = try runTool(["python3", repositoryRoot + "/Tools/Oracle/http_parity.py", "--bin", productsDirectory, "--work", dir.sub("work")])
+        let failures = r.out.split(separator: "\n").filter { $0.hasPrefix("FAIL") }
+        #expect(r.status == 0, "\(failures.prefix(20).joined(separator: "\n"))\n\(r.err.suffix(2000))")
+        #expect(r.out.contains("checked:"))
+    }
+
     /// The live panel on hand-made cases: presence edges, calls taken on a break, a service-level
     /// change, calls without their end for hours, transfers, night shifts.
     @Test func livePanelCasesAgreeWithTheOracle() throws {
