@@ -360,17 +360,28 @@ struct FollowedFile {
             offset = 0
             out.append(Chunk(bytes: [], rotated: true))
         }
-        out.append(consume(path, endOfInput: endOfInput, rotated: false))
+        // The path is read by name: if it was renamed and re-created between the `stat` above and
+        // the read, the bytes may be the new file's at the old file's offset. Then they are dropped
+        // and the offset kept; the next call finishes the old file, found by its inode.
+        let (chunk, next) = peek(path, endOfInput: endOfInput, rotated: false)
+        guard Self.stat(path)?.0 == current else { return out }
+        offset = next
+        out.append(chunk)
         return out
     }
 
     private mutating func consume(_ at: String, endOfInput: Bool, rotated: Bool) -> Chunk {
+        let (chunk, next) = peek(at, endOfInput: endOfInput, rotated: rotated)
+        offset = next
+        return chunk
+    }
+
+    /// The bytes of `at` after `offset`, and the offset after its last complete line: a line still
+    /// being written is mapped at the end of input, and read again whole by the next run.
+    private func peek(_ at: String, endOfInput: Bool, rotated: Bool) -> (Chunk, UInt64) {
         var bytes = Self.read(at, from: offset)
-        // The saved offset stays after the last complete line: a line still being written is
-        // mapped at the end of input, and read again whole by the next run.
         let complete = bytes.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0
-        offset += UInt64(complete)
         if !endOfInput { bytes.removeSubrange(complete...) }
-        return Chunk(bytes: bytes, rotated: rotated)
+        return (Chunk(bytes: bytes, rotated: rotated), offset + UInt64(complete))
     }
 }

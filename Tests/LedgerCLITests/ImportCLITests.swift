@@ -95,7 +95,14 @@ import Testing
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
         try p.run()
-        try await Task.sleep(for: .seconds(1))
+        // Its first pass has read the file once it saved its state: only then does the file move
+        // on (a loaded machine can take seconds to start a process; started after the rotation
+        // below, the follower would rightly know only the new file).
+        let started = Date()
+        while (try? FileManager.default.contentsOfDirectory(atPath: data))?.contains(where: { $0.hasPrefix("import-asterisk-") }) != true,
+              Date().timeIntervalSince(started) < 60 {
+            try await Task.sleep(for: .milliseconds(50))
+        }
         try write(ql, lines[19..<24])
         // A line written in two pieces is read once, whole.
         let h = FileHandle(forWritingAtPath: ql)!
