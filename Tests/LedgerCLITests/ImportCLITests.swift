@@ -68,7 +68,7 @@ import Testing
         #expect(bad != 0 && berr.contains("unknown time zone \"Mars/Olympus\""))
     }
 
-    @Test func followTailsARotatingFileAndResumesAfterARestart() async throws {
+    @Test func followTailsARotatingFileAndResumesAfterARestart() async throws { try await exclusively {
         let dir = TemporaryDirectory("cli-follow")
         let data = dir.sub("data")
         let ql = dir.sub("queue_log")
@@ -141,5 +141,5 @@ import Testing
         #expect(code == 0)
         let r = try summary(again)
         #expect(int(r, "queue_log_lines") == 2 && int(r, "appended") == 3 && int(r, "duplicates") == 0)
-    }
+    } }
 }

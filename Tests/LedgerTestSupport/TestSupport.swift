@@ -116,3 +116,36 @@ public struct ServeProcess: @unchecked Sendable {
         public var description: String { "call-ledger serve did not start: \(output)" }
     }
 }
+
+/// Runs `body` while no other `exclusively` body runs in this test process. The oracle tests keep
+/// both cores busy for minutes, and `import --follow`'s test lost lines beside them (twice in CI);
+/// the two kinds take turns instead.
+public func exclusively<T>(_ body: () async throws -> T) async throws -> T {
+    await ExclusiveSection.shared.enter()
+    do {
+        let r = try await body()
+        await ExclusiveSection.shared.leave()
+        return r
+    } catch {
+        await ExclusiveSection.shared.leave()
+        throw error
+    }
+}
+
+actor ExclusiveSection {
+    static let shared = ExclusiveSection()
+    private var busy = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    func enter() async {
+        if !busy {
+            busy = true
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func leave() {
+        if waiting.isEmpty { busy = false } else { waiting.removeFirst().resume() }
+    }
+}
