@@ -83,9 +83,12 @@ struct ImportAsterisk: AsyncParsableCommand {
         if follow {
             try await importer.resume()
             var idleSince = Date()
+            var lastInput = Date()
             while !Task.isCancelled {
                 let before = importer.appendResult.appended + importer.appendResult.duplicates
-                try await importer.pass(log: log, endOfInput: false)
+                if try await importer.pass(log: log, endOfInput: false, quietFor: Date().timeIntervalSince(lastInput)) {
+                    lastInput = Date()
+                }
                 if importer.appendResult.appended + importer.appendResult.duplicates != before { idleSince = Date() }
                 if let idleExit, Date().timeIntervalSince(idleSince) >= idleExit { break }
                 if let stopAfterLines, importer.mapper.statistics.queueLogLines >= stopAfterLines { break }
@@ -188,13 +191,24 @@ struct AsteriskImporter {
     }
 
     /// Reads what is new in every file, maps it (queue_log first) and appends it; saves the state.
+    /// Returns whether there was anything new.
     ///
     /// Files are mapped in pieces of about 256 KiB and appended every 50,000 events, so memory
     /// stays bounded whatever the file's size.
-    mutating func pass(log: EventLog, endOfInput: Bool) async throws {
+    ///
+    /// A call waiting after an `EXIT*` line (it may overflow into another queue) is ended by the
+    /// log's own clock passing the overflow window, by the end of input, or, when following, once
+    /// the files have had nothing new for the window's length of wall time (`quietFor`, seconds
+    /// since a pass last read something). Not by the wall clock alone: a follower catching up on
+    /// an old log sees every line as older than the window, and would end a call at whatever
+    /// line a pass happened to stop on, before the `ENTERQUEUE` that continues it.
+    @discardableResult
+    mutating func pass(log: EventLog, endOfInput: Bool, quietFor: TimeInterval = 0) async throws -> Bool {
         var events: [Event] = []
         events.reserveCapacity(60_000)
+        var read = 0
         for chunk in try queueLog.readNew(endOfInput: endOfInput) {
+            read += chunk.bytes.count
             let bar = ProgressBar("importing queue_log", total: chunk.bytes.count)
             var done = 0
             for piece in AsteriskMapper.pieces(chunk.bytes[...]) {
@@ -208,13 +222,14 @@ struct AsteriskImporter {
         }
         if endOfInput {
             mapper.flushPendingExits(olderThan: nil, into: &events)
-        } else {
+        } else if read == 0 && quietFor >= Double(mapper.configuration.overflowWindowS) {
             // The log is quiet: a call that left a queue this long ago went nowhere else.
             let now = Int64(Date().timeIntervalSince1970)
             mapper.flushPendingExits(olderThan: now - Int64(mapper.configuration.overflowWindowS), into: &events)
         }
         if var file = cdr {
             for chunk in try file.readNew(endOfInput: endOfInput) {
+                read += chunk.bytes.count
                 for piece in AsteriskMapper.pieces(chunk.bytes[...]) {
                     file.line += mapper.mapCDR(piece, firstLineNumber: file.line + 1, into: &events)
                     if events.count >= 50_000 { try await append(&events, to: log) }
@@ -225,6 +240,7 @@ struct AsteriskImporter {
         }
         try await append(&events, to: log)
         try saveState()
+        return read > 0
     }
 
     /// Appends `events` and empties the array.
