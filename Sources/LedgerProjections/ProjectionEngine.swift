@@ -381,12 +381,13 @@ public final class ProjectionEngine: Sendable {
                 }
             }
         }
+        var facts = try Self.decode(found, as: P.Fact.self)
         if !straddling.isEmpty {
             let source = LogEventSource(log: log, cut: resolved, stored: try storedFacts(covering: resolved))
-            found += try Self.recompute(straddling, s.projection, source, in: ranges)
+            facts += try Self.recompute(straddling, projection, source, in: ranges)
         }
-        found.sort { $0.entity < $1.entity }
-        return try Self.decode(found, as: P.Fact.self)
+        facts.sort { $0.entity < $1.entity }
+        return facts
     }
 
     /// The stored facts of every projection that has applied all of `cut`.
@@ -401,14 +402,19 @@ public final class ProjectionEngine: Sendable {
 
     /// The facts of entities that straddle a cut, recomputed from the log filtered to it: on two
     /// cores when there are many (most of an as-of query's time).
-    static func recompute(_ entities: [String], _ projection: AnyProjection, _ source: LogEventSource,
-                          in ranges: [QueryKey.ClosedOpenRange]) throws -> [(entity: String, fact: [UInt8], offset: Int)] {
-        @Sendable func run(_ part: ArraySlice<String>) throws -> [(entity: String, fact: [UInt8], offset: Int)] {
-            var out: [(entity: String, fact: [UInt8], offset: Int)] = []
+    ///
+    /// Typed, unlike a rebuild's records: the facts go straight to the caller, not through their
+    /// stored encoding and back, and their keys are only tested, not sorted.
+    static func recompute<P: Projection>(_ entities: [String], _ projection: P, _ source: LogEventSource,
+                                         in ranges: [QueryKey.ClosedOpenRange]) throws -> [(entity: String, fact: P.Fact)] {
+        @Sendable func run(_ part: ArraySlice<String>) throws -> [(entity: String, fact: P.Fact)] {
+            var out: [(entity: String, fact: P.Fact)] = []
             for entity in part {
-                guard let rec = try projection.record(entity, source), let f = rec.fact,
-                      rec.keys.contains(where: { k in ranges.contains { $0.contains(k) } }) else { continue }
-                out.append((entity, f, 0))
+                // As `AnyProjection.record`: an entity that read no event in the cut has no fact.
+                let tracking = TrackingSource(source)
+                guard let f = try projection.fact(of: entity, source: tracking), !tracking.window.isEmpty,
+                      projection.queryKeys(of: f).contains(where: { k in ranges.contains { $0.contains(k) } }) else { continue }
+                out.append((entity, f))
             }
             return out
         }
