@@ -152,7 +152,7 @@ struct Bench {
         out("    (ours writes the record AND the id, time and entity indexes; the C row is one mdb_put of ~200 B per event)")
         let batches: [[Event]] = stride(from: 0, to: n, by: b).map { Array(events[$0..<min($0 + b, n)]) }
         var ours: [Double] = [], oursP50: [Double] = [], oursP99: [Double] = [], used: [Double] = []
-        var cpuShare: [Double] = [], wcharPerEvent: [Double] = [], cpuNs: [Double] = []
+        var cpuShare: [Double] = [], wcharPerEvent: [Double] = [], cpuNs: [Double] = [], commitShare: [Double] = []
         var c: [AnchorRun] = [], s: [AnchorRun] = [], p: [AnchorRun] = []
         for rep in 1...reps {
             if let exe = anchors.lmdbAppend {
@@ -163,6 +163,12 @@ struct Bench {
             let log = try EventLog(directory: d, configuration: logConfiguration)
             var lat: [Double] = []
             lat.reserveCapacity(batches.count)
+            // Time inside the writer's commits (transaction, fsync, answers): the rest of an
+            // append call is encoding on the caller's thread and the hand-offs.
+            let inCommits = Mutex(0.0)
+            log.observeCommits { st in
+                inCommits.withLock { $0 += Double(st.duration.components.attoseconds) / 1e18 + Double(st.duration.components.seconds) }
+            }
             let k0 = Counters.snapshot()
             let t0 = now()
             for batch in batches {
@@ -173,6 +179,7 @@ struct Bench {
             }
             let el = now() - t0
             let k = Counters.snapshot() - k0
+            commitShare.append(inCommits.withLock { $0 } / el)
             cpuShare.append(k.cpu / el)
             cpuNs.append(k.cpu / Double(n) * 1e9)
             wcharPerEvent.append(k.wchar / Double(n))
@@ -205,7 +212,8 @@ struct Bench {
             + "DB \(fmt(median(used) / 1e6, 0)) MB used (\(fmt(median(used) / Double(n), 0)) B/event)"
         out("    " + oursLine)
         out("      process CPU \(fmt(100 * median(cpuShare), 0)) % of wall (2 cores = 200 %) = \(fmt(median(cpuNs), 0)) ns CPU/event, "
-            + "\(fmt(median(wcharPerEvent), 0)) B written by write syscalls per event")
+            + "\(fmt(median(wcharPerEvent), 0)) B written by write syscalls per event; "
+            + "the writer's commits take \(fmt(100 * median(commitShare), 0)) % of wall (\(fmt(1e9 * median(commitShare) / median(ours), 0)) ns/event)")
         if !c.isEmpty {
             let cPerBatchUs = 1e6 * Double(b) / median(cRates)
             out("    C LMDB B=1000 sync: \(rate(median(cRates))) ev/s, commit p50 \(fmt(median(c.map { $0.value("commit_p50_us") }), 0)) µs "
