@@ -149,6 +149,8 @@ struct AsteriskImporter {
     let statePath: String
     /// What the appends did so far.
     var appendResult = Appended()
+    /// The append running while the next events are mapped, and its events (for its errors).
+    private var inFlight: (events: [Event], task: Task<AppendResult, any Error>)?
 
     struct Appended {
         var appended = 0
@@ -239,15 +241,28 @@ struct AsteriskImporter {
             cdr = file
         }
         try await append(&events, to: log)
+        try await settle()
         try saveState()
         return read > 0
     }
 
-    /// Appends `events` and empties the array.
+    /// Starts appending `events` and empties the array: the next events are mapped while the
+    /// ledger encodes and commits these (one append at a time, so positions follow the file).
     private mutating func append(_ events: inout [Event], to log: EventLog) async throws {
         guard !events.isEmpty else { return }
+        try await settle()
+        let batch = events
+        inFlight = (batch, Task { try await log.append(batch) })
+        events = []
+        events.reserveCapacity(60_000)
+    }
+
+    /// Waits for the append in flight, if any, and counts what it did.
+    private mutating func settle() async throws {
+        guard let (events, task) = inFlight else { return }
+        inFlight = nil
         do {
-            let r = try await log.append(events)
+            let r = try await task.value
             appendResult.appended += r.appended
             appendResult.duplicates += r.duplicates
             appendResult.lastPosition = max(appendResult.lastPosition, r.lastPosition)
@@ -257,7 +272,6 @@ struct AsteriskImporter {
             }
             throw CLIError("append failed: \(e.message)")
         }
-        events.removeAll(keepingCapacity: true)
     }
 
     private func saveState() throws {

@@ -163,14 +163,20 @@ func main() async throws {
             var mapper = AsteriskMapper(configuration: AsteriskConfiguration())
             var out: [Event] = []
             let log = try EventLog(directory: dataDir)
+            // As `call-ledger import` does it: the next events are mapped while these are appended.
+            var inFlight: Task<AppendResult, any Error>?
             for piece in AsteriskMapper.pieces(b[...]) {
                 mapper.mapQueueLog(piece, endOfInput: false, into: &out)
                 if out.count >= 50_000 {
-                    _ = try await log.append(out)
-                    out.removeAll(keepingCapacity: true)
+                    _ = try await inFlight?.value
+                    let batch = out
+                    inFlight = Task { try await log.append(batch) }
+                    out = []
+                    out.reserveCapacity(60_000)
                 }
             }
             mapper.flushPendingExits(olderThan: nil, into: &out)
+            _ = try await inFlight?.value
             _ = try await log.append(out)
             log.close()
         }
