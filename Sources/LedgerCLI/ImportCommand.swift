@@ -47,6 +47,9 @@ struct ImportAsterisk: AsyncParsableCommand {
     @Flag(help: "Keep tailing the files (rotation included) and resume from the saved position after a restart.")
     var follow = false
 
+    @Option(help: ArgumentHelp("How long a call that left a queue (EXIT*) may still enter another one as an overflow.", valueName: "SECONDS"))
+    var overflowWindow: Int = 60
+
     @Option(help: "table or json.") var format: ReportFormat = .table
 
     @Option(help: "At most this many problems are printed.") var maxErrors: Int = 20
@@ -60,6 +63,7 @@ struct ImportAsterisk: AsyncParsableCommand {
     @Option(help: .hidden) var stopAfterLines: Int?
 
     func validate() throws {
+        guard overflowWindow >= 0 else { throw ValidationError("--overflow-window: must be 0 or more seconds") }
         guard TimeZone(identifier: timezone) != nil else { throw ValidationError("--timezone: unknown time zone \"\(timezone)\"; use an IANA name like America/Detroit") }
         guard FileManager.default.isReadableFile(atPath: queueLog) else { throw ValidationError("--queue-log: cannot read \(queueLog)") }
         if let cdr, !FileManager.default.isReadableFile(atPath: cdr) { throw ValidationError("--cdr: cannot read \(cdr)") }
@@ -69,6 +73,7 @@ struct ImportAsterisk: AsyncParsableCommand {
         var c = AsteriskConfiguration()
         c.source = source
         c.countryCode = countryCode
+        c.overflowWindowS = overflowWindow
         c.timeZone = TimeZone(identifier: timezone)!
         if let queueMap {
             guard let d = FileManager.default.contents(atPath: queueMap) else { throw CLIError("--queue-map: cannot read \(queueMap)") }

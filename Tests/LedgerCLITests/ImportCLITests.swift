@@ -68,6 +68,26 @@ import Testing
         #expect(bad != 0 && berr.contains("unknown time zone \"Mars/Olympus\""))
     }
 
+    @Test func aFollowerEndsACallHeldAfterItsExitOnceTheLogIsQuiet() async throws { try await exclusively {
+        // The file stops right after an EXITWITHTIMEOUT (line 16): the call may still overflow into
+        // another queue, so it is held; once nothing new has come for the window, it ends, as a
+        // one-shot import of the same lines ends it at the end of input.
+        let dir = TemporaryDirectory("cli-follow-quiet")
+        let ql = dir.sub("queue_log")
+        try (dayLines.prefix(16).joined(separator: "\n") + "\n").write(toFile: ql, atomically: false, encoding: .utf8)
+        let once = dir.sub("once")
+        #expect(try cli(["import", "asterisk", "--data", once, "--queue-log", ql, "--queue-map", fixtures + "day.queue-map"]).0 == 0)
+        let expected = try eventCount(once)
+        let data = dir.sub("data")
+        let (code, out, err) = try cli(["import", "asterisk", "--data", data, "--queue-log", ql, "--queue-map", fixtures + "day.queue-map",
+                                        "--follow", "--poll-interval", "0.2", "--overflow-window", "1", "--idle-exit", "3", "--format", "json"])
+        #expect(code == 0, "\(err)")
+        #expect(int(try summary(out), "appended") == expected)
+        #expect(try eventCount(data) == expected)
+        let (bad, _, berr) = try cli(["import", "asterisk", "--data", data, "--queue-log", ql, "--overflow-window", "-1"])
+        #expect(bad != 0 && berr.contains("--overflow-window"))
+    } }
+
     @Test func followTailsARotatingFileAndResumesAfterARestart() async throws { try await exclusively {
         let dir = TemporaryDirectory("cli-follow")
         let data = dir.sub("data")
