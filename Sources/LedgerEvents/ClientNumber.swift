@@ -18,6 +18,12 @@ public struct ClientNumber: Sendable, Hashable, Comparable, CustomStringConverti
         digits = String(decoding: out, as: UTF8.self)
     }
 
+    /// A number already normalised (the `digits` of another `ClientNumber`), kept as it is.
+    /// Normalising twice is not a no-op: `000079…` becomes `0079…`, and again `79…`.
+    public init(normalized digits: String) {
+        self.digits = digits
+    }
+
     /// No number to call back.
     public var isHidden: Bool { digits.isEmpty }
 

@@ -34,9 +34,14 @@ public struct Event: Sendable, Hashable {
     /// order of a call's life (started, greeting, IVR, routing, queued, ringing, ring ended,
     /// answered, transferred, ended; other types after), then the producer's id. Never the log
     /// position: that is arrival order, and read models must not depend on it.
+    ///
+    /// `agent.joined` and `agent.left` share a place: at the same instant they follow their ids,
+    /// so an agent removed and re-added in that order is still a member, not removed because a
+    /// leave always sorted after a join.
     public static func occursBefore(_ a: Event, _ b: Event) -> Bool {
         if a.at.milliseconds != b.at.milliseconds { return a.at.milliseconds < b.at.milliseconds }
-        if a.type.code != b.type.code { return a.type.code < b.type.code }
+        let ra = a.type.occurrenceRank, rb = b.type.occurrenceRank
+        if ra != rb { return ra < rb }
         return a.id < b.id
     }
 
@@ -47,7 +52,7 @@ public struct Event: Sendable, Hashable {
     /// `data.client` exactly as sent.
     public var rawClient: String? { data.string("client") }
     /// `data.client` normalised (see ``ClientNumber``); `nil` when absent.
-    public var client: ClientNumber? { rawClient.map(ClientNumber.init) }
+    public var client: ClientNumber? { rawClient.map(ClientNumber.init(_:)) }
 
     /// The envelope as JSON, in wire order: `id`, `type`, `at`, `source`, `data`.
     public var json: JSONObject {

@@ -22,6 +22,9 @@ public enum EventType: String, Sendable, CaseIterable, Hashable, Codable {
     case leadStatusChanged = "lead.status_changed"
     case leadConverted = "lead.converted"
 
+    /// The place of this type among events of the same instant (see ``Event/occursBefore(_:_:)``).
+    var occurrenceRank: UInt8 { self == .agentLeft ? EventType.agentJoined.code : code }
+
     /// The stable one-byte code used by ``EventCodec``.
     public var code: UInt8 {
         switch self {

@@ -20,6 +20,7 @@ public struct CallFact: Codable, Sendable, Equatable {
     public var dialler: String?
     public var greetingAt: Int64?
     public var ivr: [IVRChoice]
+    /// The cause of `call.routing_failed`: `no_route` if any says so, else the first.
     public var routingFailure: String?
     /// Queue stints up to the first answer (later queues are transfers, not the call's department).
     public var stints: [Stint]
@@ -31,6 +32,9 @@ public struct CallFact: Codable, Sendable, Equatable {
     public var endedAt: Int64?
     public var endedBy: String?
     public var endCause: String?
+    /// A `call.queued` came after the end (no stint: the call is not in that queue, but the
+    /// missed-reason rules' "never queued" is about whether one was sent at all).
+    public var queuedAfterEnd = false
 
     public struct IVRChoice: Codable, Sendable, Equatable {
         public var at: Int64
@@ -94,8 +98,10 @@ public struct CallFact: Codable, Sendable, Equatable {
             case .callIVR:
                 f.ivr.append(IVRChoice(at: at, option: d.string("option")))
             case .callRoutingFailed:
-                if f.routingFailure == nil { f.routingFailure = d.string("cause") }
+                // `no_route` decides the reason whenever it is among the causes (it is the earlier rule).
+                if f.routingFailure == nil || d.string("cause") == "no_route" { f.routingFailure = d.string("cause") }
             case .callQueued:
+                if f.endedAt != nil && f.answeredAt == nil { f.queuedAfterEnd = true }
                 guard f.answeredAt == nil, f.endedAt == nil, let dept = d.string("department") else { continue }
                 if let last = f.stints.last, last.leftAt == nil {
                     if last.department == dept { continue }  // a repeated queued for the same department
@@ -110,6 +116,8 @@ public struct CallFact: Codable, Sendable, Equatable {
             case .callRingEnded:
                 guard let agent = d.string("agent") else { continue }
                 let outcome = d.string("outcome")
+                // The agent's earliest open ring (first in, first out): rings stay open until the loop
+                // ends (below), so one started before the answer can still get its own end.
                 if let i = f.rings.firstIndex(where: { $0.agent == agent && $0.outcome == nil && $0.at <= at }) {
                     f.rings[i].endedAt = at
                     f.rings[i].outcome = outcome
@@ -122,11 +130,8 @@ public struct CallFact: Codable, Sendable, Equatable {
                 guard f.answeredAt == nil else { continue }
                 f.answeredAt = at
                 f.answeredBy = d.string("agent")
-                if let i = f.stints.indices.last, f.stints[i].leftAt == nil { f.stints[i].leftAt = at }
-                for i in f.rings.indices where f.rings[i].outcome == nil && f.rings[i].at <= at {
-                    f.rings[i].endedAt = at
-                    f.rings[i].outcome = f.rings[i].agent == f.answeredBy ? "answered" : "answered_elsewhere"
-                }
+                // Waiting in the queue ends at the answer, even one dated after the end.
+                if let i = f.stints.indices.last, f.stints[i].leftAt == nil || f.stints[i].leftAt == f.endedAt { f.stints[i].leftAt = at }
             case .callTransferred:
                 f.transfers.append(Transfer(at: at, agent: d.string("agent") ?? "", toAgent: d.string("to_agent"),
                                             toDepartment: d.string("to_department")))
@@ -136,12 +141,19 @@ public struct CallFact: Codable, Sendable, Equatable {
                 f.endedBy = d.string("by")
                 f.endCause = d.string("cause")
                 if let i = f.stints.indices.last, f.stints[i].leftAt == nil { f.stints[i].leftAt = at }
-                for i in f.rings.indices where f.rings[i].outcome == nil {
-                    f.rings[i].endedAt = at
-                    f.rings[i].outcome = "caller_hung_up"
-                }
             default:
                 continue
+            }
+        }
+        // Only a ring with no `call.ring_ended` of its own is closed by the call's answer or end
+        // (events.md), whenever that ring_ended is dated: rings are closed once all are known.
+        for i in f.rings.indices where f.rings[i].outcome == nil {
+            if let a = f.answeredAt, f.rings[i].at <= a {
+                f.rings[i].endedAt = a
+                f.rings[i].outcome = f.rings[i].agent == f.answeredBy ? "answered" : "answered_elsewhere"
+            } else if let e = f.endedAt {
+                f.rings[i].endedAt = e
+                f.rings[i].outcome = "caller_hung_up"
             }
         }
         // Outbound, `call.answered` names the dialler too: the one to credit when the start did not.
@@ -217,7 +229,9 @@ public struct CallFact: Codable, Sendable, Equatable {
 
     /// What the missed-reason rules need about the call in `d`.
     public func reasonInputs(in d: String) -> ReasonInputs {
-        ReasonInputs(startedAt: startedAt ?? 0, greeted: greetingAt != nil, inIVR: !ivr.isEmpty, queued: !stints.isEmpty,
+        // Whether each was sent at all, whatever its time (a greeting, IVR choice or queue dated
+        // after the end included): the rules read "never reached", "never queued".
+        ReasonInputs(startedAt: startedAt ?? 0, greeted: greetingAt != nil, inIVR: !ivr.isEmpty, queued: !stints.isEmpty || queuedAfterEnd,
                      routingFailure: routingFailure, endedInDepartment: d == finalDepartment && endedAt != nil,
                      endedByClient: endedBy == "client",
                      durationMs: endedAt.flatMap { e in startedAt.map { e - $0 } } ?? .max,

@@ -378,12 +378,13 @@ public struct DepartmentView {
             let agent = rows[k].agent
             rows[k].missedShare = share(missedRang[k], missedTotal)
             rows[k].removed = timeline.wasRemoved(agent, by: p.to)
-            rows[k].name = timeline.names[agent] ?? (try? agentName(agent))
+            // A person's name, not the department's: the latest any `agent.joined` gave.
+            rows[k].name = (try? agentName(agent)) ?? timeline.names[agent]
         }
         return rows.sorted { $0.agent < $1.agent }
     }
 
-    /// The name an agent joined any department with (for agents rung here but members elsewhere).
+    /// The latest name an agent joined any department with.
     func agentName(_ agent: String) throws -> String? {
         try source.events(agent: agent).last { $0.event.type == .agentJoined && $0.event.data.string("name") != nil }?.event.data.string("name")
     }

@@ -24,6 +24,7 @@ extension CallFact: BinaryFact {
         w.int(endedAt)
         w.string(endedBy)
         w.string(endCause)
+        w.bool(queuedAfterEnd)
     }
 
     public init(from r: inout FactReader) throws {
@@ -51,6 +52,7 @@ extension CallFact: BinaryFact {
         endedAt = try r.optionalInt64()
         endedBy = try r.optionalString()
         endCause = try r.optionalString()
+        queuedAfterEnd = try r.bool()
     }
 }
 

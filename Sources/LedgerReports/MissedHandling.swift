@@ -23,14 +23,19 @@ public enum MissedHandling {
         if reason == "other" && !(comment ?? "").contains(where: { !$0.isWhitespace }) {
             throw Refusal(description: "a comment is required when the reason is other: say what happened")
         }
-        let number = ClientNumber(client)
-        guard !number.isHidden else { throw Refusal(description: "\"\(client)\" is a hidden number: hidden numbers have no episodes") }
+        guard !ClientNumber(client).isHidden else { throw Refusal(description: "\"\(client)\" is a hidden number: hidden numbers have no episodes") }
         try engine.catchUp()
         let view = try DepartmentView(engine: engine, department: department)
-        guard try view.unprocessed().contains(where: { $0.client == number.digits }) else {
+        let open = try view.unprocessed()
+        // The number as the queue shows it (already normalised: the pages send that), else as dialled.
+        // They differ only for a normal form starting with 00, which normalising again would strip.
+        let number = open.contains { $0.client == client } ? ClientNumber(normalized: client) : ClientNumber(client)
+        guard open.contains(where: { $0.client == number.digits }) else {
             throw Refusal(description: "client \(number.digits) has no open missed-call episode in \(department): nothing to dismiss")
         }
-        var data: JSONObject = ["department": .string(department), "client": .string(client), "by": .string(by), "reason": .string(reason)]
+        // Stored so that it normalises back to this client: `00` + digits always does.
+        let stored = ClientNumber(client) == number ? client : "00" + number.digits
+        var data: JSONObject = ["department": .string(department), "client": .string(stored), "by": .string(by), "reason": .string(reason)]
         if let comment { data["comment"] = .string(comment) }
         let at = EventTime(milliseconds: Int64((now.timeIntervalSince1970 * 1000).rounded(.down)))
         let event = Event(id: "handled-\(UUID().uuidString.lowercased())", type: .missedHandled, at: at, source: "call-ledger", data: data)

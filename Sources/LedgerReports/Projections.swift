@@ -8,7 +8,9 @@ public struct CallsProjection: Projection {
     public let name = "calls"
     /// 2: hand-written binary fact layout. 3: `talk` keys (who talks on the call, from when).
     /// 4: an outbound call's dialler known from its answer. 5: `end`/`open`, `talk-end`/`talk-open` keys.
-    public let version = 5
+    /// 6: rings closed by their own end when they have one; `no_route` wins among routing failures;
+    /// a queue sent after the end remembered for the missed reason.
+    public let version = 6
     public init() {}
 
     public func entities(touchedBy e: RecordedEvent, source: any EventSource) -> [String] {
@@ -75,8 +77,9 @@ public struct CallsProjection: Projection {
 public struct ClientsProjection: Projection {
     public let name = "clients"
     /// 2: hand-written binary fact layout. 3: dismissals of hidden numbers; outbound diallers
-    /// known from the answer.
-    public let version = 3
+    /// known from the answer. 4: numbers whose normal form starts with `00` found; rings closed
+    /// by their own end, not the call's, when they have one.
+    public let version = 4
     public init() {}
 
     /// The entity of dismissals naming a hidden number: it has no episodes, so none of them
@@ -103,7 +106,8 @@ public struct ClientsProjection: Projection {
     }
 
     public func fact(of client: String, source: any EventSource) throws -> ClientFact? {
-        let own = try source.events(client: ClientNumber(client))
+        // The entity is already normalised (or the hidden numbers' entity).
+        let own = try source.events(client: client == Self.hiddenEntity ? ClientNumber("") : ClientNumber(normalized: client))
         var callIDs: [String] = []
         var seen = Set<String>()
         for e in own where e.event.type == .callStarted {

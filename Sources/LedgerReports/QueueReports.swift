@@ -51,7 +51,8 @@ public struct DismissalRow: Codable, Sendable, Equatable, ExplicitNulls {
 
 extension DepartmentView {
     func row(_ e: ClientFact.Episode, client: String, tz: TimeZone) -> EpisodeRow {
-        let last = e.missedCalls.max { ($0.startedAt, $0.missedAt) < ($1.startedAt, $1.missedAt) }
+        // Equal times: the later call_id is the later happening (reports.md).
+        let last = e.missedCalls.max { ($0.startedAt, $0.missedAt, $0.callID) < ($1.startedAt, $1.missedAt, $1.callID) }
         return EpisodeRow(department: e.department, client: client, firstCallAt: Calendar2.rfc3339(e.firstCallAt, in: tz),
                           lastCallAt: Calendar2.rfc3339(e.lastCallAt, in: tz), lostForS: Double(e.lastCallAt - e.firstCallAt) / 1000,
                           missedCalls: e.missedCalls.count, callbackAttempts: e.attempts.count,

@@ -85,6 +85,31 @@ import Testing
         let (ccode, detail, _) = try cli(["call", id, "--data", data])
         #expect(ccode == 0 && detail.contains("inbound call from") && detail.contains("ended by"))
     }
+
+    /// A number dialled as `0000 7 999…` is the client `007999…` (a leading 00 dropped, once): its
+    /// missed call opens an episode, and the number the queue shows dismisses it.
+    @Test func aClientWhoseNormalFormStartsWith00IsQueuedAndHandled() throws {
+        let dir = TemporaryDirectory("cli-handle-00")
+        let data = dir.sub("data")
+        let events = [
+            #"{"id":"z-1","type":"department.configured","at":"2026-11-16T00:00:00.000+03:00","data":{"department":"sales","timezone":"Europe/Moscow"}}"#,
+            #"{"id":"z-2","type":"call.started","at":"2026-11-16T10:00:00.000+03:00","data":{"call_id":"Z1","direction":"inbound","client":"000079990000001","department":"sales"}}"#,
+            #"{"id":"z-3","type":"call.queued","at":"2026-11-16T10:00:02.000+03:00","data":{"call_id":"Z1","department":"sales"}}"#,
+            #"{"id":"z-4","type":"call.ended","at":"2026-11-16T10:01:00.000+03:00","data":{"call_id":"Z1","by":"client"}}"#,
+        ]
+        #expect(try cli(["append", "--data", data, "-"], stdin: events.joined(separator: "\n") + "\n").0 == 0)
+        let (_, queueJSON, _) = try cli(["report", "unprocessed", "--data", data, "--department", "sales", "--format", "json"])
+        let queue = try JSONParser.parse(queueJSON).arrayValue!
+        try #require(queue.count == 1)
+        #expect(queue[0].objectValue!.string("client") == "0079990000001")
+        let (ok, _, err) = try cli(["handle", "--data", data, "--department", "sales", "--client", "0079990000001", "--by", "ann", "--reason", "spam"])
+        #expect(ok == 0, "\(err)")
+        let (_, after, _) = try cli(["report", "unprocessed", "--data", data, "--department", "sales", "--format", "json"])
+        #expect(try JSONParser.parse(after).arrayValue!.isEmpty)
+        let (_, audit, _) = try cli(["audit", "dismissals", "--data", data, "--format", "json"])
+        let rows = try JSONParser.parse(audit).arrayValue!
+        #expect(rows.count == 1 && rows[0].objectValue!.string("client") == "0079990000001")
+    }
 }
 
 @Suite struct LeadCLITests {
