@@ -374,19 +374,14 @@ public struct DepartmentView {
             rows[k].callbackAttempts = calls.count
             rows[k].avgAttemptsPerEpisode = share(calls.count, attempted[agent]?.count ?? 0)
         }
+        let names = try DepartmentTimeline.agentNames(source: source, departments: engine.log.departments())
         for k in rows.indices {
             let agent = rows[k].agent
             rows[k].missedShare = share(missedRang[k], missedTotal)
             rows[k].removed = timeline.wasRemoved(agent, by: p.to)
-            // A person's name, not the department's: the latest any `agent.joined` gave.
-            rows[k].name = (try? agentName(agent)) ?? timeline.names[agent]
+            rows[k].name = names[agent]
         }
         return rows.sorted { $0.agent < $1.agent }
-    }
-
-    /// The latest name an agent joined any department with.
-    func agentName(_ agent: String) throws -> String? {
-        try source.events(agent: agent).last { $0.event.type == .agentJoined && $0.event.data.string("name") != nil }?.event.data.string("name")
     }
 
     /// Section IV bucket bounds: local days, ISO weeks (Monday) or months, clipped to the period.

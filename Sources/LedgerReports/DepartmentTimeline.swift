@@ -1,5 +1,6 @@
 import Foundation
 import LedgerEvents
+import LedgerProjections
 import Synchronization
 
 /// A department's settings and membership over time, from its `department.configured`,
@@ -10,8 +11,6 @@ public struct DepartmentTimeline: Sendable {
     public private(set) var settings: [(from: Int64, value: DepartmentSettings)] = []
     /// Membership changes per agent, in time order: (at, joined?).
     public private(set) var membership: [String: [(at: Int64, joined: Bool)]] = [:]
-    /// Display names from `agent.joined`.
-    public private(set) var names: [String: String] = [:]
 
     public init(department: String, events: [RecordedEvent]) {
         self.department = department
@@ -24,13 +23,26 @@ public struct DepartmentTimeline: Sendable {
             case .agentJoined:
                 guard let a = e.agent else { continue }
                 membership[a, default: []].append((e.at.milliseconds, true))
-                if let n = e.data.string("name") { names[a] = n }
             case .agentLeft:
                 guard let a = e.agent else { continue }
                 membership[a, default: []].append((e.at.milliseconds, false))
             default: continue
             }
         }
+    }
+
+    /// Every agent's latest `name` from an `agent.joined` of any of `departments`: a person's name,
+    /// not a department's (Section III and the live panel show the same one).
+    public static func agentNames(source: any EventSource, departments: [String]) throws -> [String: String] {
+        var latest: [String: Event] = [:]
+        for d in departments {
+            for r in try source.events(department: d) where r.event.type == .agentJoined && r.event.data.string("name") != nil {
+                guard let a = r.event.agent else { continue }
+                if let current = latest[a], Event.occursBefore(r.event, current) { continue }
+                latest[a] = r.event
+            }
+        }
+        return latest.compactMapValues { $0.data.string("name") }
     }
 
     /// The settings in force at `t` (defaults before the first configuration: UTC, always open).

@@ -200,7 +200,8 @@ public struct LiveView {
 
         var m = LiveMetrics()
         var rows: [String: LiveAgentRow] = [:]
-        for a in members { rows[a] = LiveAgentRow(agent: a, name: timeline.names[a], status: "offline") }
+        let names = try DepartmentTimeline.agentNames(source: source, departments: engine.log.departments())
+        for a in members { rows[a] = LiveAgentRow(agent: a, name: names[a], status: "offline") }
         let memberSet = Set(members)
         let inWindow = { (t: Int64) in t > windowStart && t <= T }
 

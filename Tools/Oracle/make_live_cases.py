@@ -288,6 +288,13 @@ def build():
                       end="2026-11-17T02:01:00.000", by="client")
         c.dept.append(["sales", "2026-11-16", "2026-11-18"])
         cases.append(c)
+    # 18. a person's name: the latest agent.joined name in any department (s.ann joined support later as "Ann Lee")
+    c = Case("live_agent_name_latest").setup([("s.ann", "sales"), ("t.tom", "support")], depts=("sales", "support"))
+    c.ev("agent.joined", "09:00:00.000", agent="s.ann", department="support", name="Ann Lee")
+    c.status("s.ann", "09:00:00.000", "available")
+    c.at("sales", "10:00:00.000").at("support", "10:00:00.000")
+    cases.append(c)
+
     return cases
 
 
