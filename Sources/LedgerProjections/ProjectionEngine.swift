@@ -381,12 +381,23 @@ public final class ProjectionEngine: Sendable {
                 }
             }
         }
-        var facts = try Self.decode(found, as: P.Fact.self)
-        if !straddling.isEmpty {
-            let source = LogEventSource(log: log, cut: resolved, stored: try storedFacts(covering: resolved))
-            facts += try Self.recompute(straddling, projection, source, in: ranges)
+        // Sorted before decoding: moving decoded facts is generic code, a copy per swap.
+        found.sort { $0.entity < $1.entity }
+        let stored = try Self.decode(found, as: P.Fact.self)
+        guard !straddling.isEmpty else { return stored }
+        let source = LogEventSource(log: log, cut: resolved, stored: try storedFacts(covering: resolved))
+        let recomputed = try Self.recompute(straddling.sorted(), projection, source, in: ranges)
+        // Both in entity order: merged, each fact moved once.
+        var facts: [(entity: String, fact: P.Fact)] = []
+        facts.reserveCapacity(stored.count + recomputed.count)
+        var i = 0, j = 0
+        while i < stored.count || j < recomputed.count {
+            if j == recomputed.count || (i < stored.count && stored[i].entity < recomputed[j].entity) {
+                facts.append(stored[i]); i += 1
+            } else {
+                facts.append(recomputed[j]); j += 1
+            }
         }
-        facts.sort { $0.entity < $1.entity }
         return facts
     }
 
