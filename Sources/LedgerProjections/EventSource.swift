@@ -24,11 +24,31 @@ public protocol EventSource {
     /// and that projection has applied the whole cut. `nil` means: compute it from the events. A
     /// projection whose facts build on another's (a client's calls) saves re-reading them.
     func storedFact<P: Projection>(of projection: P, entity: String) throws -> P.Fact?
+
+    /// `projection`'s stored memo of `entity` (``Projection/memo(of:)``, a reader at its start),
+    /// whatever this source's cut: offered only to as-of recomputations, by a log source whose
+    /// projection has applied the whole cut. A projection can remember there what each part of
+    /// its fact was computed from (with the part's ``FactWindow``), and then recompute only the
+    /// parts that ``coverage(of:)`` says straddle the cut. `nil`: compute from the events.
+    func storedMemo<P: Projection>(of projection: P, entity: String) throws -> FactReader?
+
+    /// Whether the events of `span` all lie in this source's cut, none of them, or some.
+    /// A part of a fact computed from events all inside the cut holds as it is; one computed
+    /// from events all outside it does not exist in the cut.
+    func coverage(of span: FactWindow) -> CutCoverage
+}
+
+/// Where a span of events lies relative to a cut (``EventSource/coverage(of:)``).
+public enum CutCoverage: Sendable {
+    case inside, outside, straddling
 }
 
 extension EventSource {
     /// Nothing stored to offer: compute from the events.
     public func storedFact<P: Projection>(of projection: P, entity: String) throws -> P.Fact? { nil }
+    public func storedMemo<P: Projection>(of projection: P, entity: String) throws -> FactReader? { nil }
+    /// Not known: read the events.
+    public func coverage(of span: FactWindow) -> CutCoverage { .straddling }
 }
 
 /// Facts that projections have stored, offered to as-of recomputations (see
@@ -46,6 +66,12 @@ struct StoredFacts: Sendable {
             guard window.isInside(cut), let at = try FactRecord.factOffset(v) else { return nil }
             return (v, at, window)
         }
+    }
+
+    /// The entity's memo, whatever its fact's window (the store has applied the whole cut).
+    func memo(_ name: String, _ entity: String) throws -> FactReader? {
+        guard let store = stores[name] else { return nil }
+        return try store.kv.read { r in try r.get("memo", key: Array(entity.utf8)).map { FactReader($0) } }
     }
 }
 
@@ -65,6 +91,15 @@ struct LogEventSource: EventSource {
 
     func storedFact<P: Projection>(of projection: P, entity: String) throws -> P.Fact? {
         try stored?.record(projection.name, entity).map { try FactCoder.decode(P.Fact.self, from: $0.fact, at: $0.offset) }
+    }
+
+    func storedMemo<P: Projection>(of projection: P, entity: String) throws -> FactReader? {
+        try stored?.memo(projection.name, entity)
+    }
+
+    func coverage(of span: FactWindow) -> CutCoverage {
+        if span.isEmpty { return .straddling }
+        return span.isInside(cut) ? .inside : span.isOutside(cut) ? .outside : .straddling
     }
 
     private func filtered(_ events: [RecordedEvent]) -> [RecordedEvent] {
@@ -185,29 +220,66 @@ final class TrackingSource: EventSource {
     func storedFact<P: Projection>(of projection: P, entity: String) throws -> P.Fact? {
         guard let log = base as? LogEventSource, let r = try log.stored?.record(projection.name, entity) else { return nil }
         let fact = try FactCoder.decode(P.Fact.self, from: r.fact, at: r.offset)
-        window.include(position: r.window.minPosition, at: r.window.minAt)
-        window.include(position: r.window.maxPosition, at: r.window.maxAt)
+        window.include(r.window)
         return fact
+    }
+
+    /// Not a read of events: the projection then asks ``coverage(of:)`` about each part.
+    func storedMemo<P: Projection>(of projection: P, entity: String) throws -> FactReader? {
+        guard let log = base as? LogEventSource else { return nil }
+        return try log.storedMemo(of: projection, entity: entity)
+    }
+
+    /// A part inside the cut counts as reading the events it was computed from.
+    func coverage(of span: FactWindow) -> CutCoverage {
+        let c = base.coverage(of: span)
+        if c == .inside { window.include(span) }
+        return c
     }
 }
 
-/// The span (positions and occurred times) of the events a fact was computed from.
-struct FactWindow: Sendable, Hashable {
-    var minPosition: UInt64
-    var maxPosition: UInt64
-    var minAt: Int64
-    var maxAt: Int64
+/// The span (positions and occurred times) of some events: those a fact was computed from (its
+/// "window"), or those of a part of it a projection remembers (see ``EventSource/coverage(of:)``).
+public struct FactWindow: Sendable, Hashable {
+    public var minPosition: UInt64
+    public var maxPosition: UInt64
+    public var minAt: Int64
+    public var maxAt: Int64
 
-    static let empty = FactWindow(minPosition: .max, maxPosition: 0, minAt: .max, maxAt: .min)
+    public init(minPosition: UInt64, maxPosition: UInt64, minAt: Int64, maxAt: Int64) {
+        self.minPosition = minPosition
+        self.maxPosition = maxPosition
+        self.minAt = minAt
+        self.maxAt = maxAt
+    }
 
-    mutating func include(position: UInt64, at: Int64) {
+    /// The span of `events` (``empty`` when there are none).
+    public init(_ events: [RecordedEvent]) {
+        self = .empty
+        for e in events { include(position: e.position, at: e.event.at.milliseconds) }
+    }
+
+    /// One event's span.
+    public init(position: UInt64, at: Int64) {
+        self.init(minPosition: position, maxPosition: position, minAt: at, maxAt: at)
+    }
+
+    public static let empty = FactWindow(minPosition: .max, maxPosition: 0, minAt: .max, maxAt: .min)
+
+    public mutating func include(position: UInt64, at: Int64) {
         minPosition = min(minPosition, position)
         maxPosition = max(maxPosition, position)
         minAt = min(minAt, at)
         maxAt = max(maxAt, at)
     }
 
-    var isEmpty: Bool { maxPosition == 0 }
+    mutating func include(_ w: FactWindow) {
+        guard !w.isEmpty else { return }
+        include(position: w.minPosition, at: w.minAt)
+        include(position: w.maxPosition, at: w.maxAt)
+    }
+
+    public var isEmpty: Bool { maxPosition == 0 }
 
     /// Whether every event of the window is inside `cut` (then the stored fact holds in the cut).
     func isInside(_ cut: ResolvedCut) -> Bool {

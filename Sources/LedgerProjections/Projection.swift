@@ -46,6 +46,15 @@ public protocol Projection: Sendable {
     /// The keys under which queries find `fact` (for example department + start time). A key's
     /// time must be the occurred time of an event the fact read (as-of queries rely on it).
     func queryKeys(of fact: Fact) -> [QueryKey]
+
+    /// Bytes kept beside `fact` that no query reads: what the projection wants to remember for
+    /// computing the fact again as of a cut (see ``EventSource/storedMemo(of:entity:)``).
+    /// Default: nothing.
+    func memo(of fact: Fact) -> [UInt8]?
+}
+
+extension Projection {
+    public func memo(of fact: Fact) -> [UInt8]? { nil }
 }
 
 /// An order-preserving composite key: strings then an optional time, so that key ranges such

@@ -197,6 +197,7 @@ public final class ProjectionEngine: Sendable {
                 try w.delete("current", key: FactRecord.scopeKey(k, entity: e))
             }
         }
+        if let memo = record?.memo { try w.put("memo", key: e, value: memo) } else { try w.delete("memo", key: e) }
         guard let record else {
             try w.delete("facts", key: e)
             return
@@ -306,6 +307,7 @@ public final class ProjectionEngine: Sendable {
         for (e, r) in rows { for k in r.keys { scope.append(FactRecord.scopeKey(k, entity: e)) } }
         try store.kv.write { w in
             for k in order { try w.put("facts", key: rows[k].0, value: rows[k].1.encoded(), append: true) }
+            for k in order { if let memo = rows[k].1.memo { try w.put("memo", key: rows[k].0, value: memo, append: true) } }
             var previous: [UInt8]?
             for k in KeyOrder.sortedIndices(scope) where scope[k] != previous {
                 previous = scope[k]
@@ -525,7 +527,7 @@ struct AnyProjection: Sendable {
     let name: String
     let version: Int
     let touched: @Sendable (RecordedEvent, any EventSource) throws -> [String]
-    let compute: @Sendable (String, any EventSource) throws -> (fact: [UInt8], keys: [QueryKey])?
+    let compute: @Sendable (String, any EventSource) throws -> (fact: [UInt8], keys: [QueryKey], memo: [UInt8]?)?
 
     init<P: Projection>(_ p: P) {
         name = p.name
@@ -533,7 +535,7 @@ struct AnyProjection: Sendable {
         touched = { try p.entities(touchedBy: $0, source: $1) }
         compute = { entity, source in
             guard let f = try p.fact(of: entity, source: source) else { return nil }
-            return (try FactCoder.encode(f), p.queryKeys(of: f).sorted())
+            return (try FactCoder.encode(f), p.queryKeys(of: f).sorted(), p.memo(of: f))
         }
     }
 
@@ -542,7 +544,7 @@ struct AnyProjection: Sendable {
         let tracking = TrackingSource(source)
         let computed = try compute(entity, tracking)
         guard !tracking.window.isEmpty else { return nil }
-        return FactRecord(window: tracking.window, keys: computed?.keys ?? [], fact: computed?.fact)
+        return FactRecord(window: tracking.window, keys: computed?.keys ?? [], fact: computed?.fact, memo: computed?.memo)
     }
 }
 

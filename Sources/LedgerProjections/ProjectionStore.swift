@@ -1,12 +1,14 @@
 import Foundation
 import LedgerStorage
 
-/// One generation of a projection's state: an LMDB environment of three databases.
+/// One generation of a projection's state: an LMDB environment of four databases.
 ///
 /// - `facts`: entity → window (min/max position, min/max occurred ms) ‖ query keys ‖ fact
 ///   (``FactCoder``), or a window with no fact when the entity's fact is nil (an as-of cut may
 ///   still give it one)
 /// - `current`: query key ‖ entity ‖ u16 entity length → ∅ (the facts as they are now)
+/// - `memo`: entity → what the projection remembers beside the fact (``Projection/memo(of:)``);
+///   apart from `facts` so that queries never read it
 /// - `meta`: `checkpoint`, `version`, `failure`
 ///
 /// The checkpoint is written in the same transaction as the facts it covers, so a crash never
@@ -15,7 +17,7 @@ final class ProjectionStore: Sendable {
     let kv: KeyValueStore
     let directory: String
 
-    static let databases = ["facts", "current", "meta"]
+    static let databases = ["facts", "current", "memo", "meta"]
 
     init(directory: String) throws {
         self.directory = directory
@@ -68,6 +70,8 @@ struct FactRecord: Sendable {
     var window: FactWindow
     var keys: [QueryKey]
     var fact: [UInt8]?
+    /// Stored in `memo`, not in the record.
+    var memo: [UInt8]? = nil
 
     func encoded() -> [UInt8] {
         var b: [UInt8] = []
@@ -90,10 +94,11 @@ struct FactRecord: Sendable {
         return b
     }
 
-    init(window: FactWindow, keys: [QueryKey], fact: [UInt8]?) {
+    init(window: FactWindow, keys: [QueryKey], fact: [UInt8]?, memo: [UInt8]? = nil) {
         self.window = window
         self.keys = keys
         self.fact = fact
+        self.memo = memo
     }
 
     init(decoding b: [UInt8]) throws {

@@ -1,4 +1,5 @@
 import LedgerEvents
+import LedgerProjections
 
 /// One client's missed-call episodes per department, their callbacks and dismissals: a pure
 /// function of the client's calls and `missed.handled` events (reports.md, "Episodes").
@@ -8,6 +9,16 @@ public struct ClientFact: Codable, Sendable, Equatable {
     public var episodes: [Episode]
     /// Every `missed.handled` for this client, with the episode it closed (if any).
     public var dismissals: [Dismissal]
+    /// What the fact was computed from, call by call and dismissal by dismissal, with the events
+    /// each part came from: an as-of query then recomputes only the calls that straddle its cut
+    /// (``ClientsProjection``). Stored as the fact's memo; not part of its value, never reported.
+    var ingredients: Ingredients?
+
+    enum CodingKeys: String, CodingKey { case client, episodes, dismissals }
+
+    public static func == (a: ClientFact, b: ClientFact) -> Bool {
+        a.client == b.client && a.episodes == b.episodes && a.dismissals == b.dismissals
+    }
 
     public struct Episode: Codable, Sendable, Equatable {
         public var department: String
@@ -68,7 +79,7 @@ public struct ClientFact: Codable, Sendable, Equatable {
         case attempt(Attempt)
         case missed(department: String, call: MissedCall)
         case contact(how: String, by: String?, department: String?, callID: String)
-        case dismissal(RecordedEvent)
+        case dismissal(Handled)
 
         var rank: Int {
             switch self {
@@ -84,25 +95,104 @@ public struct ClientFact: Codable, Sendable, Equatable {
             case .attempt(let a): a.callID
             case .missed(_, let c): c.callID
             case .contact(_, _, _, let id): id
-            case .dismissal(let e): e.event.id
+            case .dismissal(let d): d.eventID
             }
         }
+    }
+
+    /// What one call contributes to its client's episodes: all ``compute`` needs of a ``CallFact``.
+    struct Contribution: Sendable {
+        var callID: String
+        var startedAt: Int64?
+        var direction: String?
+        /// The departments that missed it, when, and the missed-reason inputs.
+        var missed: [(department: String, at: Int64, inputs: ReasonInputs)]
+        var answeredAt: Int64?
+        var answeredBy: String?
+        var finalDepartment: String?
+        var dialler: String?
+        var ownerDepartment: String?
+
+        init(_ c: CallFact) {
+            callID = c.callID
+            startedAt = c.startedAt
+            direction = c.direction
+            missed = []
+            if c.startedAt != nil && c.isInbound {
+                for d in c.departments {
+                    if case .missed(let at) = c.outcome(in: d) { missed.append((d, at, c.reasonInputs(in: d))) }
+                }
+            }
+            answeredAt = c.answeredAt
+            answeredBy = c.answeredBy
+            finalDepartment = c.finalDepartment
+            dialler = c.dialler
+            ownerDepartment = c.ownerDepartment
+        }
+
+        init(callID: String, startedAt: Int64?, direction: String?, missed: [(department: String, at: Int64, inputs: ReasonInputs)],
+             answeredAt: Int64?, answeredBy: String?, finalDepartment: String?, dialler: String?, ownerDepartment: String?) {
+            self.callID = callID
+            self.startedAt = startedAt
+            self.direction = direction
+            self.missed = missed
+            self.answeredAt = answeredAt
+            self.answeredBy = answeredBy
+            self.finalDepartment = finalDepartment
+            self.dialler = dialler
+            self.ownerDepartment = ownerDepartment
+        }
+    }
+
+    /// A `missed.handled` as ``compute`` reads it.
+    struct Handled: Sendable {
+        var eventID: String
+        var at: Int64
+        var department: String
+        var by: String?
+        var reason: String?
+        var comment: String?
+
+        init(eventID: String, at: Int64, department: String, by: String?, reason: String?, comment: String?) {
+            self.eventID = eventID
+            self.at = at
+            self.department = department
+            self.by = by
+            self.reason = reason
+            self.comment = comment
+        }
+
+        init(_ r: RecordedEvent) {
+            let d = r.event.data
+            self.init(eventID: r.event.id, at: r.event.at.milliseconds, department: d.string("department") ?? "", by: d.string("by"),
+                      reason: d.string("reason"), comment: d.string("comment"))
+        }
+    }
+
+    /// The parts a stored fact was computed from: every call whose `call.started` named the client
+    /// (with what it contributes, or nil when its fact names another client) and every dismissal,
+    /// each with the span of the events it came from.
+    struct Ingredients: Sendable {
+        var calls: [(callID: String, span: FactWindow, contribution: Contribution?)] = []
+        var dismissals: [(span: FactWindow, handled: Handled)] = []
     }
 
     /// Builds the fact from the client's calls (as ``CallFact``s) and `missed.handled` events.
     /// Hidden numbers have no episodes. Happenings at the same instant are taken in the order
     /// callback attempts, missed calls, connected contacts, dismissals; then by call id.
     public static func compute(client: String, calls: [CallFact], dismissals handled: [RecordedEvent]) -> ClientFact? {
+        compute(client: client, calls: calls.map(Contribution.init), dismissals: handled.filter { $0.event.type == .missedHandled }.map(Handled.init))
+    }
+
+    static func compute(client: String, calls: [Contribution], dismissals handled: [Handled]) -> ClientFact? {
         guard !client.isEmpty, !(calls.isEmpty && handled.isEmpty) else { return nil }
         var happenings: [(at: Int64, h: Happening)] = []
         for c in calls {
             guard let started = c.startedAt else { continue }
-            if c.isInbound {
-                for d in c.departments {
-                    if case .missed(let at) = c.outcome(in: d) {
-                        happenings.append((at, .missed(department: d, call: MissedCall(
-                            callID: c.callID, startedAt: started, missedAt: at, inputs: c.reasonInputs(in: d)))))
-                    }
+            if c.direction == "inbound" {
+                for m in c.missed {
+                    happenings.append((m.at, .missed(department: m.department, call: MissedCall(
+                        callID: c.callID, startedAt: started, missedAt: m.at, inputs: m.inputs))))
                 }
                 if let a = c.answeredAt {
                     happenings.append((a, .contact(how: "client_got_through", by: c.answeredBy, department: c.finalDepartment, callID: c.callID)))
@@ -115,7 +205,7 @@ public struct ClientFact: Codable, Sendable, Equatable {
                 }
             }
         }
-        for e in handled where e.event.type == .missedHandled { happenings.append((e.event.at.milliseconds, .dismissal(e))) }
+        for d in handled { happenings.append((d.at, .dismissal(d))) }
         happenings.sort { a, b in
             if a.at != b.at { return a.at < b.at }
             if a.h.rank != b.h.rank { return a.h.rank < b.h.rank }
@@ -150,21 +240,20 @@ public struct ClientFact: Codable, Sendable, Equatable {
                     episodes[i].closingCallID = callID
                 }
                 open.removeAll()
-            case .dismissal(let r):
-                let d = r.event.data
-                let dept = d.string("department") ?? ""
+            case .dismissal(let d):
+                let dept = d.department
                 var closed: Int?
                 if let i = open[dept] {
                     episodes[i].closedAt = at
                     episodes[i].closedHow = "dismissed"
-                    episodes[i].closedBy = d.string("by")
-                    episodes[i].reason = d.string("reason")
-                    episodes[i].comment = d.string("comment")
+                    episodes[i].closedBy = d.by
+                    episodes[i].reason = d.reason
+                    episodes[i].comment = d.comment
                     open[dept] = nil
                     closed = i
                 }
-                dismissals.append(Dismissal(eventID: r.event.id, at: at, department: dept, by: d.string("by") ?? "",
-                                            reason: d.string("reason") ?? "", comment: d.string("comment"), episode: closed,
+                dismissals.append(Dismissal(eventID: d.eventID, at: at, department: dept, by: d.by ?? "",
+                                            reason: d.reason ?? "", comment: d.comment, episode: closed,
                                             attemptsBefore: closed.map { episodes[$0].attempts.count } ?? 0, contactedLater: false))
             }
         }

@@ -56,6 +56,66 @@ extension CallFact: BinaryFact {
     }
 }
 
+extension ClientFact.Ingredients {
+    init(from r: inout FactReader) throws {
+        calls = try r.array { r in
+            let id = try r.string()
+            let span = try FactWindow(from: &r)
+            guard try r.bool() else { return (id, span, nil) }
+            let c = ClientFact.Contribution(
+                callID: id, startedAt: try r.optionalInt64(), direction: try r.optionalString(),
+                missed: try r.array { r in (try r.string(), try r.int64(), try ReasonInputs(from: &r)) },
+                answeredAt: try r.optionalInt64(), answeredBy: try r.optionalString(), finalDepartment: try r.optionalString(),
+                dialler: try r.optionalString(), ownerDepartment: try r.optionalString())
+            return (id, span, c)
+        }
+        dismissals = try r.array { r in
+            let span = try FactWindow(from: &r)
+            return (span, ClientFact.Handled(eventID: try r.string(), at: try r.int64(), department: try r.string(), by: try r.optionalString(),
+                                             reason: try r.optionalString(), comment: try r.optionalString()))
+        }
+    }
+
+    func write(to w: inout FactWriter) {
+        w.array(calls) { w, x in
+            w.string(x.callID)
+            x.span.write(to: &w)
+            guard let c = x.contribution else { w.bool(false); return }
+            w.bool(true)
+            w.int(c.startedAt)
+            w.string(c.direction)
+            w.array(c.missed) { w, m in w.string(m.department); w.int(m.at); m.inputs.write(to: &w) }
+            w.int(c.answeredAt)
+            w.string(c.answeredBy)
+            w.string(c.finalDepartment)
+            w.string(c.dialler)
+            w.string(c.ownerDepartment)
+        }
+        w.array(dismissals) { w, x in
+            x.span.write(to: &w)
+            w.string(x.handled.eventID)
+            w.int(x.handled.at)
+            w.string(x.handled.department)
+            w.string(x.handled.by)
+            w.string(x.handled.reason)
+            w.string(x.handled.comment)
+        }
+    }
+}
+
+extension FactWindow {
+    init(from r: inout FactReader) throws {
+        self.init(minPosition: try r.uint(), maxPosition: try r.uint(), minAt: try r.int64(), maxAt: try r.int64())
+    }
+
+    func write(to w: inout FactWriter) {
+        w.uint(minPosition)
+        w.uint(maxPosition)
+        w.int(minAt)
+        w.int(maxAt)
+    }
+}
+
 extension ReasonInputs {
     func write(to w: inout FactWriter) {
         w.int(startedAt)

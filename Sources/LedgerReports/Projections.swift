@@ -78,8 +78,9 @@ public struct ClientsProjection: Projection {
     public let name = "clients"
     /// 2: hand-written binary fact layout. 3: dismissals of hidden numbers; outbound diallers
     /// known from the answer. 4: numbers whose normal form starts with `00` found; rings closed
-    /// by their own end, not the call's, when they have one.
-    public let version = 4
+    /// by their own end, not the call's, when they have one. 5: a memo of the fact's calls and
+    /// dismissals with their events' spans (as-of queries recompute only what straddles the cut).
+    public let version = 5
     public init() {}
 
     /// The entity of dismissals naming a hidden number: it has no episodes, so none of them
@@ -106,6 +107,10 @@ public struct ClientsProjection: Projection {
     }
 
     public func fact(of client: String, source: any EventSource) throws -> ClientFact? {
+        // As of a cut: from what the stored fact remembers, recomputing only the calls that straddle the cut.
+        if var memo = try source.storedMemo(of: self, entity: client) {
+            return try fact(of: client, from: ClientFact.Ingredients(from: &memo), source: source)
+        }
         // The entity is already normalised (or the hidden numbers' entity).
         let own = try source.events(client: client == Self.hiddenEntity ? ClientNumber("") : ClientNumber(normalized: client))
         var callIDs: [String] = []
@@ -113,11 +118,57 @@ public struct ClientsProjection: Projection {
         for e in own where e.event.type == .callStarted {
             if let id = e.event.callID, seen.insert(id).inserted { callIDs.append(id) }
         }
-        // As of a cut, a call the calls projection has already stored whole is taken from there.
-        let calls = try callIDs.compactMap { id in
-            try source.storedFact(of: CallsProjection(), entity: id) ?? CallFact.compute(callID: id, events: try source.events(callID: id))
-        }.filter { $0.client == client }
-        return ClientFact.compute(client: client, calls: calls, dismissals: own.filter { $0.event.type == .missedHandled })
+        var ingredients: ClientFact.Ingredients? = ClientFact.Ingredients()
+        var calls: [CallFact] = []
+        for id in callIDs {
+            // As of a cut, a call the calls projection has already stored whole is taken from there.
+            if let f = try source.storedFact(of: CallsProjection(), entity: id) {
+                ingredients = nil  // its events are not at hand: nothing to remember
+                if f.client == client { calls.append(f) }
+                continue
+            }
+            let events = try source.events(callID: id)
+            let f = CallFact.compute(callID: id, events: events)
+            let mine = f.flatMap { $0.client == client ? $0 : nil }
+            ingredients?.calls.append((id, FactWindow(events), mine.map(ClientFact.Contribution.init)))
+            if let mine { calls.append(mine) }
+        }
+        let handled = own.filter { $0.event.type == .missedHandled }
+        ingredients?.dismissals = handled.map { (FactWindow([$0]), ClientFact.Handled($0)) }
+        var fact = ClientFact.compute(client: client, calls: calls, dismissals: handled)
+        fact?.ingredients = ingredients
+        return fact
+    }
+
+    /// The fact as of the source's cut from a stored fact's ingredients: parts inside the cut as
+    /// remembered, parts outside it dropped, calls straddling it recomputed from their events in it.
+    /// Equal to computing it from the cut's events, without reading the client's events or
+    /// decoding a call fact for every call.
+    private func fact(of client: String, from ingredients: ClientFact.Ingredients, source: any EventSource) throws -> ClientFact? {
+        var calls: [ClientFact.Contribution] = []
+        for c in ingredients.calls {
+            switch source.coverage(of: c.span) {
+            case .inside:
+                if let mine = c.contribution { calls.append(mine) }
+            case .outside:
+                continue
+            case .straddling:
+                if let f = CallFact.compute(callID: c.callID, events: try source.events(callID: c.callID)), f.client == client {
+                    calls.append(ClientFact.Contribution(f))
+                }
+            }
+        }
+        let handled = ingredients.dismissals.filter { source.coverage(of: $0.span) == .inside }.map(\.handled)
+        return ClientFact.compute(client: client, calls: calls, dismissals: handled)
+    }
+
+    /// The fact's ingredients (calls and dismissals with their events' spans), when it was
+    /// computed from events.
+    public func memo(of f: ClientFact) -> [UInt8]? {
+        guard let ingredients = f.ingredients else { return nil }
+        var w = FactWriter()
+        ingredients.write(to: &w)
+        return w.bytes
     }
 
     public func queryKeys(of f: ClientFact) -> [QueryKey] {
