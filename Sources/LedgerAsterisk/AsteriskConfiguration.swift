@@ -52,6 +52,9 @@ public struct AsteriskConfiguration: Sendable {
     /// prefix, dropped before the country code is added. A number that starts with the country
     /// code and is at least 11 digits long is taken as international. Extensions (at most
     /// ``internalMaxDigits`` digits) and numbers without digits are returned as they are.
+    /// International call prefixes other than `00`, by country code.
+    static let internationalPrefixes = ["1": "011", "7": "810"]
+
     public func normalizedClient(_ raw: String) -> String {
         var digits: [UInt8] = []
         digits.reserveCapacity(16)
@@ -62,9 +65,16 @@ public struct AsteriskConfiguration: Sendable {
         if digits.isEmpty { return raw }
         if plus { return String(decoding: digits, as: UTF8.self) }
         if digits.count >= 2 && digits[0] == 48 && digits[1] == 48 { return String(decoding: digits.dropFirst(2), as: UTF8.self) }
+        // The country's own international prefix: 011 in North America, 810 in Russia.
+        if let exit = Self.internationalPrefixes[countryCode], digits.count > exit.count + 6, digits.starts(with: exit.utf8) {
+            return String(decoding: digits.dropFirst(exit.count), as: UTF8.self)
+        }
         if digits.count <= internalMaxDigits || countryCode.isEmpty { return String(decoding: digits, as: UTF8.self) }
         let cc = Array(countryCode.utf8)
-        if digits[0] == 48 { return String(decoding: cc + digits.dropFirst(), as: UTF8.self) }
+        // The trunk prefix of national numbers: 0 in most countries, 8 in Russia and Kazakhstan (8 495 …).
+        if digits[0] == 48 || (countryCode == "7" && digits[0] == 56 && digits.count == 11) {
+            return String(decoding: cc + digits.dropFirst(), as: UTF8.self)
+        }
         if digits.count >= 11 && digits.starts(with: cc) { return String(decoding: digits, as: UTF8.self) }
         return String(decoding: cc + digits, as: UTF8.self)
     }

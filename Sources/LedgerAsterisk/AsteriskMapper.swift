@@ -106,6 +106,12 @@ public struct AsteriskMapper: Sendable {
         return n - firstLineNumber
     }
 
+    /// Counts a last line left out because it has no newline yet (Asterisk is still writing it):
+    /// the next import maps it once it is complete.
+    public mutating func holdBack(_ file: String, line: Int) {
+        counted.skip("\(file) line \(line): no newline yet (imported by the next run once complete)")
+    }
+
     /// Forgets the statistics (after replaying the part of a file imported before a restart).
     public mutating func resetStatistics() {
         counted = ImportStatistics()
@@ -177,6 +183,14 @@ public struct AsteriskMapper: Sendable {
             return
         }
         if epoch > logClock { logClock = epoch }
+        // Calls that left a queue more than the window before this line went nowhere else: ended
+        // before this line is mapped (it may be the same call entering a queue much later). By
+        // this line's time, not the latest seen: one stray line from the future must not end
+        // every call that is still about to overflow.
+        if !pendingExits.isEmpty && (epoch >= nextExitCheck || epoch + 5 < nextExitCheck) {
+            flushPendingExits(olderThan: epoch - Int64(configuration.overflowWindowS), into: &out)
+            nextExitCheck = epoch + 5
+        }
 
         let callID = Self.text(line[fields[1]])
         let queue = Self.text(line[fields[2]])
@@ -223,21 +237,39 @@ public struct AsteriskMapper: Sendable {
             agentIDs[member] = id
             return id
         }
-        func number(_ k: Int, _ what: String) -> Int? {
-            guard let v = dInt(k) else {
-                counted.problem("bad number", "queue_log line \(lineNumber): data\(k) (\(what)) of \(verb) \"\(dText(k))\" is not a whole number")
+        func number(_ k: Int, _ what: String, in range: ClosedRange<Int>) -> Int? {
+            guard let v = dInt(k), range.contains(v) else {
+                counted.problem("bad number", "queue_log line \(lineNumber): data\(k) (\(what)) of \(verb) \"\(dText(k))\" is not a whole number from \(range.lowerBound) to \(range.upperBound)")
                 return nil
             }
             return v
+        }
+        /// An optional number: absent or empty is nil, anything else must be a number in `range`.
+        func optionalNumber(_ k: Int, _ what: String, in range: ClosedRange<Int>) -> Int?? {
+            if d(k).isEmpty { return .some(nil) }
+            return number(k, what, in: range).map { .some($0) }
         }
         let department = configuration.queueMap.department(queue: queue)
 
         switch verb {
         case "ENTERQUEUE":
             guard isCall() else { return }
+            guard !queue.isEmpty, queue != "NONE" else {
+                counted.problem("no queue", "queue_log line \(lineNumber): ENTERQUEUE needs a queue in field 3, got \"\(queue)\"")
+                return
+            }
             count(verb)
             beginEvents()
-            if !pendingExits.isEmpty, pendingExits.removeValue(forKey: callID) != nil { counted.verbs["(overflow)", default: 0] += 1 }
+            if !pendingExits.isEmpty, let p = pendingExits.removeValue(forKey: callID) {
+                if epoch - p.epoch <= Int64(configuration.overflowWindowS) {
+                    counted.verbs["(overflow)", default: 0] += 1
+                } else {
+                    // Back in a queue long after it left one: a new attempt, the exit stands.
+                    calls[callID, default: CallState()].ended = true
+                    out.append(p.event)
+                    counted.eventsMapped += 1
+                }
+            }
             var state = calls[callID] ?? CallState()
             if !state.started {
                 state.started = true
@@ -260,7 +292,7 @@ public struct AsteriskMapper: Sendable {
             let did = dText(1)
             if !did.isEmpty { calls[callID, default: CallState()].line = did }
         case "RINGNOANSWER", "RINGCANCELED":
-            guard isCall(), let agent = needAgent(), let ringMs = number(1, "ring time ms") else { return }
+            guard isCall(), let agent = needAgent(), let ringMs = number(1, "ring time ms", in: 0...86_400_000) else { return }
             count(verb)
             beginEvents()
             joinIfNew(agent, member: member, department, ms, into: &out)
@@ -269,16 +301,17 @@ public struct AsteriskMapper: Sendable {
             emit(.callRingEnded, "ringend", ms, [("call_id", .string(callID)), ("agent", .string(agent)), ("outcome", .string(outcome)),
                                                  ("ring_ms", .number(String(ringMs))), rawMember], into: &out)
         case "CONNECT":
-            guard isCall(), let agent = needAgent() else { return }
             // data3 (ring time, seconds) exists since 1.6; older lines ring and answer at once.
-            let ringS = max(0, dInt(3) ?? 0)
+            guard isCall(), let agent = needAgent(), let holdS = optionalNumber(1, "hold time s", in: 0...86_400),
+                  let ringText = optionalNumber(3, "ring time s", in: 0...86_400) else { return }
+            let ringS = ringText ?? 0
             count(verb)
             beginEvents()
             joinIfNew(agent, member: member, department, ms, into: &out)
             calls[callID, default: CallState()].answered = true
             emit(.callRinging, "ring", ms - Int64(ringS) * 1000, [("call_id", .string(callID)), ("agent", .string(agent)), rawMember], into: &out)
             var o = JSONObject([("call_id", .string(callID)), ("agent", .string(agent))])
-            if let hold = dInt(1) { o.members.append(("hold_s", .number(String(hold)))) }
+            if let hold = holdS { o.members.append(("hold_s", .number(String(hold)))) }
             if !dText(2).isEmpty { o.members.append(("agent_channel_uniqueid", .string(dText(2)))) }
             o.members.append(rawMember)
             emit(.callAnswered, "answer", ms, o, into: &out)
@@ -287,6 +320,10 @@ public struct AsteriskMapper: Sendable {
             count(verb)
             beginEvents()
             if !pendingExits.isEmpty { pendingExits[callID] = nil }
+            // A completed call was bridged: the database table may lack the CONNECT line.
+            if verb != "ABANDON", calls[callID]?.answered != true, !member.isEmpty, member != "NONE", let agent = needAgent() {
+                inferAnswer(callID, agent: agent, member: member, department, at: ms - Int64(max(0, dInt(2) ?? 0)) * 1000, from: verb, into: &out)
+            }
             calls[callID, default: CallState()].ended = true
             let by = verb == "COMPLETEAGENT" ? "agent" : "client"
             var o = JSONObject([("call_id", .string(callID)), ("by", .string(by))])
@@ -328,9 +365,7 @@ public struct AsteriskMapper: Sendable {
             let talk = dInt(4 + shift)
             // A transfer proves an answer: the database table may lack the CONNECT line.
             if calls[callID]?.answered != true {
-                calls[callID, default: CallState()].answered = true
-                emit(.callAnswered, "answer", ms - Int64(max(0, talk ?? 0)) * 1000,
-                     [("call_id", .string(callID)), ("agent", .string(agent)), ("inferred_from", .string(verb)), rawMember], into: &out)
+                inferAnswer(callID, agent: agent, member: member, department, at: ms - Int64(max(0, talk ?? 0)) * 1000, from: verb, into: &out)
             }
             o.members.append(rawMember)
             emit(.callTransferred, "transfer", ms, o, into: &out)
@@ -378,10 +413,6 @@ public struct AsteriskMapper: Sendable {
         default:
             counted.unknownVerbs[verb, default: 0] += 1
             counted.skip("unknown verb")
-        }
-        if !pendingExits.isEmpty && logClock >= nextExitCheck {
-            flushPendingExits(olderThan: logClock - Int64(configuration.overflowWindowS), into: &out)
-            nextExitCheck = logClock + 5
         }
     }
 
@@ -440,11 +471,27 @@ public struct AsteriskMapper: Sendable {
             if row.start.isEmpty { counted.problem("cdr: bad time", "cdr line \(number): start is empty") }
             return
         }
+        // Seconds, at most a day and a half in any real call: also keeps the arithmetic below in range.
+        guard (0...200_000).contains(row.duration ?? 0), (0...200_000).contains(row.billsec ?? 0) else {
+            counted.problem("cdr: bad duration", "cdr line \(number): duration \(row.duration ?? 0) / billsec \(row.billsec ?? 0) is not a number of seconds from 0 to 200000")
+            return
+        }
         let duration = Int64(row.duration ?? 0)
         let billsec = Int64(row.billsec ?? 0)
-        let end = endOpt ?? start + duration * 1000
         let answered = row.disposition == "ANSWERED"
-        let answer = answerOpt ?? (answered ? end - billsec * 1000 : nil)
+        var end = endOpt ?? start + duration * 1000
+        var answer = answerOpt ?? (answered ? end - billsec * 1000 : nil)
+        if end < start {
+            // Local times across a clock change (autumn) can end "before" they start: the
+            // duration, counted in seconds by Asterisk itself, tells when it really ended.
+            guard row.duration != nil else {
+                counted.problem("cdr: end before start", "cdr line \(number): end \"\(row.end)\" is before start \"\(row.start)\" and there is no duration")
+                return
+            }
+            end = start + duration * 1000
+            answer = answered ? end - billsec * 1000 : nil
+        }
+        if let a = answer, a < start || a > end { answer = answered ? max(start, end - billsec * 1000) : nil }
 
         idPrefix.removeAll(keepingCapacity: true)
         idPrefix.append(contentsOf: configuration.source.utf8)
@@ -544,6 +591,16 @@ public struct AsteriskMapper: Sendable {
             runVerb = verb
             runCount = 1
         }
+    }
+
+    /// An answer the log proves without its `CONNECT` line (a transfer, a completed call): the
+    /// agent was rung and answered at `ms`, and is a member of the queue's department.
+    private mutating func inferAnswer(_ callID: String, agent: String, member: String, _ department: String, at ms: Int64,
+                                      from verb: String, into out: inout [Event]) {
+        calls[callID, default: CallState()].answered = true
+        joinIfNew(agent, member: member, department, ms, into: &out)
+        emit(.callRinging, "ring", ms, [("call_id", .string(callID)), ("agent", .string(agent)), ("inferred_from", .string(verb)), rawMember], into: &out)
+        emit(.callAnswered, "answer", ms, [("call_id", .string(callID)), ("agent", .string(agent)), ("inferred_from", .string(verb)), rawMember], into: &out)
     }
 
     private mutating func joinIfNew(_ agent: String, member: String, _ department: String, _ ms: Int64, into out: inout [Event]) {

@@ -38,6 +38,15 @@ struct LocalClock: Sendable {
     }
 
     /// Parses `YYYY-MM-DD HH:MM:SS[.ffffff]` (also with `T`) to local milliseconds, or nil.
+    /// A real calendar's days in `month` (April has no 31st, February 29 only in leap years).
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
     static func parseLocal(_ b: ArraySlice<UInt8>) -> Int64? {
         guard b.count >= 19 else { return nil }
         let s = b.startIndex
@@ -53,7 +62,7 @@ struct LocalClock: Sendable {
         guard let y = num(0, 4), b[s + 4] == 0x2D, let mo = num(5, 2), b[s + 7] == 0x2D, let d = num(8, 2),
               b[s + 10] == 0x20 || b[s + 10] == UInt8(ascii: "T"), let h = num(11, 2), b[s + 13] == 0x3A,
               let mi = num(14, 2), b[s + 16] == 0x3A, let se = num(17, 2),
-              (1...12).contains(mo), (1...31).contains(d), h <= 23, mi <= 59, se <= 60
+              (1...12).contains(mo), d >= 1, d <= Self.daysIn(month: mo, year: y), h <= 23, mi <= 59, se <= 60
         else { return nil }
         var ms = 0
         var k = s + 19

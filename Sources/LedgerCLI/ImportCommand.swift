@@ -65,8 +65,15 @@ struct ImportAsterisk: AsyncParsableCommand {
     func validate() throws {
         guard overflowWindow >= 0 else { throw ValidationError("--overflow-window: must be 0 or more seconds") }
         guard TimeZone(identifier: timezone) != nil else { throw ValidationError("--timezone: unknown time zone \"\(timezone)\"; use an IANA name like America/Detroit") }
-        guard FileManager.default.isReadableFile(atPath: queueLog) else { throw ValidationError("--queue-log: cannot read \(queueLog)") }
-        if let cdr, !FileManager.default.isReadableFile(atPath: cdr) { throw ValidationError("--cdr: cannot read \(cdr)") }
+        guard Self.isReadableFile(queueLog) else { throw ValidationError("--queue-log: cannot read \(queueLog) (not a readable file)") }
+        if let cdr, !Self.isReadableFile(cdr) { throw ValidationError("--cdr: cannot read \(cdr) (not a readable file)") }
+    }
+
+    /// A readable file, not a directory (a directory would import nothing without a word).
+    static func isReadableFile(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue
+            && FileManager.default.isReadableFile(atPath: path)
     }
 
     func run() async throws {
@@ -226,6 +233,7 @@ struct AsteriskImporter {
             }
             bar.finish()
             if chunk.rotated { queueLog.line = 0 }
+            if endOfInput && chunk.incomplete { mapper.holdBack("queue_log", line: queueLog.line + 1) }
         }
         if endOfInput {
             mapper.flushPendingExits(olderThan: nil, into: &events)
@@ -242,6 +250,7 @@ struct AsteriskImporter {
                     if events.count >= 50_000 { try await append(&events, to: log) }
                 }
                 if chunk.rotated { file.line = 0 }
+                if endOfInput && chunk.incomplete { mapper.holdBack("cdr", line: file.line + 1) }
             }
             cdr = file
         }
@@ -320,6 +329,8 @@ struct FollowedFile {
     struct Chunk {
         var bytes: [UInt8]
         var rotated: Bool
+        /// A last line without its newline was held back.
+        var incomplete = false
     }
 
     var saved: Saved? {
@@ -416,7 +427,11 @@ struct FollowedFile {
     private func peek(_ at: String, endOfInput: Bool, rotated: Bool) -> (Chunk, UInt64) {
         var bytes = Self.read(at, from: offset)
         let complete = bytes.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0
-        if !endOfInput { bytes.removeSubrange(complete...) }
-        return (Chunk(bytes: bytes, rotated: rotated), offset + UInt64(complete))
+        // A last line without its newline is still being written, even at the end of input
+        // (mapped now, its completed form would be a second, different line), unless the file
+        // was replaced: then it is finished as it is.
+        let incomplete = !rotated && complete < bytes.count
+        if !rotated { bytes.removeSubrange(complete...) }
+        return (Chunk(bytes: bytes, rotated: rotated, incomplete: incomplete), offset + UInt64(complete))
     }
 }

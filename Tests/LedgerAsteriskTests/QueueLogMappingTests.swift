@@ -74,7 +74,7 @@ import Testing
         #expect(stats.problems == [
             "queue_log line 34: 2 fields, expected at least 5 (time|callid|queue|agent|event)",
             "queue_log line 35: field 1 (time) \"not-a-time\" is neither epoch seconds nor \"YYYY-MM-DD HH:MM:SS\"",
-            "queue_log line 36: data1 (ring time ms) of RINGNOANSWER \"fifteen\" is not a whole number",
+            "queue_log line 36: data1 (ring time ms) of RINGNOANSWER \"fifteen\" is not a whole number from 0 to 86400000",
             "queue_log line 37: CONNECT needs a call id in field 2, got \"NONE\"",
         ])
         // DID before ENTERQUEUE becomes the line; the national caller gets the country code.

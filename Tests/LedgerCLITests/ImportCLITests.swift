@@ -66,6 +66,28 @@ import Testing
         let (bad, _, berr) = try cli(["import", "asterisk", "--data", dir.path, "--queue-log", fixtures + "asterisk-20.queue_log",
                                       "--timezone", "Mars/Olympus"])
         #expect(bad != 0 && berr.contains("unknown time zone \"Mars/Olympus\""))
+        let (folder, _, ferr) = try cli(["import", "asterisk", "--data", dir.path, "--queue-log", fixtures])
+        #expect(folder != 0 && ferr.contains("--queue-log: cannot read"))
+    }
+
+    /// A last line without its newline is one Asterisk is still writing: mapped now, its finished
+    /// form would be a second call with another number.
+    @Test func aLastLineStillBeingWrittenWaitsForItsNewline() throws {
+        let dir = TemporaryDirectory("cli-import-partial")
+        let ql = dir.sub("queue_log")
+        let whole = "1794819600|1794819600.1|q|NONE|ENTERQUEUE||12125551007|1\n1794819620|1794819600.1|q|NONE|ABANDON|1|1|20\n"
+        let cut = whole.index(whole.startIndex, offsetBy: 45)  // inside the caller's number
+        try String(whole[..<cut]).write(toFile: ql, atomically: false, encoding: .utf8)
+        let data = dir.sub("ledger")
+        let (c1, o1, _) = try cli(["import", "asterisk", "--data", data, "--queue-log", ql, "--format", "json"])
+        #expect(c1 == 0)
+        #expect(int(try summary(o1), "appended") == 0)
+        #expect(o1.contains("no newline yet"))
+        try whole.write(toFile: ql, atomically: false, encoding: .utf8)
+        #expect(try cli(["import", "asterisk", "--data", data, "--queue-log", ql]).0 == 0)
+        let (_, events, _) = try cli(["events", "--data", data, "--format", "ndjson"])
+        let starts = events.split(separator: "\n").filter { $0.contains("\"call.started\"") }
+        #expect(starts.count == 1 && starts[0].contains("\"12125551007\""))
     }
 
     @Test func aFollowerEndsACallHeldAfterItsExitOnceTheLogIsQuiet() async throws { try await exclusively {

@@ -1,0 +1,115 @@
+import Foundation
+import LedgerAsterisk
+import LedgerEvents
+import LedgerTestSupport
+import Testing
+
+/// Inputs real logs produce now and then (clock changes, lost CONNECT lines, damaged fields):
+/// mapped as a PBX's people would expect, or reported and skipped, never a crash.
+@Suite struct TrapTests {
+    func map(queueLog: String = "", cdr: String = "", _ configure: (inout AsteriskConfiguration) -> Void = { _ in })
+        -> (events: [Event], statistics: ImportStatistics)
+    {
+        var c = AsteriskConfiguration()
+        configure(&c)
+        var mapper = AsteriskMapper(configuration: c)
+        var events: [Event] = []
+        mapper.mapQueueLog(Array(queueLog.utf8)[...], into: &events)
+        mapper.mapCDR(Array(cdr.utf8)[...], into: &events)
+        expectValid(events)
+        return (events, mapper.statistics)
+    }
+
+    @Test func aCDRRowAcrossTheAutumnClockChangeEndsByItsDuration() {
+        // New York, 2026-11-01: 01:50 EDT, then 01:05 EST 15 minutes later (local end < start).
+        let row = ["", "5551234", "2125550100", "from-pstn", "", "SIP/trunk-1", "", "Hangup", "", "2026-11-01 01:50:00", "",
+                   "2026-11-01 01:05:00"].map { "\"\($0)\"" }.joined(separator: ",") + ",900,0,\"NO ANSWER\",\"DOCUMENTATION\",\"1793512200.7\",\"\""
+        let (events, stats) = map(cdr: row + "\n") { $0.timeZone = TimeZone(identifier: "America/New_York")! }
+        #expect(stats.malformed == 0)
+        let start = events.first { $0.type == .callStarted }!, end = events.first { $0.type == .callEnded }!
+        #expect(end.at.milliseconds - start.at.milliseconds == 900_000)
+
+        // No duration to tell, or a negative one: reported and skipped.
+        let noDuration = row.replacingOccurrences(of: ",900,0,", with: ",,0,")
+        let negative = row.replacingOccurrences(of: ",900,0,", with: ",-120,0,")
+        let (none, bad) = map(cdr: noDuration + "\n" + negative + "\n") { $0.timeZone = TimeZone(identifier: "America/New_York")! }
+        #expect(none.isEmpty)
+        #expect(bad.problems.count == 2)
+        #expect(bad.problems[0].hasPrefix("cdr line 1: end \"2026-11-01 01:05:00\" is before start"))
+        #expect(bad.problems[1].hasPrefix("cdr line 2: duration -120"))
+    }
+
+    @Test func aCompletedCallWithoutItsConnectLineWasAnswered() {
+        let log = """
+            1794819600|1794819600.1|q|NONE|ENTERQUEUE||12125551301|1
+            1794819660|1794819600.1|q|PJSIP/202|COMPLETECALLER|10|50|1
+            """
+        let (events, stats) = map(queueLog: log + "\n")
+        #expect(stats.malformed == 0)
+        let answer = events.first { $0.type == .callAnswered }
+        #expect(answer?.agent == "202" && answer?.at.milliseconds == 1_794_819_610_000)
+        #expect(answer?.data.string("inferred_from") == "COMPLETECALLER")
+        // Rung and a member, so the agents section offers it as well as counting the answer.
+        #expect(events.contains { $0.type == .callRinging && $0.agent == "202" })
+        #expect(events.contains { $0.type == .agentJoined && $0.agent == "202" && $0.department == "q" })
+    }
+
+    @Test func damagedFieldsAreReportedAndSkipped() {
+        let log = """
+            1794819600|1794819600.1||NONE|ENTERQUEUE||12125551301|1
+            1794819601|1794819601.2|q|NONE|ENTERQUEUE||12125551302|1
+            1794819605|1794819601.2|q|PJSIP/202|CONNECT|xx|1794819601.3|yy
+            1794819606|1794819601.2|q|PJSIP/203|RINGNOANSWER|-5000
+            1794819607|1794819601.2|q|PJSIP/203|RINGNOANSWER|9223372036854775
+            2026-04-31 10:00:00|1794819601.2|q|PJSIP/203|RINGNOANSWER|1000
+            """
+        let (events, stats) = map(queueLog: log + "\n")
+        #expect(stats.problems == [
+            "queue_log line 1: ENTERQUEUE needs a queue in field 3, got \"\"",
+            "queue_log line 3: data1 (hold time s) of CONNECT \"xx\" is not a whole number from 0 to 86400",
+            "queue_log line 4: data1 (ring time ms) of RINGNOANSWER \"-5000\" is not a whole number from 0 to 86400000",
+            "queue_log line 5: data1 (ring time ms) of RINGNOANSWER \"9223372036854775\" is not a whole number from 0 to 86400000",
+            "queue_log line 6: field 1 (time) \"2026-04-31 10:00:00\" is neither epoch seconds nor \"YYYY-MM-DD HH:MM:SS\"",
+        ])
+        #expect(events.allSatisfy { $0.department != "" })
+        #expect(!events.contains { $0.type == .callRinging || $0.type == .callAnswered })
+    }
+
+    @Test func aQueueEnteredLongAfterAnExitIsANewAttemptAndAStrayLineEndsNothing() {
+        var log = """
+            1794819600|1794819600.1|qa|NONE|ENTERQUEUE||12125551301|1
+            1794819620|1794819600.1|qa|NONE|EXITEMPTY|1|1|20
+            1794823200|1794819600.1|qb|NONE|ENTERQUEUE||12125551301|1
+            1794823260|1794819600.1|qb|NONE|ABANDON|1|1|60
+            """
+        var (events, _) = map(queueLog: log + "\n")
+        var ends = events.filter { $0.type == .callEnded }.map { $0.data.string("cause") ?? "" }
+        #expect(ends == ["exit_empty", "abandon"])
+
+        // A line stamped two hours ahead, then an overflow 1 s after the exit: still an overflow.
+        log = """
+            1794819600|1794819600.2|qa|NONE|ENTERQUEUE||12125551302|1
+            1794826800|NONE|NONE|NONE|QUEUESTART|
+            1794819630|1794819600.2|qa|NONE|EXITWITHTIMEOUT|1|1|30
+            1794819631|1794819600.2|qb|NONE|ENTERQUEUE||12125551302|1
+            1794819700|1794819600.2|qb|PJSIP/202|CONNECT|69|1794819600.3|2
+            1794819760|1794819600.2|qb|PJSIP/202|COMPLETEAGENT|69|60|1
+            """
+        (events, _) = map(queueLog: log + "\n")
+        ends = events.filter { $0.type == .callEnded }.map { $0.data.string("by") ?? "" }
+        #expect(ends == ["agent"])
+    }
+
+    @Test func numbersInTheCountrysOwnInternationalAndTrunkForms() {
+        var us = AsteriskConfiguration()
+        us.countryCode = "1"
+        #expect(us.normalizedClient("011442071234567") == "442071234567")
+        #expect(us.normalizedClient("2484363600") == "12484363600")
+        var ru = AsteriskConfiguration()
+        ru.countryCode = "7"
+        #expect(ru.normalizedClient("84951234567") == "74951234567")
+        #expect(ru.normalizedClient("810442071234567") == "442071234567")
+        #expect(ru.normalizedClient("4951234567") == "74951234567")
+        #expect(ru.normalizedClient("+74951234567") == "74951234567")
+    }
+}
