@@ -112,6 +112,13 @@ public struct AsteriskMapper: Sendable {
         counted.skip("\(file) line \(line): no newline yet (imported by the next run once complete)")
     }
 
+    /// Takes back `events` mapped from `rows` rows that turned out to be skipped for `reason`.
+    public mutating func unmap(_ events: Int, rows: Int, reason: String) {
+        counted.eventsMapped -= events
+        counted.verbs["CDR inbound", default: 0] -= rows
+        counted.skipped[reason, default: 0] += rows
+    }
+
     /// Forgets the statistics (after replaying the part of a file imported before a restart).
     public mutating func resetStatistics() {
         counted = ImportStatistics()

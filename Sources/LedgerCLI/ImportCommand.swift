@@ -246,7 +246,9 @@ struct AsteriskImporter {
             for chunk in try file.readNew(endOfInput: endOfInput) {
                 read += chunk.bytes.count
                 for piece in AsteriskMapper.pieces(chunk.bytes[...]) {
+                    let first = events.count
                     file.line += mapper.mapCDR(piece, firstLineNumber: file.line + 1, into: &events)
+                    try dropCallsQueueLogDescribed(&events, from: first, in: log)
                     if events.count >= 50_000 { try await append(&events, to: log) }
                 }
                 if chunk.rotated { file.line = 0 }
@@ -258,6 +260,37 @@ struct AsteriskImporter {
         try await settle()
         try saveState()
         return read > 0
+    }
+
+    /// Drops the CDR rows' inbound calls (from `first` on) that an earlier import already has from
+    /// queue_log: the mapper only knows the queue_log it read in this run, so after a rotation
+    /// the cumulative Master.csv would bring back, as a second call of the same id, a call whose
+    /// queue_log lines are in a file it no longer reads.
+    private mutating func dropCallsQueueLogDescribed(_ events: inout [Event], from first: Int, in log: EventLog) throws {
+        let queueLogIDs = mapper.configuration.source + "-ql-"
+        func fromQueueLog(_ r: RecordedEvent) -> Bool { r.event.id.hasPrefix(queueLogIDs) }
+        var ends: [String: Int64] = [:]
+        for e in events[first...] where e.type == .callEnded { if let c = e.callID { ends[c] = e.at.milliseconds } }
+        var described: Set<String> = []
+        for e in events[first...] where e.type == .callStarted && e.data.string("direction") == "inbound" {
+            guard let call = e.callID else { continue }
+            if try log.events(callID: call).contains(where: fromQueueLog) {
+                described.insert(call)
+            } else if let client = e.client, !client.isHidden {
+                // Without a uniqueid, as the mapper matches: the client entering a queue during the row.
+                let start = e.at.milliseconds, end = max(start, ends[call] ?? start)
+                let minutes = ((start - 1000) / 60_000)...((end + 1000) / 60_000)
+                if try log.events(client: client).contains(where: {
+                    fromQueueLog($0) && $0.event.type == .callStarted && minutes.contains($0.event.at.milliseconds / 60_000)
+                }) { described.insert(call) }
+            }
+        }
+        guard !described.isEmpty else { return }
+        var kept = Array(events[..<first])
+        kept.reserveCapacity(events.count)
+        for e in events[first...] where !(e.callID.map(described.contains) ?? false) { kept.append(e) }
+        mapper.unmap(events.count - kept.count, rows: described.count, reason: "cdr: call described by queue_log of an earlier import")
+        events = kept
     }
 
     /// Starts appending `events` and empties the array: the next events are mapped while the

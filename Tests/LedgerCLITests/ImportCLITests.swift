@@ -51,6 +51,24 @@ import Testing
         #expect(try eventCount(grown) == total)
     }
 
+    /// After a rotation, the cumulative Master.csv still holds rows of calls whose queue_log lines
+    /// are in the rotated-away file: they stay one call each.
+    @Test func cdrRowsOfCallsAnEarlierImportHasFromQueueLogStayOut() throws {
+        let dir = TemporaryDirectory("cli-import-rotated")
+        let map = ["--queue-map", fixtures + "day.queue-map", "--timezone", "America/Detroit", "--format", "json"]
+        let data = dir.sub("ledger")
+        #expect(try cli(["import", "asterisk", "--data", data, "--queue-log", fixtures + "day.queue_log", "--cdr", fixtures + "day-Master.csv"] + map).0 == 0)
+        let before = try eventCount(data)
+        let fresh = dir.sub("queue_log")
+        try "".write(toFile: fresh, atomically: false, encoding: .utf8)
+        let (code, out, err) = try cli(["import", "asterisk", "--data", data, "--queue-log", fresh, "--cdr", fixtures + "day-Master.csv"] + map)
+        #expect(code == 0, "\(err)")
+        let s = try summary(out)
+        #expect(int(s, "appended") == 0)
+        #expect(s["skipped"]?.objectValue?["cdr: call described by queue_log of an earlier import"] == 2)
+        #expect(try eventCount(data) == before)
+    }
+
     @Test func malformedLinesAreReportedAndSkippedWithoutStopping() throws {
         let dir = TemporaryDirectory("cli-import-bad")
         let (code, out, err) = try cli(["import", "asterisk", "--data", dir.path, "--queue-log", fixtures + "asterisk-20.queue_log"])
