@@ -3,6 +3,7 @@ import Foundation
 import LedgerAsterisk
 import LedgerEvents
 import LedgerLog
+import Synchronization
 
 struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -93,10 +94,22 @@ struct ImportAsterisk: AsyncParsableCommand {
         var importer = AsteriskImporter(configuration: c, queueLog: queueLog, cdr: cdr,
                                         statePath: global.data + "/import-asterisk-\(source).state")
         if follow {
+            // SIGTERM (systemd, docker stop) and Ctrl-C end the follow between passes: each pass
+            // saves where it stopped, so the summary is printed and the exit is clean.
+            let stop = Atomic<Bool>(false)
+            var signalSources: [any DispatchSourceSignal] = []
+            for sig in [SIGTERM, SIGINT] {
+                signal(sig, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+                source.setEventHandler { stop.store(true, ordering: .relaxed) }
+                source.resume()
+                signalSources.append(source)
+            }
+            defer { for s in signalSources { s.cancel() } }
             try await importer.resume()
             var idleSince = Date()
             var lastInput = Date()
-            while !Task.isCancelled {
+            while !Task.isCancelled && !stop.load(ordering: .relaxed) {
                 let before = importer.appendResult.appended + importer.appendResult.duplicates
                 if try await importer.pass(log: log, endOfInput: false, quietFor: Date().timeIntervalSince(lastInput)) {
                     lastInput = Date()
@@ -104,7 +117,8 @@ struct ImportAsterisk: AsyncParsableCommand {
                 if importer.appendResult.appended + importer.appendResult.duplicates != before { idleSince = Date() }
                 if let idleExit, Date().timeIntervalSince(idleSince) >= idleExit { break }
                 if let stopAfterLines, importer.mapper.statistics.queueLogLines >= stopAfterLines { break }
-                try await Task.sleep(for: .seconds(pollInterval))
+                let wake = Date().addingTimeInterval(pollInterval)
+                while Date() < wake && !stop.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(50)) }
             }
         } else {
             try await importer.pass(log: log, endOfInput: true)

@@ -128,6 +128,32 @@ import Testing
         #expect(bad != 0 && berr.contains("--overflow-window"))
     } }
 
+    /// `systemd stop` / `docker stop`: the follower ends between passes, prints its summary, exits 0.
+    @Test func aFollowerStopsCleanlyOnSIGTERM() async throws { try await exclusively {
+        let dir = TemporaryDirectory("cli-follow-term")
+        let data = dir.sub("data")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: productsDirectory + "/call-ledger")
+        p.arguments = ["import", "asterisk", "--data", data, "--queue-log", fixtures + "day.queue_log", "--follow",
+                       "--poll-interval", "0.2", "--idle-exit", "300", "--format", "json"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        // Blocking, not awaiting: see followTailsARotatingFileAndResumesAfterARestart.
+        func block(_ seconds: Double) { Thread.sleep(forTimeInterval: seconds) }
+        let started = Date()
+        while (try? FileManager.default.contentsOfDirectory(atPath: data))?.contains(where: { $0.hasPrefix("import-asterisk-") }) != true,
+              Date().timeIntervalSince(started) < 60 {
+            block(0.05)
+        }
+        p.terminate()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        #expect(p.terminationReason == .exit && p.terminationStatus == 0)
+        #expect(int(try summary(String(decoding: o, as: UTF8.self)), "queue_log_lines") == 35)
+    } }
+
     @Test func followTailsARotatingFileAndResumesAfterARestart() async throws { try await exclusively {
         let dir = TemporaryDirectory("cli-follow")
         let data = dir.sub("data")
