@@ -174,7 +174,7 @@ public struct AsteriskMapper: Sendable {
             ms = epoch * 1000
         } else if let local = LocalClock.parseLocal(timeText) {
             // Realtime (database) exports write local time with microseconds.
-            ms = clock.utcMillis(localMillis: local)
+            ms = clock.utcMillis(localMillis: local, inOrder: true)
             epoch = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
         } else {
             counted.problem("bad time", "queue_log line \(lineNumber): field 1 (time) \"\(Self.text(timeText))\" is neither epoch seconds nor \"YYYY-MM-DD HH:MM:SS\"")

@@ -28,13 +28,48 @@ struct LocalClock: Sendable {
         return (ms, Int16(offsetSeconds(atUTC: s) / 60))
     }
 
+    /// The instant the last in-order reading resolved to (see ``utcMillis(localMillis:inOrder:)``).
+    private var lastInOrder: Int64 = 0
+    private var sidesBucket = Int64.min
+    private var sides = (0, 0)
+
     /// The UTC milliseconds of a local wall-clock time (milliseconds since 1970 read as if UTC).
-    /// In a repeated hour the first (daylight) reading wins; in a skipped hour the later offset.
-    mutating func utcMillis(localMillis local: Int64) -> Int64 {
-        let guess = offsetSeconds(atUTC: local / 1000)
-        let first = local - Int64(guess) * 1000
-        let second = offsetSeconds(atUTC: first / 1000)
-        return second == guess ? first : local - Int64(second) * 1000
+    ///
+    /// In a skipped hour (spring) the wall clock is read as if it had not jumped yet, which moves
+    /// it forward by the gap (02:30 → 03:30 daylight), as clocks and most libraries do. In a
+    /// repeated hour (autumn) the first (daylight) reading wins, unless `inOrder` (times written
+    /// as things happen, like queue_log lines) and that reading would go back more than five
+    /// minutes before the last one: then it is the second pass through the hour.
+    mutating func utcMillis(localMillis local: Int64, inOrder: Bool = false) -> Int64 {
+        // The offsets in force a day either side of the local quarter hour (read as UTC) cover any one
+        // transition; equal (nearly always), there is one reading.
+        let s = local >= 0 ? local / 1000 : (local - 999) / 1000
+        let bucket = s >= 0 ? s / 900 : (s - 899) / 900
+        if bucket != sidesBucket {
+            sidesBucket = bucket
+            sides = (timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(bucket * 900 - 86_400))),
+                     timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(bucket * 900 + 86_400))))
+        }
+        let (before, after) = sides
+        if before == after {
+            let utc = local - Int64(before) * 1000
+            if inOrder { lastInOrder = max(lastInOrder, utc) }
+            return utc
+        }
+        var readings: [Int64] = []
+        for o in [before, after] {
+            let utc = local - Int64(o) * 1000
+            if timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(utc) / 1000)) == o { readings.append(utc) }
+        }
+        readings.sort()
+        let utc: Int64
+        switch readings.count {
+        case 0: utc = local - Int64(before) * 1000  // skipped: the offset from before the jump
+        case 1: utc = readings[0]
+        default: utc = inOrder && readings[0] < lastInOrder - 300_000 && readings[1] >= lastInOrder - 300_000 ? readings[1] : readings[0]
+        }
+        if inOrder { lastInOrder = max(lastInOrder, utc) }
+        return utc
     }
 
     /// Parses `YYYY-MM-DD HH:MM:SS[.ffffff]` (also with `T`) to local milliseconds, or nil.

@@ -100,6 +100,25 @@ import Testing
         #expect(ends == ["agent"])
     }
 
+    @Test func realtimeTimesThroughTheClockChangesKeepGoingForward() {
+        // New York: 2026-11-01 01:00–02:00 happens twice; 2026-03-08 02:00–03:00 never happens.
+        let log = """
+            2026-11-01 01:30:00.000000|1|q|NONE|ENTERQUEUE||12125551301|1
+            2026-11-01 01:50:00.000000|1|q|NONE|ABANDON|1|1|1200
+            2026-11-01 01:10:00.000000|2|q|NONE|ENTERQUEUE||12125551302|1
+            2026-11-01 01:12:00.000000|2|q|NONE|ABANDON|1|1|120
+            2026-03-08 02:30:00.000000|3|q|NONE|ENTERQUEUE||12125551303|1
+            """
+        let (events, stats) = map(queueLog: log + "\n") { $0.timeZone = TimeZone(identifier: "America/New_York")! }
+        #expect(stats.malformed == 0)
+        func at(_ call: String, _ type: EventType) -> String? { events.first { $0.callID == call && $0.type == type }?.at.rfc3339UTC }
+        #expect(at("1", .callStarted) == "2026-11-01T05:30:00.000Z" && at("1", .callEnded) == "2026-11-01T05:50:00.000Z")
+        // After 01:50 daylight time, 01:10 is the second pass through the hour (standard time).
+        #expect(at("2", .callStarted) == "2026-11-01T06:10:00.000Z" && at("2", .callEnded) == "2026-11-01T06:12:00.000Z")
+        // A skipped wall time moves forward by the gap: 02:30 is 03:30 daylight time.
+        #expect(at("3", .callStarted) == "2026-03-08T07:30:00.000Z")
+    }
+
     @Test func numbersInTheCountrysOwnInternationalAndTrunkForms() {
         var us = AsteriskConfiguration()
         us.countryCode = "1"
