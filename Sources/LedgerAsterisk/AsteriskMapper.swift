@@ -376,6 +376,14 @@ public struct AsteriskMapper: Sendable {
             }
             o.members.append(rawMember)
             emit(.callTransferred, "transfer", ms, o, into: &out)
+            // The transfer is the call's last queue_log line (no COMPLETE* follows): the queue's
+            // part of it ends here, as queue statistics (QueueMetrics) count it. Without an end
+            // the call would stay in progress, never answered, for good.
+            if calls[callID]?.ended != true {
+                calls[callID, default: CallState()].ended = true
+                if !pendingExits.isEmpty { pendingExits[callID] = nil }
+                emit(.callEnded, "end", ms, [("call_id", .string(callID)), ("by", "agent"), ("cause", "transferred"), rawMember], into: &out)
+            }
         case "AGENTDUMP", "SYSCOMPAT":
             guard isCall(), let agent = needAgent() else { return }
             count(verb)

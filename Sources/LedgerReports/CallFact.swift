@@ -79,6 +79,9 @@ public struct CallFact: Codable, Sendable, Equatable {
         let events = unsorted.inOccurrenceOrder
         guard !events.isEmpty else { return nil }
         var f = CallFact(callID: callID, ivr: [], stints: [], rings: [], transfers: [])
+        // Every answer, the first and any after a transfer: a ring after the first answer is
+        // closed by its own agent's answer.
+        var answers: [(agent: String?, at: Int64)] = []
         for r in events {
             let e = r.event
             let at = e.at.milliseconds
@@ -127,6 +130,7 @@ public struct CallFact: Codable, Sendable, Equatable {
                     f.rings.append(Ring(agent: agent, department: dept, at: at, endedAt: at, outcome: outcome))
                 }
             case .callAnswered:
+                answers.append((d.string("agent"), at))
                 guard f.answeredAt == nil else { continue }
                 f.answeredAt = at
                 f.answeredBy = d.string("agent")
@@ -151,6 +155,10 @@ public struct CallFact: Codable, Sendable, Equatable {
             if let a = f.answeredAt, f.rings[i].at <= a {
                 f.rings[i].endedAt = a
                 f.rings[i].outcome = f.rings[i].agent == f.answeredBy ? "answered" : "answered_elsewhere"
+            } else if let own = answers.first(where: { $0.agent == f.rings[i].agent && $0.at >= f.rings[i].at }) {
+                // Rung after the first answer (a transfer) and picked up by that agent.
+                f.rings[i].endedAt = own.at
+                f.rings[i].outcome = "answered"
             } else if let e = f.endedAt {
                 f.rings[i].endedAt = e
                 f.rings[i].outcome = "caller_hung_up"
@@ -179,18 +187,22 @@ public struct CallFact: Codable, Sendable, Equatable {
         return stints.last?.department ?? ownerDepartment
     }
 
-    /// How the call went for department `d` (which must be in ``departments``).
+    /// How the call went for department `d` (which must be in ``departments``), as the reports
+    /// count it: a call with no `call.ended` is in progress, "neither answered nor missed"
+    /// (reports.md), even once answered; see ``isAnswered(in:)`` for the answer itself.
     public func outcome(in d: String) -> Outcome {
         if d == finalDepartment {
-            if answeredAt != nil { return .answered }
-            if let endedAt { return .missed(at: endedAt) }
-            return .inProgress
+            guard let endedAt else { return .inProgress }
+            return answeredAt != nil ? .answered : .missed(at: endedAt)
         }
         // Moved on: missed by d when the next department's queue took it.
         let lastIndex = stints.lastIndex { $0.department == d }
         if let i = lastIndex, let left = stints[i].leftAt { return .missed(at: left) }
         return .inProgress
     }
+
+    /// Whether the call was answered in `d`, ended or not (an agent picked it up there).
+    public func isAnswered(in d: String) -> Bool { answeredAt != nil && d == finalDepartment }
 
     public enum Outcome: Sendable, Equatable {
         case answered

@@ -188,7 +188,7 @@ public struct LeadView {
             }
             missed = missedCallIDs.count
             guard missed > 0 else { continue }
-            rows.append(LeadCalls.Row(leadID: f.leadID, type: f.type, status: f.status, lost: f.isLost, client: f.client,
+            rows.append(LeadCalls.Row(leadID: f.leadID, type: f.type, status: f.status, lost: f.isLost, client: f.client.flatMap { $0.isEmpty ? nil : $0 },
                                       missedCalls: missed, waitingInQueue: waiting))
         }
         return LeadCalls(withMissedCalls: rows.count, lost: rows.filter(\.lost).count, leads: rows)

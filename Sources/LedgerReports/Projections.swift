@@ -9,8 +9,9 @@ public struct CallsProjection: Projection {
     /// 2: hand-written binary fact layout. 3: `talk` keys (who talks on the call, from when).
     /// 4: an outbound call's dialler known from its answer. 5: `end`/`open`, `talk-end`/`talk-open` keys.
     /// 6: rings closed by their own end when they have one; `no_route` wins among routing failures;
-    /// a queue sent after the end remembered for the missed reason.
-    public let version = 6
+    /// a queue sent after the end remembered for the missed reason. 7: a ring after the first
+    /// answer (a transfer) closed by its own agent's later answer.
+    public let version = 7
     public init() {}
 
     public func entities(touchedBy e: RecordedEvent, source: any EventSource) -> [String] {

@@ -334,10 +334,14 @@ class Model:
                     else:
                         rings.append({"agent": ag, "t": e["t"], "i": i, "dept": dept_at(i),
                                       "outcome": e["data"]["outcome"]})
+            answers = [(k, e) for k, e in enumerate(evs) if e["type"] == "call.answered"]
             for r in rings:
                 if r["outcome"] is None:
                     if ans is not None and ans_i > r["i"]:
                         r["outcome"] = "answered" if ans["data"].get("agent") == r["agent"] else "answered_elsewhere"
+                    elif any(k > r["i"] and e["data"].get("agent") == r["agent"] for k, e in answers):
+                        # rung after the first answer (a transfer) and answered by that agent
+                        r["outcome"] = "answered"
                     elif end is not None:
                         r["outcome"] = "caller_hung_up"
             c["rings"] = rings
@@ -373,6 +377,11 @@ class Model:
                     else:
                         rec["outcome"] = "in_progress"
                     rec["moved_on"] = False
+                    # Reports: a call with no call.ended is in progress, "neither answered nor
+                    # missed" (reports.md), even once answered. The live panel keeps `outcome`:
+                    # an answered call has left the queue.
+                    if ans is not None and end is None:
+                        rec["result"] = "in_progress"
                 else:
                     rec["outcome"] = "missed"
                     rec["missed_t"] = mine[-1]["leave"]
@@ -539,7 +548,7 @@ class Model:
         out = []
         recs = sorted(self.recs_in(D, a, b), key=lambda r: (r["call"]["t"], r["call"]["call_id"]))
         for r in recs:
-            if result and r["outcome"] != result:
+            if result and r.get("result", r["outcome"]) != result:
                 continue
             if reason and r.get("reason") != reason:
                 continue
@@ -554,9 +563,12 @@ class Model:
             ab = r.get("answered_by")
             if ab is not None and ab in by_agent:
                 by_agent[ab]["outcome"] = "answered"
+            res = r.get("result", r["outcome"])
+            if res != "answered":
+                ab = None
             last_rung = max(r["rings"], key=lambda x: x["i"])["agent"] if r["rings"] else None
             out.append({"call_id": c["call_id"], "line": c["line"], "client": c["client"],
-                        "started_at": fmt_ts(c["t"], tz), "result": r["outcome"],
+                        "started_at": fmt_ts(c["t"], tz), "result": res,
                         "reason": r.get("reason"), "ivr_options": c["ivr_options"],
                         "queue_wait_s": r["queue_wait"],
                         "total_wait_s": c["total_wait"] if r["outcome"] != "in_progress" else None,
@@ -565,12 +577,14 @@ class Model:
 
     def section1(self, recs):
         inc = len(recs)
-        answered = sum(1 for r in recs if r["outcome"] == "answered")
+        def res(r):
+            return r.get("result", r["outcome"])
+        answered = sum(1 for r in recs if res(r) == "answered")
         missed = [r for r in recs if r["outcome"] == "missed"]
         nonhidden = [r for r in missed if r["call"]["client"] is not None]
         uniq = len({r["call"]["client"] for r in nonhidden})
-        waits = [r["queue_wait"] for r in recs if r["queued"] and r["outcome"] in ("answered", "missed") and r["queue_wait"] is not None]
-        tw = [r["call"]["total_wait"] for r in recs if r["outcome"] in ("answered", "missed") and r["call"]["total_wait"] is not None]
+        waits = [r["queue_wait"] for r in recs if r["queued"] and res(r) in ("answered", "missed") and r["queue_wait"] is not None]
+        tw = [r["call"]["total_wait"] for r in recs if res(r) in ("answered", "missed") and r["call"]["total_wait"] is not None]
         reasons = {k: 0 for k in REASONS}
         classes = {k: 0 for k in CLASSES}
         for r in missed:
@@ -639,7 +653,7 @@ class Model:
             offered = answered = missed_off = rejected = 0
             for r in recs:
                 mine = [x for x in r["rings"] if x["agent"] == ag]
-                if r["outcome"] == "answered" and r.get("answered_by") == ag:
+                if r.get("result", r["outcome"]) == "answered" and r.get("answered_by") == ag:
                     answered += 1
                 if not mine:
                     continue
