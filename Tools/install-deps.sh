@@ -3,12 +3,13 @@
 # liblmdb (the log's storage engine) and libxlsxwriter (spreadsheet export), both linked through
 # pkg-config, Python's jsonschema and openpyxl, the independent readers the tests check our
 # output with, and Debian's chromium and chromedriver with Selenium, which drive the web pages in
-# the browser tests (Tests/Web/pages.py). Safe to run again: it installs only what is missing.
+# the browser tests (Tests/Web/pages.py), and curl (a stream client in the shutdown test). Safe to
+# run again: it installs only what is missing.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
 missing=()
-for p in liblmdb-dev lmdb-utils libxlsxwriter-dev zlib1g-dev pkg-config chromium chromium-driver; do
+for p in liblmdb-dev lmdb-utils libxlsxwriter-dev zlib1g-dev pkg-config chromium chromium-driver curl; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then

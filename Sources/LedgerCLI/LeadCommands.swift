@@ -19,7 +19,8 @@ struct LeadOptions: ParsableArguments {
 
     func period() throws -> ReportPeriod {
         // "All time" reaches from 1970 to 2100: far beyond any lead, and printable.
-        ReportPeriod(from: try bound(from, "--from", zone) ?? 0, to: try bound(to, "--to", zone) ?? 4_102_444_800_000)
+        let b = try bounds(from, to, zone)
+        return ReportPeriod(from: b.from ?? 0, to: b.to ?? 4_102_444_800_000)
     }
 }
 

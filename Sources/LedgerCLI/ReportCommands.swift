@@ -54,7 +54,8 @@ struct Processed: AsyncParsableCommand {
         let view = try DepartmentView(engine: engine, department: department, cut: asOf.cut)
         var period: ReportPeriod?
         if from != nil || to != nil {
-            period = ReportPeriod(from: try bound(from, "--from", view.timeZone) ?? Int64.min / 2, to: try bound(to, "--to", view.timeZone) ?? Int64.max / 2)
+            let b = try bounds(from, to, view.timeZone)
+            period = ReportPeriod(from: b.from ?? Int64.min / 2, to: b.to ?? Int64.max / 2)
         }
         let rows = try view.processed(period, limit: limit)
         try out.emit(table: { Terminal.table(EpisodeRow.processedHeader, rows.map(\.processedCells)) }, json: { try reportJSON(rows) },
@@ -67,6 +68,14 @@ func period(_ from: String, _ to: String, _ tz: TimeZone) throws -> ReportPeriod
     let p = ReportPeriod(from: try bound(from, "--from", tz)!, to: try bound(to, "--to", tz)!)
     guard p.from < p.to else { throw ValidationError("--from must be before --to") }
     return p
+}
+
+/// The bounds of a period given by one or both ends; refused when it ends before it starts
+/// (as the server refuses it).
+func bounds(_ from: String?, _ to: String?, _ tz: TimeZone) throws -> (from: Int64?, to: Int64?) {
+    let f = try bound(from, "--from", tz), t = try bound(to, "--to", tz)
+    if let f, let t, f > t { throw ValidationError("--from must not be after --to") }
+    return (f, t)
 }
 
 /// A period bound in a department's zone: `YYYY-MM-DD` (local midnight) or RFC 3339.
@@ -189,12 +198,18 @@ struct Audit: AsyncParsableCommand {
         @OptionGroup var asOf: AsOfOptions
         @OptionGroup var out: OutputOptions
 
+        func validate() throws {
+            if let reason, DismissalReason(rawValue: reason) == nil {
+                throw ValidationError("--reason: unknown dismissal reason \(reason); use one of \(DismissalReason.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+        }
+
         func run() async throws {
             let engine = try Registry.openCaughtUp(global)
             defer { engine.log.close() }
             let utc = TimeZone(identifier: "UTC")!
-            let filter = DismissalFilter(by: by, reason: reason, department: department, client: client,
-                                         from: try bound(from, "--from", utc), to: try bound(to, "--to", utc))
+            let b = try bounds(from, to, utc)
+            let filter = DismissalFilter(by: by, reason: reason, department: department, client: client, from: b.from, to: b.to)
             let rows = try DismissalAudit.rows(engine: engine, filter: filter, cut: asOf.cut)
             try out.emit(table: { Terminal.table(["at", "by", "dept", "client", "reason", "tries", "later", "episode"], rows.map { r in
                 [Cells.short(r.at), r.by, r.department, r.client ?? "hidden", r.reason + (r.comment.map { ": \($0)" } ?? ""), String(r.attemptsBefore),

@@ -58,7 +58,7 @@ struct Serve: AsyncParsableCommand {
         }
         var options = global
         options.data = data
-        let engine = try Registry.openCaughtUp(options)
+        let engine = try Registry.openCaughtUp(options, catchUpSeconds: 5)
         let token = demoToken
         let directory = data
         let host = config.host
@@ -71,7 +71,7 @@ struct Serve: AsyncParsableCommand {
             print(lines.joined(separator: "\n"))
             fflush(nil)
         }
-        try await app.runService()
+        try await runServer(app)
         engine.log.close()
     }
 }

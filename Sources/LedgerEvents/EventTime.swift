@@ -97,8 +97,15 @@ public struct EventTime: Sendable, Hashable, Comparable, CustomStringConvertible
         let days = daysFromCivil(year: year, month: month, day: day)
         let localSeconds = Int64(days) * 86400 + Int64(hour * 3600 + minute * 60 + second)
         let ms = (localSeconds - Int64(offset * 60)) * 1000 + Int64(millis)
+        // Written in UTC (recorded_at, reports) it must still have a four-digit year.
+        guard ms >= Self.earliestMs && ms <= Self.latestMs else {
+            return fail("out of range: in UTC it falls outside the years 0000–9999")
+        }
         return .success(EventTime(milliseconds: ms, offsetMinutes: Int16(offset)))
     }
+
+    static let earliestMs = Int64(daysFromCivil(year: 0, month: 1, day: 1)) * 86_400_000
+    static let latestMs = Int64(daysFromCivil(year: 9999, month: 12, day: 31) + 1) * 86_400_000 - 1
 
     static func isLeap(_ y: Int) -> Bool { (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 }
 

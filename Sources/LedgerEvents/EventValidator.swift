@@ -89,7 +89,7 @@ public enum EventValidator {
         var issues: [ValidationIssue] = []
         guard case .object(let envelope) = value else {
             return .failure(EventValidationError(issues: [ValidationIssue(
-                index: index, eventID: nil, field: "", message: "expected a JSON object, got \(value.kindName)")]))
+                index: index, eventID: nil, field: "(event)", message: "expected a JSON object, got \(value.kindName)")]))
         }
         let rawID = envelope["id"]?.stringValue
         func issue(_ field: String, _ message: String) {

@@ -108,7 +108,7 @@ public enum NDJSONReader {
         do throws(JSONParser.SyntaxError) {
             return EventValidator.validate(try JSONParser.parse(bytes, range: range), index: index)
         } catch {
-            return .failure(EventValidationError(issues: [ValidationIssue(index: index, eventID: nil, field: "", message: error.description)]))
+            return .failure(EventValidationError(issues: [ValidationIssue(index: index, eventID: nil, field: "(event)", message: error.description)]))
         }
     }
 

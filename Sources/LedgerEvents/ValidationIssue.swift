@@ -4,7 +4,7 @@ public struct ValidationIssue: Sendable, Hashable, CustomStringConvertible {
     public var index: Int
     /// The event's `id`, when it had a readable one.
     public var eventID: String?
-    /// The field's path, e.g. `at` or `data.call_id`; empty for the event as a whole.
+    /// The field's path, e.g. `at` or `data.call_id`; `(event)` for the event as a whole.
     public var field: String
     public var message: String
     /// The 1-based line of an NDJSON input, when the event came from one.
@@ -21,7 +21,7 @@ public struct ValidationIssue: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         var s = line.map { "line \($0)" } ?? "event \(index)"
         if let eventID { s += " (id \"\(eventID)\")" }
-        if !field.isEmpty { s += ": \(field)" }
+        if !field.isEmpty && field != "(event)" { s += ": \(field)" }
         return s + ": " + message
     }
 }

@@ -175,6 +175,13 @@ public struct LiveView {
     /// Wall-clock now in milliseconds.
     public static var nowMs: Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
 
+    /// A setting in seconds as milliseconds; any number the wire format accepts (1e308 too) is
+    /// held at about 292 million years rather than overflowing.
+    static func milliseconds(_ seconds: Double) -> Int64 {
+        let ms = (seconds * 1000).rounded()
+        return ms >= 9.2e18 ? 9_200_000_000_000_000_000 : Int64(max(0, ms))
+    }
+
     public func panel() throws -> LivePanel {
         let T = at
         let windowStart = T - Self.windowMs
@@ -182,7 +189,7 @@ public struct LiveView {
         let timeline = DepartmentTimeline(department: department, events: try source.events(department: department))
         let tz = timeline.timeZone
         let members = timeline.members(at: T)
-        let slMs = Int64((timeline.settings(at: T).serviceLevelSeconds * 1000).rounded())
+        let slMs = Self.milliseconds(timeline.settings(at: T).serviceLevelSeconds)
 
         // Every call that can count at T: still going on, or ended in the hour (a call that left the
         // queue or was talked on in the hour ended no earlier), and the hour's outbound. A call whose
@@ -214,7 +221,7 @@ public struct LiveView {
             guard let s = c.startedAt, s <= T else { continue }
             // Each call against the target in force when it started (events.md: replays use the
             // settings valid at each call's time).
-            let callSLMs = Int64((timeline.settings(at: s).serviceLevelSeconds * 1000).rounded())
+            let callSLMs = Self.milliseconds(timeline.settings(at: s).serviceLevelSeconds)
             let mine = c.stints.filter { $0.department == department }
             if !mine.isEmpty {
                 for st in mine where st.queuedAt <= T && (st.leftAt.map { $0 > T } ?? true) {

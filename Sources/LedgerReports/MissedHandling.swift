@@ -2,9 +2,12 @@ import Foundation
 import LedgerEvents
 import LedgerLog
 import LedgerProjections
+import Synchronization
 
 /// Dismissing an open episode by hand: the shared rules of the CLI's `handle` and the API.
 public enum MissedHandling {
+    private static let inFlight = Mutex<Set<String>>([])
+
     /// Why a dismissal was refused.
     public struct Refusal: Error, Sendable, CustomStringConvertible {
         public var description: String
@@ -24,6 +27,10 @@ public enum MissedHandling {
             throw Refusal(description: "a comment is required when the reason is other: say what happened")
         }
         guard !ClientNumber(client).isHidden else { throw Refusal(description: "\"\(client)\" is a hidden number: hidden numbers have no episodes") }
+        // One dismissal at a time per department: two managers pressing Handle together must not
+        // both find the episode open and both append (the second is refused as nothing to dismiss).
+        while !inFlight.withLock({ $0.insert(department).inserted }) { try await Task.sleep(for: .milliseconds(2)) }
+        defer { inFlight.withLock { _ = $0.remove(department) } }
         try engine.catchUp()
         let view = try DepartmentView(engine: engine, department: department)
         let open = try view.unprocessed()

@@ -26,10 +26,20 @@ struct EventRoutes {
         do {
             buffer = try await request.body.collect(upTo: maxBodyBytes)
         } catch {
+            // NIOCore's NIOTooManyBytesError (not re-exported by Hummingbird); anything else is a
+            // client that went away mid-upload, not a body too large.
+            guard String(reflecting: type(of: error)).hasSuffix("TooManyBytesError") else {
+                LedgerMetrics.appendRequest("aborted")
+                throw error
+            }
             LedgerMetrics.appendRequest("too_large")
             throw APIError(.contentTooLarge, "body_too_large", "the body is over \(maxBodyBytes) bytes: send smaller batches")
         }
         let bytes = Array(buffer.readableBytesView)
+        guard bytes.contains(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) else {
+            LedgerMetrics.appendRequest("invalid")
+            throw APIError(.badRequest, "invalid_json", "the body is empty: send a JSON array of events or NDJSON, one event per line")
+        }
         // A large body is parsed, validated and encoded on the ingest threads (nice 5), off the
         // two-thread cooperative pool: under a saturating ingest, report queries and the append
         // itself go first. A small one is done here: the hop would cost more than the work.
@@ -46,7 +56,8 @@ struct EventRoutes {
             LedgerMetrics.appendRequest("conflict")
             throw APIError(.conflict, "conflict", e.message,
                            details: ["index": .number(String(e.eventIndex ?? -1)), "id": e.eventID.map { .string($0) } ?? .null,
-                                     "existing_position": .number(String(e.existingPosition ?? 0))])
+                                     // null: the other event of that id is earlier in this same batch
+                                     "existing_position": e.existingPosition.map { .number(String($0)) } ?? .null])
         }
     }
 
@@ -106,12 +117,18 @@ struct EventRoutes {
     /// stream after that many events (for scripts and tests).
     func stream(_ request: Request, _ context: LedgerRequestContext) throws -> Response {
         _ = try context.require(.read)
-        let resume = request.headers[values: .init("Last-Event-ID")!].first.flatMap { UInt64($0) }
+        let resume = try request.headers[values: .init("Last-Event-ID")!].first.map { s -> UInt64 in
+            guard let v = UInt64(s) else { throw APIError(.badRequest, "invalid_parameter", "Last-Event-ID: expected a position ≥ 0, got \"\(s)\"") }
+            return v
+        }
         let after = try resume ?? request.uri.queryParameters["after"].map { s -> UInt64 in
             guard let v = UInt64(String(s)) else { throw APIError(.badRequest, "invalid_parameter", "after: expected a position ≥ 0") }
             return v
         } ?? 0
-        let limit = request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? .max
+        let limit = try request.uri.queryParameters["limit"].map { s -> Int in
+            guard let v = Int(String(s)), v >= 1 else { throw APIError(.badRequest, "invalid_parameter", "limit: expected a number of events ≥ 1") }
+            return v
+        } ?? .max
         let log = self.log
         let body = ResponseBody { writer in
             // A stream never ends by itself: graceful shutdown (SIGTERM) ends it so the server can

@@ -103,6 +103,7 @@ public func buildApplication(configuration: LedgerServerConfiguration, engine: P
     LedgerMetrics.bootstrap()
     let router = Router(context: LedgerRequestContext.self)
     router.add(middleware: MetricsMiddleware())
+    router.add(middleware: JSONNotFoundMiddleware())
     let log = engine.log
     LedgerMetrics.observe(log)
     router.get("/healthz") { _, _ -> Response in
@@ -129,4 +130,26 @@ public func buildApplication(configuration: LedgerServerConfiguration, engine: P
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: ServerLogHandler.logger(label: "call-ledger")
     )
+}
+
+/// Runs `app` until SIGTERM or SIGINT, then drains: in-flight requests finish and event streams
+/// end. Whatever still holds on after `drainSeconds` (a client that stopped reading a stream, a
+/// body sent halfway) is cancelled, so a stop always ends; acknowledged appends are durable
+/// before they are acknowledged, so cancelling loses none of them.
+public func runServer(_ app: some ApplicationProtocol, drainSeconds: Int = 10) async throws {
+    var c = ServiceGroupConfiguration(services: [.init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint], logger: app.logger)
+    c.maximumGracefulShutdownDuration = .seconds(drainSeconds)
+    c.maximumCancellationDuration = .seconds(5)
+    try await ServiceGroup(configuration: c).run()
+}
+
+/// An unknown route answers like every other error: a JSON body saying what went wrong.
+struct JSONNotFoundMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let e as HTTPError where e.status == .notFound {
+            throw APIError(.notFound, "not_found", "no route \(request.method) \(request.uri.path); the API is described at /openapi.yaml")
+        }
+    }
 }

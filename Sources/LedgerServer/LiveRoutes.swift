@@ -22,7 +22,7 @@ struct LiveDashboard {
         let tokens = configuration.tokens
         v1.get("departments/:department/live") { request, context in
             _ = try context.require(.read)
-            let department = try context.parameters.require("department")
+            let department = try context.parameters.decoded("department")
             let cut = try ReportRoutes(engine: engine).cut(request)
             let at = try LiveView.instant(of: cut, log: engine.log, now: LiveView.nowMs)
             let panel = try LiveView(engine: engine, department: department, at: at, cut: cut, presence: hub.presence).panel()
@@ -41,24 +41,29 @@ struct LiveDashboard {
                 throw APIError(.unauthorized, "unauthorized", "send Authorization: Bearer TOKEN or ?token=TOKEN")
             }
             guard p.allows(.read) else { throw APIError(.forbidden, "forbidden", "this token lacks the read scope") }
-            let department = try context.parameters.require("department")
+            let department = try context.parameters.decoded("department")
             let limit = request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? .max
             let (id, messages) = hub.subscribe(department)
             let body = ResponseBody { writer in
                 defer { hub.unsubscribe(id) }
-                var sent = 0
-                for await m in messages {
-                    try await writer.write(ByteBuffer(bytes: m))
-                    // `limit` counts messages: the keep-alive comment (": ping") every 15 s is not one.
-                    if m.first != UInt8(ascii: ":") { sent += 1 }
-                    if sent >= limit { break }
+                // Graceful shutdown (SIGTERM) ends the stream, so the server can drain.
+                try await withGracefulShutdownHandler {
+                    var sent = 0
+                    for await m in messages {
+                        try await writer.write(ByteBuffer(bytes: m))
+                        // `limit` counts messages: the keep-alive comment (": ping") every 15 s is not one.
+                        if m.first != UInt8(ascii: ":") { sent += 1 }
+                        if sent >= limit { break }
+                    }
+                } onGracefulShutdown: {
+                    hub.unsubscribe(id)
                 }
                 try await writer.finish(nil)
             }
             return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
         }
         router.get("live/:department") { _, context -> Response in
-            let department = try context.parameters.require("department")
+            let department = try context.parameters.decoded("department")
             return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: LivePage.html(department: department))))
         }

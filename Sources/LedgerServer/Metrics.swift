@@ -9,7 +9,7 @@ import Synchronization
 /// process, rendered by `GET /metrics` in the Prometheus text format.
 ///
 /// Names (all prefixed `ledger_` except Hummingbird's HTTP ones):
-/// - `ledger_append_requests_total{outcome}`: `POST /v1/events` by outcome (`ok`, `invalid`, `conflict`, `too_large`);
+/// - `ledger_append_requests_total{outcome}`: `POST /v1/events` by outcome (`ok`, `invalid`, `conflict`, `too_large`, `aborted`: the client went away mid-upload);
 /// - `ledger_appended_events_total`, `ledger_duplicate_events_total`;
 /// - `ledger_append_batch_size`: events per accepted request (histogram);
 /// - `ledger_commit_duration_seconds`, `ledger_commit_group_records`: each group commit (histograms);

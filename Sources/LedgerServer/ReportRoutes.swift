@@ -15,22 +15,23 @@ struct ReportRoutes {
     func register(on group: RouterGroup<LedgerRequestContext>) {
         group.get("departments/:department/unprocessed") { request, context in
             _ = try context.require(.read)
-            let department = try context.parameters.require("department")
+            let department = try context.parameters.decoded("department")
             let rows = try DepartmentView(engine: engine, department: department, cut: try cut(request)).unprocessed()
             return try respond(request, rows, .unprocessed(rows, department: department))
         }
         group.get("departments/:department/processed") { request, context in
             _ = try context.require(.read)
-            let department = try context.parameters.require("department")
+            let department = try context.parameters.decoded("department")
             let view = try DepartmentView(engine: engine, department: department, cut: try cut(request))
             let from = try bound(request, "from", view.timeZone), to = try bound(request, "to", view.timeZone)
+            try ordered(from, to)
             let period = from == nil && to == nil ? nil : ReportPeriod(from: from ?? Int64.min / 2, to: to ?? Int64.max / 2)
             let rows = try view.processed(period, limit: try int(request, "limit") ?? 500)
             return try respond(request, rows, .processed(rows, department: department))
         }
         group.get("departments/:department/report") { request, context in
             _ = try context.require(.read)
-            let view = try DepartmentView(engine: engine, department: try context.parameters.require("department"), cut: try cut(request))
+            let view = try DepartmentView(engine: engine, department: try context.parameters.decoded("department"), cut: try cut(request))
             let by = try request.uri.queryParameters["by"].map { s -> DepartmentReport.BucketSize in
                 guard let b = DepartmentReport.BucketSize(rawValue: String(s)) else { throw bad("by: day, week or month") }
                 try limitBuckets(b, try period(request, view.timeZone))
@@ -41,7 +42,7 @@ struct ReportRoutes {
         }
         group.get("departments/:department/calls") { request, context in
             _ = try context.require(.read)
-            let department = try context.parameters.require("department")
+            let department = try context.parameters.decoded("department")
             let view = try DepartmentView(engine: engine, department: department, cut: try cut(request))
             let result = request.uri.queryParameters["result"].map(String.init)
             if let result, !["answered", "missed", "in_progress"].contains(result) { throw bad("result: answered, missed or in_progress") }
@@ -55,7 +56,7 @@ struct ReportRoutes {
         }
         group.get("calls/:call_id") { request, context in
             _ = try context.require(.read)
-            let id = try context.parameters.require("call_id")
+            let id = try context.parameters.decoded("call_id")
             guard let detail = try CallDetail.load(engine: engine, callID: id, cut: try cut(request)) else {
                 throw APIError(.notFound, "not_found", "no call \(id)")
             }
@@ -65,9 +66,15 @@ struct ReportRoutes {
             _ = try context.require(.read)
             let q = request.uri.queryParameters
             let utc = TimeZone(identifier: "UTC")!
-            let filter = DismissalFilter(by: q["by"].map(String.init), reason: q["reason"].map(String.init),
+            let reason = q["reason"].map(String.init)
+            if let reason, DismissalReason(rawValue: reason) == nil {
+                throw bad("reason: unknown dismissal reason \(reason); use one of \(DismissalReason.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let from = try bound(request, "from", utc), to = try bound(request, "to", utc)
+            try ordered(from, to)
+            let filter = DismissalFilter(by: q["by"].map(String.init), reason: reason,
                                          department: q["department"].map(String.init), client: q["client"].map(String.init),
-                                         from: try bound(request, "from", utc), to: try bound(request, "to", utc))
+                                         from: from, to: to)
             let rows = try DismissalAudit.rows(engine: engine, filter: filter, cut: try cut(request))
             return try respond(request, rows, .dismissals(rows))
         }
@@ -76,7 +83,9 @@ struct ReportRoutes {
             let tzName = request.uri.queryParameters["timezone"].map(String.init) ?? "UTC"
             guard let tz = TimeZone(identifier: tzName) else { throw bad("timezone: unknown zone \(tzName)") }
             let view = LeadView(engine: engine, cut: try cut(request), timeZone: tz)
-            let p = ReportPeriod(from: try bound(request, "from", tz) ?? 0, to: try bound(request, "to", tz) ?? 4_102_444_800_000)
+            let from = try bound(request, "from", tz), to = try bound(request, "to", tz)
+            try ordered(from, to)
+            let p = ReportPeriod(from: from ?? 0, to: to ?? 4_102_444_800_000)
             let type = request.uri.queryParameters["type"].map(String.init)
             switch try context.parameters.require("report") {
             case "conversion": let r = try view.conversion(p, type: type); return try respond(request, r, .leadConversion(r))
@@ -98,9 +107,10 @@ struct ReportRoutes {
                 throw APIError(.badRequest, "invalid_json", "\(error)")
             }
             guard let body, let reason = body.string("reason") else { throw bad("body: {\"reason\": …, \"comment\": …}") }
+            if let c = body["comment"], c != .null, c.stringValue == nil { throw bad("comment: expected a string") }
             do {
-                let row = try await MissedHandling.handle(engine: engine, department: try context.parameters.require("department"),
-                                                          client: try context.parameters.require("client"), by: principal.user,
+                let row = try await MissedHandling.handle(engine: engine, department: try context.parameters.decoded("department"),
+                                                          client: try context.parameters.decoded("client"), by: principal.user,
                                                           reason: reason, comment: body.string("comment"))
                 return try json(row)
             } catch let r as MissedHandling.Refusal {
@@ -146,6 +156,11 @@ struct ReportRoutes {
         return t
     }
 
+    /// A period given by one or both ends must not end before it starts (as the reports' own check).
+    func ordered(_ from: Int64?, _ to: Int64?) throws {
+        if let from, let to, from > to { throw bad("from must not be after to") }
+    }
+
     func period(_ request: Request, _ tz: TimeZone) throws -> ReportPeriod {
         guard let from = try bound(request, "from", tz), let to = try bound(request, "to", tz) else { throw bad("from and to are required") }
         guard from < to else { throw bad("from must be before to") }
@@ -189,5 +204,14 @@ struct ReportRoutes {
     func file(_ body: ByteBuffer, type: String, name: String) -> Response {
         Response(status: .ok, headers: [.contentType: type, .contentDisposition: "attachment; filename=\"\(name)\""],
                  body: .init(byteBuffer: body))
+    }
+}
+
+extension Parameters {
+    /// A path segment percent-decoded (RFC 3986): a department named in Cyrillic or with spaces, a
+    /// client as dialled (`+7 (900) …`). Hummingbird hands path parameters over still encoded.
+    func decoded(_ name: String) throws -> String {
+        let raw = try require(name)
+        return raw.removingPercentEncoding ?? raw
     }
 }

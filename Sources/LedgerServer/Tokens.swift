@@ -50,6 +50,11 @@ public struct TokenStore: Sendable {
             guard token.count >= 8, !user.isEmpty, !scopes.isEmpty else {
                 throw SpecificationError(description: "\(origin), entry \(k + 1): a token needs ≥ 8 characters, a user and at least one scope")
             }
+            // Listed twice (here or in another source): which entry wins would be an accident.
+            // The message names the entry, never the token.
+            guard principals[token] == nil else {
+                throw SpecificationError(description: "\(origin), entry \(k + 1): this token is already given (to \(principals[token]!.user)); each token once")
+            }
             principals[token] = Principal(user: user, scopes: scopes)
         }
     }

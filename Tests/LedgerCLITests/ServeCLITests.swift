@@ -19,9 +19,23 @@ import Testing
         let (data, response) = try await URLSession.shared.data(for: request)
         #expect((response as! HTTPURLResponse).statusCode == 200)
         #expect(String(decoding: data, as: UTF8.self).split(separator: "\n").count == 2)
+        // Open streams (the live panel's, and the event tail of a client that reads nothing) end
+        // on SIGTERM: they do not hold the server up.
+        var streams: [Process] = []
+        for path in ["/v1/departments/sales/live/stream?token=\(token)", "/v1/events/stream"] {
+            let curl = Process()
+            curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+            curl.arguments = ["-sN", "-o", "/dev/null", "-H", "Authorization: Bearer \(token)", "http://127.0.0.1:\(port)\(path)"]
+            try curl.run()
+            streams.append(curl)
+        }
+        defer { for c in streams where c.isRunning { c.terminate() } }
+        try await Task.sleep(for: .seconds(1))
+        let stop = Date()
         kill(p.processIdentifier, SIGTERM)
         p.waitUntilExit()
         #expect(p.terminationReason == .exit && p.terminationStatus == 0)
+        #expect(Date().timeIntervalSince(stop) < 20)
     }
 }
 

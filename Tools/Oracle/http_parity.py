@@ -533,6 +533,11 @@ def main():
                       ["report", "lost-leads", "--timezone", "Mars/Olympus"])
         compare_error(srv, cli, data, "bad audit reason", "/v1/audit/dismissals", {"reason": "bored"},
                       ["audit", "dismissals", "--reason", "bored"])
+        compare_error(srv, cli, data, "reversed period (processed)", "/v1/departments/sales/processed",
+                      {"from": "2026-11-20", "to": "2026-11-10"},
+                      ["report", "processed", "--department", "sales", "--from", "2026-11-20", "--to", "2026-11-10"])
+        compare_error(srv, cli, data, "reversed period (leads)", "/v1/leads/lost", {"from": "2026-11-20", "to": "2026-11-10"},
+                      ["report", "lost-leads", "--from", "2026-11-20", "--to", "2026-11-10"])
     finally:
         srv.stop()
         print("server stopped (exit %s)" % srv.proc.returncode)
