@@ -189,7 +189,7 @@ public struct CallFact: Codable, Sendable, Equatable {
 
     /// How the call went for department `d` (which must be in ``departments``), as the reports
     /// count it: a call with no `call.ended` is in progress, "neither answered nor missed"
-    /// (reports.md), even once answered; see ``isAnswered(in:)`` for the answer itself.
+    /// (reports.md), even once answered.
     public func outcome(in d: String) -> Outcome {
         if d == finalDepartment {
             guard let endedAt else { return .inProgress }
@@ -200,9 +200,6 @@ public struct CallFact: Codable, Sendable, Equatable {
         if let i = lastIndex, let left = stints[i].leftAt { return .missed(at: left) }
         return .inProgress
     }
-
-    /// Whether the call was answered in `d`, ended or not (an agent picked it up there).
-    public func isAnswered(in d: String) -> Bool { answeredAt != nil && d == finalDepartment }
 
     public enum Outcome: Sendable, Equatable {
         case answered

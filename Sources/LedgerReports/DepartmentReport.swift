@@ -343,8 +343,8 @@ public struct DepartmentView {
             }
             for (k, flags) in rung {
                 rows[k].offered += 1
-                // The agent's own answer counts, though the call is still going on.
-                let answeredByAgent = c.isAnswered(in: department) && c.answeredBy == rows[k].agent
+                // "Answered" as the reports count it: a call still going on is not yet (reports.md).
+                let answeredByAgent = outcome == .answered && c.answeredBy == rows[k].agent
                 if !answeredByAgent && flags & 1 != 0 { rows[k].missedOffered += 1 }
                 if flags & 2 != 0 { rows[k].rejected += 1 }
                 if isMissed { missedRang[k] += 1 }

@@ -658,7 +658,7 @@ class Model:
                 if not mine:
                     continue
                 offered += 1
-                got = r["outcome"] == "answered" and r.get("answered_by") == ag
+                got = r.get("result", r["outcome"]) == "answered" and r.get("answered_by") == ag
                 if not got and any(x["outcome"] in MISSED_RING_OUTCOMES for x in mine):
                     missed_off += 1
                 if any(x["outcome"] == "rejected" for x in mine):
