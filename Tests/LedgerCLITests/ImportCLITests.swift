@@ -15,6 +15,25 @@ import Testing
     func summary(_ out: String) throws -> JSONObject { try JSONParser.parse(out).objectValue! }
     func int(_ o: JSONObject, _ k: String) -> Int { Int(o[k]?.doubleValue ?? -1) }
 
+    /// Starts `call-ledger` with `arguments` (a follower) and returns once its first pass saved its
+    /// state in `data` (at most a minute). It waits by blocking this thread, not by awaiting: see
+    /// followTailsARotatingFileAndResumesAfterARestart.
+    func startFollower(_ arguments: [String], data: String) throws -> (Process, Pipe) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: productsDirectory + "/call-ledger")
+        p.arguments = arguments
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let started = Date()
+        while (try? FileManager.default.contentsOfDirectory(atPath: data))?.contains(where: { $0.hasPrefix("import-asterisk-") }) != true,
+              Date().timeIntervalSince(started) < 60 {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return (p, out)
+    }
+
     func eventCount(_ data: String) throws -> Int {
         let (_, stats, _) = try cli(["stats", "--data", data, "--format", "json"])
         return Int(try JSONParser.parse(stats).objectValue!["events"]!.doubleValue!)
@@ -132,21 +151,8 @@ import Testing
     @Test func aFollowerStopsCleanlyOnSIGTERM() async throws { try await exclusively {
         let dir = TemporaryDirectory("cli-follow-term")
         let data = dir.sub("data")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: productsDirectory + "/call-ledger")
-        p.arguments = ["import", "asterisk", "--data", data, "--queue-log", fixtures + "day.queue_log", "--follow",
-                       "--poll-interval", "0.2", "--idle-exit", "300", "--format", "json"]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        // Blocking, not awaiting: see followTailsARotatingFileAndResumesAfterARestart.
-        func block(_ seconds: Double) { Thread.sleep(forTimeInterval: seconds) }
-        let started = Date()
-        while (try? FileManager.default.contentsOfDirectory(atPath: data))?.contains(where: { $0.hasPrefix("import-asterisk-") }) != true,
-              Date().timeIntervalSince(started) < 60 {
-            block(0.05)
-        }
+        let (p, out) = try startFollower(["import", "asterisk", "--data", data, "--queue-log", fixtures + "day.queue_log", "--follow",
+                                          "--poll-interval", "0.2", "--idle-exit", "300", "--format", "json"], data: data)
         p.terminate()
         let o = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
@@ -174,27 +180,16 @@ import Testing
         try write(ql, lines[0..<16], append: false)
         let args = ["import", "asterisk", "--data", data, "--queue-log", ql, "--queue-map", fixtures + "day.queue-map",
                     "--follow", "--poll-interval", "0.2", "--format", "json"]
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: productsDirectory + "/call-ledger")
         // It stops once every line was read, or after five idle minutes if lines went missing.
         // No idle timer decides the normal end: this test used to give the follower one minute,
         // and when the test's own task waited longer than that for a thread of the cooperative
         // pool (blocked by other tests' subprocess waits), the follower quit early and the lines
         // written after that seemed lost. The waits below block this thread for the same reason.
-        p.arguments = args + ["--stop-after-lines", "35", "--idle-exit", "300"]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
         // Its first pass has read the file once it saved its state: only then does the file move
         // on (a loaded machine can take seconds to start a process; started after the rotation
         // below, the follower would rightly know only the new file).
+        let (p, out) = try startFollower(args + ["--stop-after-lines", "35", "--idle-exit", "300"], data: data)
         func block(_ seconds: Double) { Thread.sleep(forTimeInterval: seconds) }
-        let started = Date()
-        while (try? FileManager.default.contentsOfDirectory(atPath: data))?.contains(where: { $0.hasPrefix("import-asterisk-") }) != true,
-              Date().timeIntervalSince(started) < 60 {
-            block(0.05)
-        }
         try write(ql, lines[16..<24])
         // A line written in two pieces is read once, whole.
         let h = FileHandle(forWritingAtPath: ql)!
