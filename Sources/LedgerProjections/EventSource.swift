@@ -97,10 +97,7 @@ struct LogEventSource: EventSource {
         try stored?.memo(projection.name, entity)
     }
 
-    func coverage(of span: FactWindow) -> CutCoverage {
-        if span.isEmpty { return .straddling }
-        return span.isInside(cut) ? .inside : span.isOutside(cut) ? .outside : .straddling
-    }
+    func coverage(of span: FactWindow) -> CutCoverage { span.coverage(in: cut) }
 
     private func filtered(_ events: [RecordedEvent]) -> [RecordedEvent] {
         events.filter(cut.contains).sorted(by: RecordedEvent.byOccurrence)
@@ -280,6 +277,12 @@ public struct FactWindow: Sendable, Hashable {
     }
 
     public var isEmpty: Bool { maxPosition == 0 }
+
+    /// Where the window lies relative to `cut`; an empty one is not known, so it straddles.
+    func coverage(in cut: ResolvedCut) -> CutCoverage {
+        if isEmpty { return .straddling }
+        return isInside(cut) ? .inside : isOutside(cut) ? .outside : .straddling
+    }
 
     /// Whether every event of the window is inside `cut` (then the stored fact holds in the cut).
     func isInside(_ cut: ResolvedCut) -> Bool {

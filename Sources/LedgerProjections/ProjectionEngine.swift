@@ -371,13 +371,16 @@ public final class ProjectionEngine: Sendable {
                         return !(window.maxAt < t.lowerBound || window.minAt >= t.upperBound)
                     }
                     if !reachable { return true }
-                    if window.isInside(resolved) {
+                    switch window.coverage(in: resolved) {
+                    case .inside:
                         let record = v.copiedBytes
                         if let at = try FactRecord.factOffset(record, ifAnyKeyIn: ranges) {
                             found.append((Bytes.string(k), record, at))
                         }
-                    } else if !window.isOutside(resolved) {
+                    case .straddling:
                         straddling.append(Bytes.string(k))
+                    case .outside:
+                        break
                     }
                     return true
                 }
