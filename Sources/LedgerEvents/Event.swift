@@ -38,7 +38,9 @@ public struct Event: Sendable, Hashable {
     /// `agent.joined` and `agent.left` share a place: at the same instant they follow their ids,
     /// so an agent removed and re-added in that order is still a member, not removed because a
     /// leave always sorted after a join.
-    public static func occursBefore(_ a: Event, _ b: Event) -> Bool {
+    /// Inlinable: callers sort and check the order of many events, and an opaque call made them
+    /// copy each event they passed (a retain of each of its strings).
+    @inlinable public static func occursBefore(_ a: Event, _ b: Event) -> Bool {
         if a.at.milliseconds != b.at.milliseconds { return a.at.milliseconds < b.at.milliseconds }
         let ra = a.type.occurrenceRank, rb = b.type.occurrenceRank
         if ra != rb { return ra < rb }
@@ -60,6 +62,17 @@ public struct Event: Sendable, Hashable {
         if let source { o.members.append(("source", .string(source))) }
         o.members.append(("data", .object(data)))
         return o
+    }
+}
+
+extension Array where Element == RecordedEvent {
+    /// Whether the events are in ``Event/occursBefore(_:_:)`` order already (most groups are:
+    /// adapters append roughly in time order). Inlinable, like the comparison: through an opaque
+    /// call, each event compared was copied (a retain of each of its strings).
+    @inlinable public var isInOccurrenceOrder: Bool {
+        var k = 1
+        while k < count, !Event.occursBefore(self[k].event, self[k - 1].event) { k += 1 }
+        return k >= count
     }
 }
 

@@ -23,10 +23,10 @@ public enum EventType: String, Sendable, CaseIterable, Hashable, Codable {
     case leadConverted = "lead.converted"
 
     /// The place of this type among events of the same instant (see ``Event/occursBefore(_:_:)``).
-    var occurrenceRank: UInt8 { self == .agentLeft ? EventType.agentJoined.code : code }
+    @inlinable var occurrenceRank: UInt8 { self == .agentLeft ? EventType.agentJoined.code : code }
 
     /// The stable one-byte code used by ``EventCodec``.
-    public var code: UInt8 {
+    @inlinable public var code: UInt8 {
         switch self {
         case .callStarted: 1
         case .callGreeting: 2

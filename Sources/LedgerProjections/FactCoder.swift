@@ -20,6 +20,17 @@ public enum FactCoder {
         return sink.bytes
     }
 
+    /// An encoder of `T` facts. Encoding many facts, take it once: the check for a hand-written
+    /// form is a dynamic cast per fact otherwise.
+    public static func encoder<T: Encodable>(for type: T.Type) -> @Sendable (T) throws -> [UInt8] {
+        if let b = T.self as? any BinaryFact.Type { return binaryEncoder(b) }
+        return { value in
+            let sink = Sink()
+            try value.encode(to: BinaryEncoder(sink: sink))
+            return sink.bytes
+        }
+    }
+
     public static func decode<T: Decodable & Sendable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
         try decode(type, from: bytes, at: 0)
     }
@@ -38,6 +49,14 @@ public enum FactCoder {
             let v = try T(from: BinaryDecoder(source: source))
             guard source.isAtEnd else { throw FactCodingError("\(source.remaining) trailing bytes decoding \(T.self)") }
             return v
+        }
+    }
+
+    private static func binaryEncoder<B: BinaryFact, T>(_ b: B.Type) -> @Sendable (T) throws -> [UInt8] {
+        { value in
+            var w = FactWriter()
+            (value as! B).write(to: &w)  // T is B: the cast is an identity.
+            return w.bytes
         }
     }
 

@@ -225,7 +225,7 @@ public final class ProjectionEngine: Sendable {
         for s in targets { s.setRebuilding(true) }
         defer { for s in targets { s.setRebuilding(false) } }
         let head = log.lastPosition
-        let (memory, all) = try load(through: head, progress: progress)
+        let loaded = try load(through: head, progress: progress)
         let generations = try targets.map { s -> (ProjectionStore, String) in
             let generation = s.nextGeneration()
             let dir = s.directory + "/" + generation
@@ -234,10 +234,12 @@ public final class ProjectionEngine: Sendable {
         }
         let errors = Mutex<[any Error]>([])
         DispatchQueue.concurrentPerform(iterations: targets.count) { k in
-            do { try build(targets[k], into: generations[k].0, memory: memory, events: all, head: head) } catch {
+            do { try build(targets[k], into: generations[k].0, memory: loaded.memory, events: loaded.all, head: head) } catch {
                 errors.withLock { $0.append(error) }
             }
         }
+        // Freeing a million decoded events takes a few tenths of a second: not on the caller's time.
+        DispatchQueue.global(qos: .utility).async { loaded.drop() }
         if let e = errors.withLock({ $0.first }) { throw e }
         for (k, s) in targets.enumerated() {
             try s.work.withLock { _ in
@@ -247,8 +249,24 @@ public final class ProjectionEngine: Sendable {
         }
     }
 
+    /// The log loaded for a rebuild: the events grouped by entity, and the flat list in log order.
+    /// A box, so that one thread can drop them while the rebuild's caller goes on.
+    private final class LoadedLog: @unchecked Sendable {
+        private(set) var memory: MemoryEventSource
+        private(set) var all: [RecordedEvent]
+        init(_ memory: MemoryEventSource, _ all: [RecordedEvent]) {
+            self.memory = memory
+            self.all = all
+        }
+        /// Frees the events. Call once nothing reads them any more.
+        func drop() {
+            memory = MemoryEventSource()
+            all = []
+        }
+    }
+
     /// Events 1…`head` in memory, grouped by entity, plus the flat list in log order.
-    private func load(through head: UInt64, progress: ((Int, Int) -> Void)?) throws -> (MemoryEventSource, [RecordedEvent]) {
+    private func load(through head: UInt64, progress: ((Int, Int) -> Void)?) throws -> LoadedLog {
         let memory = MemoryEventSource()
         var all: [RecordedEvent] = []
         all.reserveCapacity(Int(head))
@@ -260,7 +278,7 @@ public final class ProjectionEngine: Sendable {
         }
         progress?(all.count, Int(head))
         memory.seal()
-        return (memory, all)
+        return LoadedLog(memory, all)
     }
 
     /// Computes every touched entity's fact once from memory and writes them in key order
@@ -268,55 +286,65 @@ public final class ProjectionEngine: Sendable {
     private func build(_ s: Slot, into store: ProjectionStore, memory: MemoryEventSource, events all: [RecordedEvent], head: UInt64) throws {
         var entities = Set<String>()
         var failure: ProjectionFailure?
-        for e in all {
+        // By index: `for e in all` copied every event (a retain of each of its strings).
+        for k in all.indices {
             do {
-                for entity in try s.projection.touched(e, memory) { entities.insert(entity) }
+                for entity in try s.projection.touched(all[k], memory) { entities.insert(entity) }
             } catch {
-                failure = ProjectionFailure(position: e.position, message: "\(error)")
+                failure = ProjectionFailure(position: all[k].position, message: "\(error)")
                 break
             }
         }
-        var rows: [([UInt8], FactRecord)] = []
-        rows.reserveCapacity(entities.count)
+        var rows: [BuiltFact] = []
+        var scope = SortedKeys()
         if failure == nil {
-            // Facts are independent: compute them on every core, in chunks.
+            // Facts are independent: compute them on every core, in chunks, each chunk encoding its
+            // records and laying out its scope keys too.
             let list = Array(entities)
             let chunk = 2048
             let chunks = (list.count + chunk - 1) / chunk
-            let parts = Mutex<[[([UInt8], FactRecord)]]>(Array(repeating: [], count: chunks))
+            let parts = Mutex<[([BuiltFact], SortedKeys)]>(Array(repeating: ([], SortedKeys()), count: chunks))
             let firstError = Mutex<(any Error)?>(nil)
             DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                var part: [([UInt8], FactRecord)] = []
+                var part: [BuiltFact] = []
+                var keys = SortedKeys(capacity: chunk * 4)
                 do {
                     for entity in list[(c * chunk)..<min(list.count, (c + 1) * chunk)] {
-                        if let r = try s.projection.record(entity, memory) { part.append((Array(entity.utf8), r)) }
+                        guard let r = try s.projection.record(entity, memory) else { continue }
+                        let e = Array(entity.utf8)
+                        for k in r.keys { keys.add(k.bytes, e) }
+                        part.append(BuiltFact(entity: e, record: r.encoded(), memo: r.memo))
                     }
                 } catch {
                     firstError.withLock { if $0 == nil { $0 = error } }
                 }
-                parts.withLock { $0[c] = part }
+                parts.withLock { $0[c] = (part, keys) }
             }
             if let error = firstError.withLock({ $0 }) {
                 failure = ProjectionFailure(position: head, message: "\(error)")
             } else {
-                rows = parts.withLock { Array($0.joined()) }
+                for (part, keys) in parts.withLock({ $0 }) {
+                    rows.append(contentsOf: part)
+                    scope.append(keys)
+                }
             }
         }
-        let order = KeyOrder.sortedIndices(rows.map(\.0))
-        var scope: [[UInt8]] = []
-        for (e, r) in rows { for k in r.keys { scope.append(FactRecord.scopeKey(k, entity: e)) } }
+        let order = KeyOrder.sortedIndices(rows.map(\.entity))
         try store.kv.write { w in
-            for k in order { try w.put("facts", key: rows[k].0, value: rows[k].1.encoded(), append: true) }
-            for k in order { if let memo = rows[k].1.memo { try w.put("memo", key: rows[k].0, value: memo, append: true) } }
-            var previous: [UInt8]?
-            for k in KeyOrder.sortedIndices(scope) where scope[k] != previous {
-                previous = scope[k]
-                try w.put("current", key: scope[k], value: [], append: true)
-            }
+            for k in order { try w.put("facts", key: rows[k].entity, value: rows[k].record, append: true) }
+            for k in order { if let memo = rows[k].memo { try w.put("memo", key: rows[k].entity, value: memo, append: true) } }
+            try w.putDistinct("current", scope)
             try ProjectionStore.setCheckpoint(w, failure == nil ? head : 0)
             try ProjectionStore.setVersion(w, s.projection.version)
             try ProjectionStore.setFailure(w, failure)
         }
+    }
+
+    /// A fact computed by a rebuild, ready to write.
+    private struct BuiltFact: Sendable {
+        var entity: [UInt8]
+        var record: [UInt8]
+        var memo: [UInt8]?
     }
 
     // MARK: Queries
@@ -536,9 +564,10 @@ struct AnyProjection: Sendable {
         name = p.name
         version = p.version
         touched = { try p.entities(touchedBy: $0, source: $1) }
+        let encode = FactCoder.encoder(for: P.Fact.self)
         compute = { entity, source in
             guard let f = try p.fact(of: entity, source: source) else { return nil }
-            return (try FactCoder.encode(f), p.queryKeys(of: f).sorted(), p.memo(of: f))
+            return (try encode(f), p.queryKeys(of: f).sorted(), p.memo(of: f))
         }
     }
 

@@ -21,7 +21,9 @@ final class ProjectionStore: Sendable {
 
     init(directory: String) throws {
         self.directory = directory
-        kv = try KeyValueStore(path: directory, databases: Self.databases, derived: true)
+        // 1 GiB of address space, not of disk: a rebuild's one transaction outgrew 64 MiB, and
+        // each doubling of the map redid every put of it.
+        kv = try KeyValueStore(path: directory, databases: Self.databases, initialMapSize: 1 << 30, derived: true)
     }
 
     /// The layout of fact records; a store written with another layout is rebuilt on start.

@@ -267,8 +267,6 @@ extension Array where Element == RecordedEvent {
     /// sources hand them out sorted, so facts computed from them skip a copy and a sort), else sorted.
     /// The order is total (ids are unique), so either way the result is the same.
     var inOccurrenceOrder: [RecordedEvent] {
-        var k = 1
-        while k < count, !Event.occursBefore(self[k].event, self[k - 1].event) { k += 1 }
-        return k >= count ? self : sorted { Event.occursBefore($0.event, $1.event) }
+        isInOccurrenceOrder ? self : sorted { Event.occursBefore($0.event, $1.event) }
     }
 }

@@ -1,8 +1,9 @@
+import CLMDB
 import Foundation
 
 /// Index keys of one flush with their positions: the keys' bytes side by side in one buffer, rows
 /// of (offset, length, position), sorted by key bytes then position.
-struct FlushRows {
+struct FlushRows: Sendable {
     private var bytes: [UInt8] = []
     private var rows: [(offset: Int, count: Int, position: UInt64)] = []
 
@@ -15,6 +16,24 @@ struct FlushRows {
         rows.append((bytes.count, key.count, position))
         bytes.append(contentsOf: key)
     }
+
+    /// Adds the key `a + b + suffix` (big-endian) without building it first.
+    mutating func add(_ a: [UInt8], _ b: [UInt8], suffix: UInt16, _ position: UInt64) {
+        rows.append((bytes.count, a.count + b.count + 2, position))
+        bytes.append(contentsOf: a)
+        bytes.append(contentsOf: b)
+        bytes.append(UInt8(suffix >> 8))
+        bytes.append(UInt8(suffix & 0xFF))
+    }
+
+    /// Adds every row of `other`, keeping their positions.
+    mutating func append(_ other: FlushRows) {
+        let base = bytes.count
+        bytes.append(contentsOf: other.bytes)
+        rows.append(contentsOf: other.rows.lazy.map { ($0.offset + base, $0.count, $0.position) })
+    }
+
+    var count: Int { rows.count }
 
     mutating func sort() {
         bytes.withUnsafeBytes { b in
@@ -31,6 +50,44 @@ struct FlushRows {
     func forEach(_ body: (UnsafeRawBufferPointer, UInt64) throws -> Void) rethrows {
         try bytes.withUnsafeBytes { b in
             for r in rows { try body(UnsafeRawBufferPointer(rebasing: b[r.offset..<(r.offset + r.count)]), r.position) }
+        }
+    }
+}
+
+/// Keys gathered in any order, to be written in the order LMDB keeps them: their bytes side by
+/// side in one buffer. Arrays of key arrays, sorted and then read in sorted order, were a cache
+/// miss per key (a rebuild writes hundreds of thousands of them).
+public struct SortedKeys: Sendable {
+    var rows: FlushRows
+
+    public init(capacity: Int = 0) { rows = FlushRows(capacity: capacity) }
+
+    /// Adds the key `prefix + entity + UInt16(entity.count)` (big-endian), the shape of a
+    /// projection's scope-index keys.
+    public mutating func add(_ prefix: [UInt8], _ entity: [UInt8]) {
+        rows.add(prefix, entity, suffix: UInt16(entity.count), UInt64(rows.count))
+    }
+
+    /// Adds every key of `other`.
+    public mutating func append(_ other: SortedKeys) { rows.append(other.rows) }
+
+    public var count: Int { rows.count }
+}
+
+extension KeyValueWriter {
+    /// Puts each distinct key of `keys` into `db` with an empty value, in key order (append
+    /// puts: `db` must hold no key after the first of them).
+    public func putDistinct(_ db: String, _ keys: consuming SortedKeys) throws {
+        var rows = keys.rows
+        rows.sort()
+        let d = try store.db(db)
+        var previous: UnsafeRawBufferPointer?
+        try rows.forEach { key, _ in
+            if let p = previous, p.count == key.count, key.count == 0 || memcmp(p.baseAddress!, key.baseAddress!, key.count) == 0 {
+                return
+            }
+            try txn.put(d, key, [], flags: MDB_APPEND)
+            previous = key
         }
     }
 }
