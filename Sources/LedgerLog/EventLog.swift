@@ -180,7 +180,7 @@ public final class EventLog: Sendable {
     /// common shape go from bytes to their stored form without a JSON tree
     /// (``NDJSONReader/encode(_:firstLine:)``).
     public static func prepare(ndjson bytes: [UInt8], firstLine: Int = 1) -> Result<PreparedEvents, EventValidationError> {
-        NDJSONReader.encode(bytes, firstLine: firstLine).map { PreparedEvents(records: records(for: $0)) }
+        NDJSONReader.encode(bytes, firstLine: firstLine) { record(for: $0) }.map { PreparedEvents(records: $0) }
     }
 
     /// Appends events encoded by ``prepare(_:)``, exactly as ``append(_:)-([Event])`` would.
@@ -223,8 +223,9 @@ public final class EventLog: Sendable {
     static func record(for e: Event) -> PendingRecord { record(for: EncodedEvent(e)) }
 
     /// The record of an event already in its stored form, and the index entries it implies.
-    static func record(for e: EncodedEvent) -> PendingRecord {
-        PendingRecord(id: e.id, payload: e.payload, occurredAt: e.occurredAt, entityKeys: entityKeys(of: e))
+    static func record(for e: consuming EncodedEvent) -> PendingRecord {
+        let keys = entityKeys(of: e)
+        return PendingRecord(id: e.id, payload: e.payload, occurredAt: e.occurredAt, entityKeys: keys)
     }
 
     static func entityKeys(of e: EncodedEvent) -> [EntityKey] {
