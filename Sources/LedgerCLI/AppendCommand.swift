@@ -59,22 +59,29 @@ struct Append: AsyncParsableCommand {
     /// Parses, validates and appends the NDJSON pieces `next` gives (each ends at a line end or at
     /// the end of the input; `nil` after the last); prints problems and throws on refusal.
     static func append(size: Int?, to global: GlobalOptions, maxErrors: Int, next: () throws -> [UInt8]?) async throws -> AppendResult {
-        ProgressBar.phase(size.map { "parsing and validating \(Terminal.thousands($0)) bytes…" } ?? "parsing and validating…")
-        // Piece by piece, each piece's events encoded for storage and let go: a large file never
-        // holds all its parsed events at once (faulting in and freeing their memory was a quarter
-        // of the parse threads' time for 1 M events). Every piece is still checked, so every
-        // problem is reported, and nothing is stored unless all are good.
-        var parts: [EventLog.PreparedEvents] = []
+        ProgressBar.phase(size.map { "parsing, validating and storing \(Terminal.thousands($0)) bytes…" } ?? "parsing, validating and storing…")
+        // Piece by piece, each piece's events encoded and handed to the writer, which stores them
+        // while the next piece is parsed (one transaction: it commits only once every piece is
+        // good, else nothing is stored). A large file never holds all its parsed events at once,
+        // and the store's work overlaps the parsing instead of following it.
+        let log = try global.openLog()
+        defer { log.close() }
+        let batch = try log.beginAppend()
         var issues: [ValidationIssue] = []
         var line = 1
-        while let piece = try next() {
-            switch EventLog.prepare(ndjson: piece, firstLine: line) {
-            case .success(let events): if issues.isEmpty { parts.append(events) }
-            case .failure(let err):
-                issues += err.issues
-                parts = []
+        do {
+            while let piece = try next() {
+                switch EventLog.prepare(ndjson: piece, firstLine: line) {
+                case .success(let events): if issues.isEmpty { try batch.send(events) }
+                case .failure(let err):
+                    if issues.isEmpty { batch.cancel() }
+                    issues += err.issues
+                }
+                line += piece.count { $0 == 0x0A }
             }
-            line += piece.count { $0 == 0x0A }
+        } catch {
+            batch.cancel()
+            throw error
         }
         guard issues.isEmpty else {
             ProgressBar.phase("")
@@ -82,13 +89,8 @@ struct Append: AsyncParsableCommand {
             if issues.count > maxErrors { Terminal.error("… and \(issues.count - maxErrors) more problems") }
             throw CLIError("rejected: \(issues.count) problem\(issues.count == 1 ? "" : "s") in the input; nothing was stored. Fix the lines above and append again.")
         }
-        let events = EventLog.PreparedEvents.joined(parts)
-        parts = []
-        ProgressBar.phase("storing \(Terminal.thousands(events.count)) events…")
-        let log = try global.openLog()
-        defer { log.close() }
         do {
-            let r = try await log.append(events)
+            let r = try await batch.finish()
             ProgressBar.phase("")
             return r
         } catch let e as LedgerError {

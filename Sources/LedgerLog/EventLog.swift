@@ -168,6 +168,42 @@ public final class EventLog: Sendable {
         }
     }
 
+    /// A batch appended part by part while the caller is still preparing the parts: the writer
+    /// stores each part as it is sent, in one transaction that commits at ``finish()``, so the
+    /// batch is still all or nothing (a conflict anywhere, or ``cancel()``, stores none of it).
+    /// Made by ``beginAppend()``; holds the write lock until it ends. Dropping it cancels it.
+    public final class StreamedAppend: Sendable {
+        private let stream: AppendStream
+        private let parts = Mutex<[PreparedEvents]>([])
+
+        init(_ stream: AppendStream) { self.stream = stream }
+
+        /// Hands the next events to the writer (they follow those of earlier parts in the batch).
+        public func send(_ part: PreparedEvents) throws {
+            parts.withLock { $0.append(part) }  // for naming the event of a conflict
+            do { try stream.send(part.records) } catch { throw LedgerError.from(error, records: part.records) }
+        }
+
+        /// Stores nothing of the batch. Idempotent.
+        public func cancel() { stream.cancel() }
+
+        /// Commits the batch durably; as ``EventLog/append(_:)-(PreparedEvents)`` of all the parts joined.
+        public func finish() async throws -> AppendResult {
+            do {
+                let o = try await stream.finish()
+                return AppendResult(appended: o.appended, duplicates: o.duplicates, lastPosition: o.positions.max() ?? 0,
+                                    positions: o.positions)
+            } catch {
+                throw LedgerError.from(error, records: PreparedEvents.joined(parts.withLock { $0 }).records)
+            }
+        }
+    }
+
+    /// Starts a batch appended part by part (see ``StreamedAppend``).
+    public func beginAppend() throws -> StreamedAppend {
+        do { return StreamedAppend(try store.beginAppend()) } catch { throw LedgerError.from(error, records: []) }
+    }
+
     /// Encodes `events` for ``append(_:)-(PreparedEvents)``.
     public static func prepare(_ events: [Event]) -> PreparedEvents {
         PreparedEvents(records: encode(events))

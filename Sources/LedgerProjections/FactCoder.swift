@@ -22,7 +22,7 @@ public enum FactCoder {
 
     /// An encoder of `T` facts. Encoding many facts, take it once: the check for a hand-written
     /// form is a dynamic cast per fact otherwise.
-    public static func encoder<T: Encodable>(for type: T.Type) -> @Sendable (T) throws -> [UInt8] {
+    public static func encoder<T: Encodable & Sendable>(for type: T.Type) -> @Sendable (T) throws -> [UInt8] {
         if let b = T.self as? any BinaryFact.Type { return binaryEncoder(b) }
         return { value in
             let sink = Sink()

@@ -287,6 +287,18 @@ public final class LogStore: Sendable {
         }
     }
 
+    /// Starts a batch appended part by part (see ``AppendStream``).
+    public func beginAppend() throws -> AppendStream {
+        guard let writer else { throw StorageError(.closed, "the store was opened read-only") }
+        let channel = AppendChannel()
+        let outcome = Task {
+            try await withCheckedThrowingContinuation { c in
+                writer.enqueue(WriteRequest(records: [], continuation: c, stream: channel))
+            }
+        }
+        return AppendStream(channel: channel, outcome: outcome)
+    }
+
     /// Calls `observer` on the writer thread after every commit (for metrics: keep it cheap).
     public func observeCommits(_ observer: @escaping @Sendable (CommitStats) -> Void) {
         commitObserver.withLock { $0 = observer }
@@ -296,18 +308,29 @@ public final class LogStore: Sendable {
     func commit(_ requests: [WriteRequest]) {
         let clock = ContinuousClock()
         let started = clock.now
+        var requests = requests
         var results: [Result<AppendOutcome, any Error>] = []
         var newHead = Head(position: 0, recordedAt: 0)
         var added: [Added] = []
+        // A streamed batch comes alone (see `WriterThread`); its parts gather here, kept across a
+        // retry after the map grows.
+        let stream = requests.count == 1 ? requests[0].stream : nil
+        var streamed: [PendingRecord] = []
+        defer { stream?.close() }
         while true {
             do {
                 let start = head.withLock { $0 }
                 let generation = tail.withLock { $0.generation }
                 (results, newHead, added) = try indexEnv.read { index in
                     try env.writeTransaction { txn in
-                        try self.apply(requests, txn: txn, index: index, generation: generation, head: start)
+                        if let stream {
+                            let (outcome, h, a) = try self.applyStream(stream, &streamed, txn: txn, index: index, generation: generation, head: start)
+                            return ([.success(outcome)], h, a)
+                        }
+                        return try self.apply(requests, txn: txn, index: index, generation: generation, head: start)
                     }
                 }
+                if stream != nil { requests[0] = WriteRequest(records: streamed, continuation: requests[0].continuation) }
                 break
             } catch LMDBError.mapFull {
                 do {
@@ -444,6 +467,63 @@ public final class LogStore: Sendable {
         }
         if h.position == start.position { h.recordedAt = start.recordedAt }
         return (results, h, added)
+    }
+
+    /// Writes a streamed batch's parts as they come (see ``AppendStream``): each part's ids are
+    /// looked up and its new records written before the next part is taken. `streamed` holds the
+    /// parts taken so far (after a map growth, the retry writes them again before taking more).
+    /// Any conflict, or a cancel, throws: the transaction is aborted and nothing is stored.
+    private func applyStream(_ stream: AppendChannel, _ streamed: inout [PendingRecord], txn: Transaction, index: Transaction,
+                             generation: Int, head start: Head) throws -> (AppendOutcome, Head, [Added])
+    {
+        var h = start
+        let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        h.recordedAt = max(h.recordedAt, now)
+        var positions: [UInt64] = []
+        positions.reserveCapacity(streamed.count)
+        var added: [Added] = []
+        // id hash → 1 + index of its first new record in the batch.
+        var first = HashSlots(minimumCapacity: max(1024, streamed.count))
+        var done = 0
+        while true {
+            if done == streamed.count {
+                guard let part = stream.next() else { break }
+                streamed.append(contentsOf: part)
+                continue
+            }
+            let range = done..<streamed.count
+            let known = try storedPositions(of: Array(streamed[range]), index: index, generation: generation)
+            for g in range {
+                if let p = known[g - range.lowerBound] {
+                    let stored = try txn.withValue(log, Keys.position(p)) { try RecordFormat.open($0, position: p).payload }
+                    if let stored, stored == streamed[g].payload || schema.sameContent(stored: stored, new: streamed[g].payload) {
+                        positions.append(p)
+                        continue
+                    }
+                    throw StorageError(.conflict, "id already stored at position \(p) with different content",
+                                       recordIndex: g, existingPosition: p)
+                }
+                if let j = Self.first(streamed[g], in: streamed, before: g, first) {
+                    if streamed[j].payload == streamed[g].payload || schema.sameContent(stored: streamed[j].payload, new: streamed[g].payload) {
+                        positions.append(positions[j])
+                        continue
+                    }
+                    throw StorageError(.conflict, "id repeated in the batch with different content (first at index \(j))",
+                                       recordIndex: g)
+                }
+                if first[streamed[g].idHash] == nil { first.updateValue(UInt64(g + 1), forKey: streamed[g].idHash) }
+                h.position += 1
+                try RecordFormat.put(txn, log, position: h.position, recordedAt: h.recordedAt, payload: streamed[g].payload, flags: MDB_APPEND)
+                positions.append(h.position)
+                added.append(Added(request: 0, record: g, position: h.position))
+            }
+            done = streamed.count
+        }
+        if stream.wasCancelled { throw StorageError(.cancelled, "the batch was cancelled; nothing was stored") }
+        if h.position == start.position { h.recordedAt = start.recordedAt }
+        let outcome = AppendOutcome(positions: positions, appended: added.count, duplicates: positions.count - added.count,
+                                    recordedAt: h.recordedAt)
+        return (outcome, h, added)
     }
 
     /// The first record of `records` before index `k` with `r`'s id, found by hash.
@@ -642,6 +722,8 @@ public final class LogStore: Sendable {
 struct WriteRequest: Sendable {
     let records: [PendingRecord]
     let continuation: CheckedContinuation<AppendOutcome, any Error>
+    /// A batch streamed part by part (``AppendStream``): `records` is empty, the parts come from here.
+    var stream: AppendChannel? = nil
 }
 
 /// The one thread that writes: LMDB write transactions are bound to the thread that began them,
@@ -700,7 +782,9 @@ final class WriterThread: Sendable {
                 let (batch, stop) = self.state.withLock { s -> ([WriteRequest], Bool) in
                     var n = 0
                     var k = 0
-                    while k < s.queue.count && (k == 0 || n + s.queue[k].records.count <= maxRecords) {
+                    // A streamed batch is committed alone: its size is not known when it starts.
+                    while k < s.queue.count && (k == 0 || n + s.queue[k].records.count <= maxRecords && s.queue[k].stream == nil) {
+                        if s.queue[k].stream != nil { k = 1; break }
                         n += s.queue[k].records.count
                         k += 1
                     }

@@ -10,6 +10,8 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
         public static let invalidArgument = Code(raw: "invalid_argument")
         /// The store was closed.
         public static let closed = Code(raw: "closed")
+        /// The producer of a streamed batch cancelled it (nothing was stored).
+        public static let cancelled = Code(raw: "cancelled")
         /// LMDB failed (the cause says how).
         public static let lmdb = Code(raw: "lmdb")
     }

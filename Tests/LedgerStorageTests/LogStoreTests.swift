@@ -98,6 +98,63 @@ func record(id: String, entity: UInt8, ms: Int64 = 0) -> PendingRecord {
         await #expect(throws: StorageError.self) { try await store.append([record(id: "a", entity: 1)]) }
     }
 
+    @Test func aStreamedBatchIsStoredWholeWithBatchWidePositions() async throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try LogStore(path: dir, schema: RawSchema(), configuration: .init(entityIndexes: ["e"]))
+        _ = try await store.append([record(id: "old", entity: 3)])
+        let batch = try store.beginAppend()
+        try batch.send([record(id: "a", entity: 1), record(id: "b", entity: 2)])
+        // The same id again in a later part, same content: it reports the first one's position.
+        try batch.send([record(id: "old", entity: 3), record(id: "c", entity: 1), record(id: "a", entity: 1)])
+        // Another append meanwhile waits for the batch, then follows it.
+        async let later = store.append([record(id: "d", entity: 1)])
+        let o = try await batch.finish()
+        #expect(o.positions == [2, 3, 1, 4, 2])
+        #expect(o.appended == 3 && o.duplicates == 2)
+        #expect(try await later.positions == [5])
+        #expect(try store.positions(entity: 0, key: [1]) == [2, 4, 5])
+        #expect(try store.position(ofID: Array("c".utf8)) == 4)
+        #expect(try store.verify().isClean)
+    }
+
+    @Test func aStreamedBatchWithAConflictOrCancelledStoresNothing() async throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try LogStore(path: dir, schema: RawSchema(), configuration: .init(entityIndexes: ["e"]))
+        _ = try await store.append([record(id: "x", entity: 1)])
+        // A conflict in a later part, with a stored id.
+        var batch = try store.beginAppend()
+        try batch.send([record(id: "a", entity: 1)])
+        try batch.send([record(id: "b", entity: 1), record(id: "x", entity: 9)])
+        do {
+            _ = try await batch.finish()
+            Issue.record("a conflicting batch was stored")
+        } catch let e as StorageError {
+            #expect(e.code == .conflict && e.recordIndex == 2 && e.existingPosition == 1)
+        }
+        // A conflict inside the batch: the same id with other content in two parts.
+        batch = try store.beginAppend()
+        try batch.send([record(id: "c", entity: 1)])
+        try batch.send([record(id: "c", entity: 2)])
+        await #expect(throws: StorageError.self) { try await batch.finish() }
+        // Cancelled, then finished anyway.
+        batch = try store.beginAppend()
+        try batch.send([record(id: "d", entity: 1)])
+        batch.cancel()
+        await #expect(throws: StorageError.self) { try await batch.finish() }
+        // Dropped without finishing: cancelled, and the writer goes on with the next append.
+        do {
+            let dropped = try store.beginAppend()
+            try dropped.send([record(id: "e", entity: 1)])
+        }
+        let o = try await store.append([record(id: "f", entity: 1)])
+        #expect(o.positions == [2])
+        #expect(store.lastPosition == 2)
+        #expect(try store.position(ofID: Array("a".utf8)) == nil)
+        #expect(try store.position(ofID: Array("e".utf8)) == nil)
+        #expect(try store.verify().isClean)
+        store.close()
+    }
+
     @Test func lmdbErrorsMatchByName() {
         let e: any Error = LMDBError.mapFull
         switch e {
