@@ -199,6 +199,15 @@ public struct AsteriskMapper: Sendable {
             nextExitCheck = epoch + 5
         }
 
+        // The call id, queue and agent become identities of the ledger, which are at most 128
+        // bytes (a longer one would be refused with the whole batch): such a line is skipped.
+        let longest = EventValidator.maxIdentityBytes
+        if line[fields[1]].count > longest || line[fields[2]].count > longest || line[fields[3]].count > longest
+            || (verb == "ENTERQUEUE" && fields.count > 6 && line[fields[6]].count > longest)
+        {
+            counted.problem("field too long", "queue_log line \(lineNumber): callid, queue, agent and caller id are at most \(longest) bytes")
+            return
+        }
         let callID = Self.text(line[fields[1]])
         let queue = Self.text(line[fields[2]])
         let member = Self.text(line[fields[3]])
@@ -471,6 +480,11 @@ public struct AsteriskMapper: Sendable {
         counted.cdrRows += 1
         guard let row = CDRRow(cols, header: cdrHeader) else {
             counted.problem("cdr: too few columns", "cdr line \(number): \(cols.count) columns, expected at least 16 (Master.csv) or the columns of the header row")
+            return
+        }
+        let longest = EventValidator.maxIdentityBytes
+        guard [row.uniqueid, row.src, row.dst, row.channel, row.dstchannel].allSatisfy({ $0.utf8.count <= longest }) else {
+            counted.problem("cdr: field too long", "cdr line \(number): uniqueid, src, dst, channel and dstchannel are at most \(longest) bytes (they become the ledger's identities)")
             return
         }
         func localTime(_ text: String, _ field: String) -> Int64?? {

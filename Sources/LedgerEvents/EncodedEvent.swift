@@ -239,8 +239,9 @@ public enum DirectEventEncoder {
             }
             let m = members[found]
             switch row.kind {
-            case .idString: guard m.kind == .string, !m.value.isEmpty else { return nil }
+            case .idString: guard m.kind == .string, !m.value.isEmpty, m.value.count <= EventValidator.maxIdentityBytes else { return nil }
             case .string: guard m.kind == .string else { return nil }
+            case .shortString: guard m.kind == .string, m.value.count <= EventValidator.maxIdentityBytes else { return nil }
             case .anyNumber: guard m.kind == .number else { return nil }
             case .oneOf:
                 guard m.kind == .string else { return nil }
@@ -368,7 +369,7 @@ public enum DirectEventEncoder {
 /// ``EventValidator``: names as `[UInt8]` (compared byte by byte, no `String`s made per line),
 /// field rules as rows of plain values (no `String` or enum payloads copied per field).
 private enum Tables {
-    enum Kind { case idString, string, anyNumber, oneOf, fullWay }
+    enum Kind { case idString, string, shortString, anyNumber, oneOf, fullWay }
 
     struct FieldRow {
         var name: Int  // index into `fieldNames`
@@ -391,6 +392,7 @@ private enum Tables {
                 switch f.kind {
                 case .idString: kind = .idString
                 case .string: kind = .string
+                case .shortString: kind = .shortString
                 case .number(nil): kind = .anyNumber
                 case .oneOf(let v):
                     kind = .oneOf

@@ -7,14 +7,23 @@ import Synchronization
 /// expected, and never repairs anything. `Schemas/` holds the same rules as JSON Schema;
 /// a test keeps the two in agreement.
 public enum EventValidator {
+    /// The most UTF-8 bytes an identity (call_id, department, agent, lead_id, client, line, …) may
+    /// have. The spec says only "opaque non-empty string"; read models key their records by these
+    /// (a department and an agent and a call in one key), and LMDB keys stop at 511 bytes. A longer
+    /// one was accepted, then stopped the projections for good: refused here instead, by name.
+    public static let maxIdentityBytes = 128
+
     /// The envelope's keys. Anything else at the top level is rejected.
     public static let envelopeKeys: Set<String> = ["id", "type", "at", "source", "data"]
 
     enum Kind {
-        /// A non-empty string (the opaque identities: call_id, agent, department, lead_id, …).
+        /// A non-empty string of at most ``maxIdentityBytes`` (the opaque identities: call_id,
+        /// agent, department, lead_id, …).
         case idString
         /// Any string (may be empty).
         case string
+        /// A string, possibly empty, of at most ``maxIdentityBytes`` (a client number, a line).
+        case shortString
         case number(minimum: Double?)
         case oneOf([String])
         case timezone
@@ -34,8 +43,8 @@ public enum EventValidator {
     static func fields(of type: EventType) -> [Field] {
         switch type {
         case .callStarted:
-            return [req("call_id", .idString), req("direction", .oneOf(["inbound", "outbound"])), req("client", .string),
-                    opt("line", .string), opt("agent", .idString), opt("department", .idString)]
+            return [req("call_id", .idString), req("direction", .oneOf(["inbound", "outbound"])), req("client", .shortString),
+                    opt("line", .shortString), opt("agent", .idString), opt("department", .idString)]
         case .callGreeting: return [req("call_id", .idString)]
         case .callIVR: return [req("call_id", .idString), opt("option", .string)]
         case .callRoutingFailed:
@@ -61,10 +70,10 @@ public enum EventValidator {
                     opt("hours", .hours), opt("short_abandon_s", .number(minimum: 0)),
                     opt("service_level_s", .number(minimum: 0))]
         case .missedHandled:
-            return [req("department", .idString), req("client", .string), req("by", .idString),
+            return [req("department", .idString), req("client", .shortString), req("by", .idString),
                     req("reason", .oneOf(DismissalReason.allCases.map(\.rawValue))), opt("comment", .string)]
         case .leadCreated:
-            return [req("lead_id", .idString), req("type", .idString), opt("client", .string),
+            return [req("lead_id", .idString), req("type", .idString), opt("client", .shortString),
                     opt("call_id", .idString), opt("assignee", .idString)]
         case .leadAssigned: return [req("lead_id", .idString), req("assignee", .idString)]
         case .leadStatusChanged:
@@ -182,8 +191,9 @@ public enum EventValidator {
 
     private static func expectation(_ kind: Kind) -> String {
         switch kind {
-        case .idString: return "a non-empty string"
+        case .idString: return "a non-empty string of at most \(maxIdentityBytes) bytes"
         case .string: return "a string"
+        case .shortString: return "a string of at most \(maxIdentityBytes) bytes"
         case .number(let min?): return "a number ≥ \(min == min.rounded() ? String(Int(min)) : String(min))"
         case .number(nil): return "a number"
         case .oneOf(let values): return "one of " + values.joined(separator: ", ")
@@ -192,15 +202,24 @@ public enum EventValidator {
         }
     }
 
+    private static func tooLong(_ s: String) -> String? {
+        let n = s.utf8.count
+        return n > maxIdentityBytes ? "at most \(maxIdentityBytes) bytes of UTF-8 (an identity the read models key by), got \(n)" : nil
+    }
+
     /// A problem with `v` for `kind`, or `nil` when it fits.
     private static func check(_ v: JSONValue, _ kind: Kind) -> String? {
         switch kind {
         case .idString:
             guard case .string(let s) = v else { return "expected a non-empty string, got \(v.kindName)" }
-            return s.isEmpty ? "must not be empty" : nil
+            if s.isEmpty { return "must not be empty" }
+            return tooLong(s)
         case .string:
             guard case .string = v else { return "expected a string, got \(v.kindName)" }
             return nil
+        case .shortString:
+            guard case .string(let s) = v else { return "expected a string, got \(v.kindName)" }
+            return tooLong(s)
         case .number(let minimum):
             guard let d = v.doubleValue else { return "expected a number, got \(v.kindName)" }
             if let minimum, d < minimum { return "must be ≥ \(Int(minimum)), got \(JSONWriter.string(v))" }

@@ -66,6 +66,21 @@ import Testing
         #expect(agent2002 == ["agent.joined", "agent.status:available", "agent.left", "agent.status:offline"])
     }
 
+    /// Call ids, queues, agents and caller ids become identities of at most 128 bytes: a line with
+    /// a longer one is reported and skipped, not mapped into events the ledger would refuse.
+    @Test func aLineWithAnOverlongIdentityIsSkipped() throws {
+        let long = String(repeating: "9", count: 200)
+        var mapper = AsteriskMapper(configuration: AsteriskConfiguration())
+        var events: [Event] = []
+        let text = "1794790100|\(long)|q1|NONE|ENTERQUEUE||+12484363600|1\n1794790101|1794790101.1|q1|NONE|ENTERQUEUE||\(long)|1\n"
+            + "1794790102|1794790102.2|q1|NONE|ENTERQUEUE||+12484363600|1\n"
+        mapper.mapQueueLog(Array(text.utf8)[...], into: &events)
+        #expect(Set(events.compactMap(\.callID)) == ["1794790102.2"])
+        #expect(mapper.statistics.problems.count == 2)
+        #expect(mapper.statistics.problems.allSatisfy { $0.contains("at most 128 bytes") })
+        expectValid(events)
+    }
+
     @Test func asterisk20VerbsUnknownVerbsAndMalformedLines() throws {
         let (events, stats) = mapFixtures(queueLog: "asterisk-20.queue_log")
         #expect(stats.queueLogLines == 39)
