@@ -177,6 +177,7 @@ public final class LogStore: Sendable {
             }
             cursor = end.position
         }
+        rebuilt.startAfter(from)
         tail.withLock { $0 = rebuilt }
     }
 
@@ -223,9 +224,14 @@ public final class LogStore: Sendable {
                     // Reused key buffers: a flush writes many 8- and 16-byte keys.
                     var position = [UInt8](repeating: 0, count: 8)
                     var timeKey = [UInt8](repeating: 0, count: 16)
+                    // Another process writing to the ledger flushes the same records from its own
+                    // tail: an entry already there with the same position is no conflict.
                     try ids.forEach { id, p in
                         Keys.write(p, into: &position, at: 0)
-                        try txn.put(self.ids, id, position, flags: MDB_NOOVERWRITE)
+                        do { try txn.put(self.ids, id, position, flags: MDB_NOOVERWRITE) } catch LMDBError.keyExists {
+                            let stored = try txn.withValue(self.ids, Array(id)) { Keys.readUInt64($0) }
+                            guard stored == p else { throw StorageError(.corrupted, "id indexed at position \(stored ?? 0) and \(p)") }
+                        }
                         try checkpoint()
                     }
                     for (ms, p) in times {
@@ -237,11 +243,13 @@ public final class LogStore: Sendable {
                     for (i, rows) in entityRows.enumerated() {
                         try rows.forEach { key, p in
                             Keys.write(p, into: &position, at: 0)
-                            try txn.put(entities[i], key, position, flags: MDB_NODUPDATA)
+                            do { try txn.put(entities[i], key, position, flags: MDB_NODUPDATA) } catch LMDBError.keyExists {}
                             try checkpoint()
                         }
                     }
-                    try txn.put(meta, Array("indexed".utf8), Keys.position(last))
+                    // Never backwards: another process's indexer may have flushed further.
+                    let before = try txn.get(meta, Array("indexed".utf8)).map { Keys.readUInt64($0) } ?? 0
+                    try txn.put(meta, Array("indexed".utf8), Keys.position(max(before, last)))
                 }
                 break
             } catch LMDBError.mapFull {
@@ -323,6 +331,7 @@ public final class LogStore: Sendable {
                 let generation = tail.withLock { $0.generation }
                 (results, newHead, added) = try indexEnv.read { index in
                     try env.writeTransaction { txn in
+                        let start = try self.adoptForeignRecords(txn, cached: start)
                         if let stream {
                             let (outcome, h, a) = try self.applyStream(stream, &streamed, txn: txn, index: index, generation: generation, head: start)
                             return ([.success(outcome)], h, a)
@@ -351,13 +360,53 @@ public final class LogStore: Sendable {
         tail.withLock { t in
             for a in added { t.add(requests[a.request].records[a.record], at: a.position) }
         }
-        head.withLock { $0 = newHead }
+        head.withLock { if newHead.position >= $0.position { $0 = newHead } }
         notifier.publish(newHead.position)
         for (r, result) in zip(requests, results) { r.continuation.resume(with: result) }
         if !added.isEmpty { indexer?.appended() }
         if let observe = commitObserver.withLock({ $0 }) {
             observe(CommitStats(requests: requests.count, records: added.count, duration: clock.now - started))
         }
+    }
+
+    /// The head on disk, after taking in the records another process appended since this one last
+    /// wrote (a follower importing beside a server, say). LMDB's write lock serialises writers
+    /// across processes, but the head this process keeps in memory did not know theirs: the next
+    /// append wrote over their positions and failed (`MDB_KEYEXIST`). Their index entries join the
+    /// tail before any id is looked up, so an id they stored is found here too.
+    private func adoptForeignRecords(_ txn: Transaction, cached: Head) throws -> Head {
+        guard let (k, v) = try txn.last(log) else { return cached }
+        let p = Keys.readUInt64(k)
+        guard p != cached.position || tail.withLock({ $0.end }) < p else { return cached }
+        let onDisk = Head(position: p, recordedAt: try RecordFormat.open(v, position: p).recordedAt)
+        try takeIn(through: onDisk, txn)
+        return onDisk
+    }
+
+    /// Adds the index entries of the records after the tail's end through `last` (read in `txn`)
+    /// to the tail, and moves the head there.
+    private func takeIn(through last: Head, _ txn: Transaction) throws {
+        let known = tail.withLock { $0.end }
+        var found: [(PendingRecord, UInt64)] = []
+        if known < last.position {
+            try txn.scan(log, from: Keys.position(known + 1)) { key, value in
+                let position = Keys.readUInt64(key)
+                guard position <= last.position else { return false }
+                let r = try RecordFormat.open(value, position: position)
+                do { found.append((try schema.indexEntries(of: r.payload), position)) } catch {
+                    throw StorageError(.corrupted, "record at position \(position) cannot be indexed: \(error)")
+                }
+                return true
+            }
+        }
+        tail.withLock { t in for (r, p) in found { t.add(r, at: p) } }
+        let advanced = head.withLock { h -> Bool in
+            guard last.position > h.position else { return false }
+            h = last
+            return true
+        }
+        if advanced { notifier.publish(last.position) }
+        if !found.isEmpty { indexer?.appended() }
     }
 
     /// The stored position of each record's id, or nil: the in-memory tail first, then the LMDB index.
@@ -674,13 +723,13 @@ public final class LogStore: Sendable {
 
     /// Re-reads the head (another process may have appended).
     public func refreshHeadFromDisk() {
-        guard let last = try? Self.readHead(env: env, log: log) else { return }
-        let advanced = head.withLock { h -> Bool in
-            guard last.position > h.position else { return false }
-            h = last
-            return true
+        // With the index entries of what another process appended: reads by entity find them.
+        try? env.read { txn in
+            guard let (k, v) = try txn.last(log) else { return }
+            let p = Keys.readUInt64(k)
+            guard p > lastPosition || p > tail.withLock({ $0.end }) else { return }
+            try takeIn(through: Head(position: p, recordedAt: try RecordFormat.open(v, position: p).recordedAt), txn)
         }
-        if advanced { notifier.publish(last.position) }
     }
 
     private static func readHead(env: Environment, log: Database) throws -> Head {

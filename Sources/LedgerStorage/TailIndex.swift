@@ -63,6 +63,12 @@ struct TailIndex: Sendable {
     private var olderHeads = HashSlots()
     private var mapsFrom: UInt64 = 0
 
+    /// The last position whose entries were added (0: none yet); see ``startAfter(_:)``.
+    private(set) var end: UInt64 = 0
+
+    /// Records up to `position` are already indexed in LMDB: the next one added follows it.
+    mutating func startAfter(_ position: UInt64) { end = max(end, position) }
+
     var count: Int { total - start }
     var isEmpty: Bool { count == 0 }
 
@@ -79,8 +85,12 @@ struct TailIndex: Sendable {
 
     @inline(__always) private func idPosition(_ hash: UInt64) -> UInt64? { ids[hash] ?? olderIDs[hash] }
 
-    /// Adds a record committed at `position` (one past the last entry's position).
+    /// Adds a record committed at `position` (one past the last entry's position). A position
+    /// already added is skipped: a refresh from disk may have read this process's own commit
+    /// before the writer added it.
     mutating func add(_ r: PendingRecord, at position: UInt64) {
+        guard position > end else { return }
+        end = position
         if segments.isEmpty {
             base = position
             mapsFrom = position

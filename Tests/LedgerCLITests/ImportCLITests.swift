@@ -160,6 +160,39 @@ import Testing
         #expect(int(try summary(String(decoding: o, as: UTF8.self)), "queue_log_lines") == 35)
     } }
 
+    /// A follower keeps importing while other processes append to the same ledger: each writer
+    /// takes in what the others stored (their positions and ids) before it writes.
+    @Test func aFollowerAndAnotherProcessAppendToOneLedger() async throws { try await exclusively {
+        let dir = TemporaryDirectory("cli-follow-shared")
+        let data = dir.sub("data")
+        let ql = dir.sub("queue_log")
+        let lines = dayLines
+        try lines[0..<16].map { $0 + "\n" }.joined().write(toFile: ql, atomically: false, encoding: .utf8)
+        let (p, out) = try startFollower(["import", "asterisk", "--data", data, "--queue-log", ql, "--follow",
+                                          "--poll-interval", "0.2", "--stop-after-lines", "35", "--idle-exit", "300",
+                                          "--format", "json"], data: data)
+        // Another process appends (a manager's dismissal, another adapter) while the follower runs.
+        let other = #"{"id":"other-1","type":"call.greeting","at":"2026-11-21T09:15:02Z","data":{"call_id":"elsewhere"}}"#
+        let (code, _, err) = try cli(["append", "-", "--data", data], stdin: other)
+        #expect(code == 0, "\(err)")
+        // The same event again from a third process: found stored, not appended twice.
+        #expect(try cli(["append", "-", "--data", data], stdin: other).1.contains(#""duplicates":1"#))
+        let h = FileHandle(forWritingAtPath: ql)!
+        h.seekToEndOfFile()
+        h.write(Data(lines[16...].map { $0 + "\n" }.joined().utf8))
+        try h.close()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "\(String(decoding: o, as: UTF8.self))")
+        let full = try summary(String(decoding: o, as: UTF8.self))
+        #expect(int(full, "queue_log_lines") == 35)
+        #expect(int(full, "appended") > 0)
+        #expect(try eventCount(data) == int(full, "appended") + 1)
+        let (vcode, vout, _) = try cli(["verify", "--data", data])
+        #expect(vcode == 0 && vout.hasPrefix("ok: "), "\(vout)")
+        #expect(try cli(["events", "--data", data, "--call", "elsewhere"]).1.contains("other-1"))
+    } }
+
     @Test func followTailsARotatingFileAndResumesAfterARestart() async throws { try await exclusively {
         let dir = TemporaryDirectory("cli-follow")
         let data = dir.sub("data")
