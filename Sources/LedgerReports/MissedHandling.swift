@@ -37,14 +37,19 @@ public enum MissedHandling {
         // The number as the queue shows it (already normalised: the pages send that), else as dialled.
         // They differ only for a normal form starting with 00, which normalising again would strip.
         let number = open.contains { $0.client == client } ? ClientNumber(normalized: client) : ClientNumber(client)
-        guard open.contains(where: { $0.client == number.digits }) else {
+        guard let episode = open.first(where: { $0.client == number.digits }) else {
             throw Refusal(description: "client \(number.digits) has no open missed-call episode in \(department): nothing to dismiss")
         }
         // Stored so that it normalises back to this client: `00` + digits always does.
         let stored = ClientNumber(client) == number ? client : "00" + number.digits
         var data: JSONObject = ["department": .string(department), "client": .string(stored), "by": .string(by), "reason": .string(reason)]
         if let comment { data["comment"] = .string(comment) }
-        let at = EventTime(milliseconds: Int64((now.timeIntervalSince1970 * 1000).rounded(.down)))
+        // Now, or when the episode opened if that is later: a PBX whose clock runs ahead of this
+        // machine's opens episodes "in the future", and a dismissal stamped before that closed
+        // nothing (it was stored, and each retry stored another).
+        let clock = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
+        let opened = (try? EventTime(rfc3339: episode.openedAt).milliseconds) ?? clock
+        let at = EventTime(milliseconds: max(clock, opened))
         let event = Event(id: "handled-\(UUID().uuidString.lowercased())", type: .missedHandled, at: at, source: "call-ledger", data: data)
         _ = try await engine.log.append([event])
         try engine.catchUp()

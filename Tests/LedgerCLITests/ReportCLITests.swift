@@ -86,6 +86,29 @@ import Testing
         #expect(ccode == 0 && detail.contains("inbound call from") && detail.contains("ended by"))
     }
 
+    /// A PBX whose clock runs ahead opens an episode after this machine's "now": the dismissal is
+    /// stamped when the episode opened, so it closes it (it was stored, closed nothing, and each
+    /// retry stored another).
+    @Test func anEpisodeFromAPBXClockAheadIsDismissedOnce() throws {
+        let dir = TemporaryDirectory("cli-handle-ahead")
+        let data = dir.sub("data")
+        let f = ISO8601DateFormatter()
+        func at(_ s: Double) -> String { f.string(from: Date().addingTimeInterval(s)) }
+        let events = [
+            #"{"id":"f-1","type":"call.started","at":"\#(at(60))","data":{"call_id":"F1","direction":"inbound","client":"79990000002","department":"sales"}}"#,
+            #"{"id":"f-2","type":"call.queued","at":"\#(at(62))","data":{"call_id":"F1","department":"sales"}}"#,
+            #"{"id":"f-3","type":"call.ended","at":"\#(at(120))","data":{"call_id":"F1","by":"client"}}"#,
+        ]
+        #expect(try cli(["append", "--data", data, "-"], stdin: events.joined(separator: "\n") + "\n").0 == 0)
+        let (ok, out, err) = try cli(["handle", "--data", data, "--department", "sales", "--client", "79990000002", "--by", "ann", "--reason", "spam"])
+        #expect(ok == 0, "\(err)")
+        #expect(try JSONParser.parse(out).objectValue!.string("closed_how") == "dismissed")
+        let (_, queue, _) = try cli(["report", "unprocessed", "--data", data, "--department", "sales", "--format", "json"])
+        #expect(try JSONParser.parse(queue).arrayValue!.isEmpty)
+        let (_, audit, _) = try cli(["audit", "dismissals", "--data", data, "--format", "json"])
+        #expect(try JSONParser.parse(audit).arrayValue!.count == 1)
+    }
+
     /// A number dialled as `0000 7 999…` is the client `007999…` (a leading 00 dropped, once): its
     /// missed call opens an episode, and the number the queue shows dismisses it.
     @Test func aClientWhoseNormalFormStartsWith00IsQueuedAndHandled() throws {
