@@ -16,10 +16,12 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The ledger's data directory (env CALL_LEDGER_DATA).", valueName: "DIR"))
     var data: String = ProcessInfo.processInfo.environment["CALL_LEDGER_DATA"] ?? "./ledger-data"
 
-    func openLog(readOnly: Bool = false) throws -> EventLog {
+    /// - Parameter existing: refuse a directory without a ledger rather than create an empty one
+    ///   (a mistyped `--data` gave reports of zeros that looked real).
+    func openLog(readOnly: Bool = false, existing: Bool = false) throws -> EventLog {
         var c = EventLogConfiguration()
         c.readOnly = readOnly
-        if readOnly && !FileManager.default.fileExists(atPath: data + "/data.mdb") {
+        if (readOnly || existing) && !FileManager.default.fileExists(atPath: data + "/data.mdb") {
             throw CLIError("no ledger in \(data): append events first, or pass --data DIR")
         }
         return try EventLog(directory: data, configuration: c)

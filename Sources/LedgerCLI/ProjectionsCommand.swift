@@ -22,7 +22,8 @@ enum Registry {
     /// Opens the ledger and its projections, bringing them up to date (rebuilding a projection whose
     /// version changed, then applying new events) with a progress bar on a terminal.
     static func openCaughtUp(_ global: GlobalOptions, catchUpSeconds: TimeInterval? = nil) throws -> ProjectionEngine {
-        let engine = try engine(try global.openLog())
+        // The server creates its ledger; reports and handle need one that exists.
+        let engine = try engine(try global.openLog(existing: catchUpSeconds == nil))
         let stale = try engine.namesNeedingRebuild()
         if !stale.isEmpty {
             let bar = ProgressBar("rebuilding \(stale.joined(separator: ", "))", total: Int(engine.log.lastPosition))
@@ -56,7 +57,7 @@ struct Projections: AsyncParsableCommand {
         @Option(help: "table or json.") var format: ReportFormat = .table
 
         func run() async throws {
-            let engine = try Registry.engine(try global.openLog())
+            let engine = try Registry.engine(try global.openLog(existing: true))
             defer { engine.log.close() }
             let status = try engine.status()
             switch format {
@@ -83,7 +84,7 @@ struct Projections: AsyncParsableCommand {
         @Option(help: "Events per transaction.") var pageSize: Int = 2048
 
         func run() async throws {
-            let engine = try Registry.engine(try global.openLog())
+            let engine = try Registry.engine(try global.openLog(existing: true))
             defer { engine.log.close() }
             for n in name.map({ [$0] }) ?? engine.names {
                 try engine.prepare(n)
@@ -102,7 +103,7 @@ struct Projections: AsyncParsableCommand {
         @Argument(help: "A projection's name (see projections status); default: all.") var name: String?
 
         func run() async throws {
-            let engine = try Registry.engine(try global.openLog())
+            let engine = try Registry.engine(try global.openLog(existing: true))
             defer { engine.log.close() }
             if let name, !engine.names.contains(name) {
                 throw CLIError("no projection named \(name); known: \(engine.names.joined(separator: ", "))")
@@ -235,7 +236,7 @@ struct Departments: AsyncParsableCommand {
     @Option(help: "table or json.") var format: ReportFormat = .table
 
     func run() async throws {
-        let engine = try Registry.engine(try global.openLog())
+        let engine = try Registry.engine(try global.openLog(existing: true))
         defer { engine.log.close() }
         let all = try DepartmentDirectory.list(engine: engine, at: LiveView.nowMs)
         switch format {
