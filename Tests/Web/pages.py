@@ -193,6 +193,11 @@ try:
     ready()
     wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#volume .metric .v").text != summary["report_incoming"])
     summary["report_incoming_as_of"] = driver.find_element(By.CSS_SELECTOR, "#volume .metric .v").text
+    # A past view of the queue is for reading: a Handle there would close the episode open now.
+    open_page(f"/ui/queue?department={DEPT}&asof_kind=as_of&asof_at={args['as_of_local']}")
+    assert rows("unprocessed"), "the queue as of an early moment is empty"
+    assert not driver.find_elements(By.CSS_SELECTOR, "#unprocessed button.handle"), "Handle offered on a past view"
+    assert "past view" in rows("unprocessed")[0].text
 
     # 5. Calls: filters, a column chooser, and a click opens the call's timeline.
     open_page(f"/ui/calls?department={DEPT}&from={args['from']}&to={args['to']}&result=missed&reason=not_answered")
@@ -203,6 +208,10 @@ try:
     driver.find_element(By.CSS_SELECTOR, "#column-chooser summary").click()
     driver.find_element(By.CSS_SELECTOR, "#column-chooser input[value=call_id]").click()
     wait.until(lambda d: len(cols()) == before + 1 and cols()[0] == "call id")
+    # The rows follow the headings: every row has a cell per column, the call id first.
+    wait.until(lambda d: all(len(r.find_elements(By.TAG_NAME, "td")) == len(cols()) for r in rows("calls")[:5]))
+    first = rows("calls")[0]
+    assert first.find_elements(By.TAG_NAME, "td")[0].text == first.get_attribute("data-call"), first.text
     rows("calls")[0].click()
     wait.until(lambda d: d.find_element(By.ID, "call-dialog").is_displayed() and len(d.find_elements(By.CSS_SELECTOR, "#timeline tbody tr")) >= 3)
     timeline = driver.find_element(By.ID, "timeline").text

@@ -34,6 +34,10 @@ function signOut() {
   location.href = '/ui/signin?next=' + encodeURIComponent(location.pathname + location.search);
 }
 async function api(path, opts = {}) {
+  // URLSearchParams writes a space as '+', which the API reads as a plus (RFC 3986): a filter with
+  // a space ("Анна Смирнова", "service call") matched nothing. It writes a real '+' as %2B, and
+  // paths are encoded with encodeURIComponent, so every '+' here is a space.
+  path = path.replace(/\+/g, '%20');
   const r = await fetch(path, { ...opts, headers: { ...(opts.headers || {}), Authorization: 'Bearer ' + token() } });
   if (r.status === 401) { signOut(); throw new ApiError(401, null); }
   if (!r.ok) { let b = null; try { b = await r.json(); } catch (_) {} throw new ApiError(r.status, b); }
@@ -137,9 +141,10 @@ function wireDownloads(root, target) {
   });
 }
 
-// Redraws only when the rows changed: live reloads then keep the user's selection and focus.
-function fill(table, rows, render) {
-  const key = JSON.stringify(rows);
+// Redraws only when the rows (or `shape`: which columns, whether Handle is offered) changed: live
+// reloads then keep the user's selection and focus.
+function fill(table, rows, render, shape = '') {
+  const key = shape + JSON.stringify(rows);
   if (table.dataset.key === key) return;
   table.dataset.key = key;
   const body = $('tbody', table); body.replaceChildren(...rows.map(render));
@@ -213,13 +218,17 @@ pages.queue = (me) => {
     if (!dept()) return NEED_DEPARTMENT;
     rememberDepartment(dept());
     const q = apiQuery(form, []);
+    // A past view (as of a time or position) is for reading: a Handle there would dismiss the
+    // client's episode open now, which may not be the row on screen.
+    const past = q.toString() !== '';
     const [open, closed] = await Promise.all([getJSON(base() + '/unprocessed?' + q),
                                               getJSON(base() + '/processed?limit=500&' + apiQuery(form, ['from', 'to']))]);
     $('#count-unprocessed').textContent = '(' + open.length + ')'; $('#count-processed').textContent = '(' + closed.length + ')';
     fill($('#unprocessed'), open, r => el('tr', { class: 'row', 'data-client': r.client },
       td(r.client), td(fmtTime(r.first_call_at)), td(fmtTime(r.last_call_at)), td(fmtDuration(r.lost_for_s)),
       td(r.missed_calls, 'num'), td(r.callback_attempts, 'num'), td(label(r.last_reason)),
-      el('td', { class: 'no-print needs-handle' }, canHandle ? el('button', { type: 'button', class: 'handle', onclick: () => openHandle(r) }, 'Handle') : null)));
+      el('td', { class: 'no-print needs-handle' }, canHandle && !past ? el('button', { type: 'button', class: 'handle', onclick: () => openHandle(r) }, 'Handle')
+        : past && canHandle ? el('span', { class: 'hint', title: 'Handle works on the queue as it is now' }, 'past view') : null)), past ? 'past' : 'now');
     fill($('#processed'), closed, r => el('tr', { class: 'row', 'data-client': r.client },
       td(r.client), td(fmtTime(r.first_call_at)), td(r.missed_calls, 'num'), td(r.callback_attempts, 'num'),
       td(fmtTime(r.closed_at)), td(label(r.closed_how)), td(r.closed_by || ''), td([label(r.reason), r.comment].filter(Boolean).join(': '))));
@@ -342,7 +351,7 @@ pages.calls = () => {
     const cols = columns();
     $('#calls thead tr').replaceChildren(...cols.map(c => el('th', { class: c.endsWith('_s') ? 'num' : null }, label(c))));
     fill($('#calls'), rows, r => el('tr', { class: 'row', 'data-call': r.call_id, onclick: () => openCall(r.call_id) },
-      cols.map(c => td(cell(r, c), c.endsWith('_s') ? 'num' : null))));
+      cols.map(c => td(cell(r, c), c.endsWith('_s') ? 'num' : null))), cols.join(','));
   }
   for (const b of boxes) b.addEventListener('change', () => { localStorage.setItem(COLS_KEY, JSON.stringify(columns())); render(); });
   const target = () => {
