@@ -25,6 +25,8 @@ struct Unprocessed: AsyncParsableCommand {
     @OptionGroup var asOf: AsOfOptions
     @OptionGroup var out: OutputOptions
 
+    func validate() throws { try requireDepartment(department) }
+
     func run() async throws {
         let engine = try Registry.openCaughtUp(global)
         defer { engine.log.close() }
@@ -45,6 +47,7 @@ struct Processed: AsyncParsableCommand {
     @OptionGroup var out: OutputOptions
 
     func validate() throws {
+        try requireDepartment(department)
         guard limit > 0 else { throw ValidationError("--limit: a positive number") }
     }
 
@@ -105,6 +108,8 @@ struct DepartmentSummary: AsyncParsableCommand {
     @OptionGroup var asOf: AsOfOptions
     @OptionGroup var out: OutputOptions
 
+    func validate() throws { try requireDepartment(department) }
+
     func run() async throws {
         let engine = try Registry.openCaughtUp(global)
         defer { engine.log.close() }
@@ -132,6 +137,7 @@ struct Calls: AsyncParsableCommand {
     @OptionGroup var out: OutputOptions
 
     func validate() throws {
+        try requireDepartment(department)
         if let result, !["answered", "missed", "in_progress"].contains(result) { throw ValidationError("--result: answered, missed or in_progress") }
         if let reason, MissedReason(rawValue: reason) == nil {
             throw ValidationError("--reason: one of \(MissedReason.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -232,6 +238,7 @@ struct Handle: AsyncParsableCommand {
     @Option(help: "Free text; required with reason other.") var comment: String?
 
     func validate() throws {
+        try requireDepartment(department)
         guard DismissalReason(rawValue: reason) != nil else {
             throw ValidationError("--reason: unknown reason \"\(reason)\"; use one of \(DismissalReason.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -247,4 +254,9 @@ struct Handle: AsyncParsableCommand {
         let row = try await MissedHandling.handle(engine: engine, department: department, client: client, by: by, reason: reason, comment: comment)
         print(try reportJSON(row))
     }
+}
+
+/// An empty `--department` names no department: refused rather than answered with an empty report.
+func requireDepartment(_ d: String) throws {
+    guard !d.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--department: a department name, not empty") }
 }

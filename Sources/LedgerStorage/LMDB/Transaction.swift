@@ -21,6 +21,9 @@ package struct Transaction {
 
     /// Calls `body` with the borrowed bytes stored under `key` (or returns `nil` when absent).
     package func withValue<R>(_ db: Database, _ key: [UInt8], _ body: (UnsafeRawBufferPointer) throws -> R) throws(LMDBError) -> R? {
+        // LMDB refuses an empty key (MDB_BAD_VALSIZE); none is ever stored, so it is simply absent
+        // (`call ""`, `--department ""` printed the raw LMDB error).
+        if key.isEmpty { return nil }
         var v = MDB_val()
         let rc: Int32 = key.withUnsafeBytes { kb in
             var k = MDB_val(mv_size: kb.count, mv_data: UnsafeMutableRawPointer(mutating: kb.baseAddress))
@@ -167,6 +170,7 @@ package struct Transaction {
 
     /// Calls `body` with every duplicate value stored under `key` in a sorted-duplicates database.
     package func duplicates(_ db: Database, _ key: [UInt8], _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        if key.isEmpty { return }  // never stored (see `withValue`)
         var cursor: OpaquePointer?
         try check(mdb_cursor_open(txn, db.dbi, &cursor))
         defer { mdb_cursor_close(cursor) }
