@@ -159,12 +159,16 @@ public enum Calendar2 {
     public static func startOfDay(_ day: Int, in tz: TimeZone) -> Int64 {
         let guess = Int64(day) * 86_400_000
         // Offsets vary (DST): correct with the offset in force around that midnight.
-        var t = guess - Int64(ZoneOffsets.seconds(tz, at: guess)) * 1000
-        let check = LocalTime(t, in: tz)
-        if check.day != day || check.minuteOfDay != 0 {
-            t = guess - Int64(ZoneOffsets.seconds(tz, at: t)) * 1000
-        }
-        return t
+        let t1 = guess - Int64(ZoneOffsets.seconds(tz, at: guess)) * 1000
+        let c1 = LocalTime(t1, in: tz)
+        if c1.day == day && c1.minuteOfDay == 0 { return t1 }
+        let t2 = guess - Int64(ZoneOffsets.seconds(tz, at: t1)) * 1000
+        let c2 = LocalTime(t2, in: tz)
+        if c2.day == day && c2.minuteOfDay == 0 { return t2 }
+        // Midnight does not exist that day: the clocks jump forward at 00:00 (Santiago, Asunción,
+        // Havana, Beirut, Cairo). The day begins at the jump, the earlier candidate on that day;
+        // the later offset's midnight fell an hour into the day before.
+        return [t1, t2].filter { LocalTime($0, in: tz).day == day }.min() ?? t2
     }
 
     /// The local calendar day (days since 1970-01-01) of instant `t`.

@@ -7,6 +7,25 @@ import Testing
 
 /// Cases where an independent implementation of the spec (`Tools/Oracle`) disagreed with ours.
 @Suite struct SpecEdgeCaseTests {
+    /// Calendar days where the clocks jump forward at midnight (Santiago, 2026-09-06: 00:00 -04
+    /// becomes 01:00 -03): the day begins at the jump, not an hour into the day before.
+    @Test func aDayWhoseMidnightIsSkippedBeginsAtTheJump() throws {
+        let santiago = TimeZone(identifier: "America/Santiago")!
+        let day = Calendar2.day(of: "2026-09-06")!
+        let start = Calendar2.startOfDay(day, in: santiago)
+        #expect(start == (try EventTime(rfc3339: "2026-09-06T04:00:00Z")).milliseconds)
+        #expect(Calendar2.rfc3339(start, in: santiago).hasPrefix("2026-09-06T01:00:00"))
+        // 23:30 on the 5th (-04) is on the 5th; the 5th ends where the 6th begins.
+        let lateEvening = (try EventTime(rfc3339: "2026-09-05T23:30:00-04:00")).milliseconds
+        #expect(Calendar2.day(of: lateEvening, in: santiago) == day - 1)
+        #expect(Calendar2.endOfDay(of: lateEvening, in: santiago) == start)
+        // Days around it, and a zone without the jump, are unchanged.
+        #expect(Calendar2.startOfDay(day + 1, in: santiago) == (try EventTime(rfc3339: "2026-09-07T03:00:00Z")).milliseconds)
+        #expect(Calendar2.startOfDay(day - 1, in: santiago) == (try EventTime(rfc3339: "2026-09-05T04:00:00Z")).milliseconds)
+        let moscow = TimeZone(identifier: "Europe/Moscow")!
+        #expect(Calendar2.startOfDay(day, in: moscow) == (try EventTime(rfc3339: "2026-09-05T21:00:00Z")).milliseconds)
+    }
+
     /// "Every `missed.handled`": one naming a hidden number too, with no episode and no number.
     @Test func dismissalsOfHiddenNumbersAreAudited() async throws {
         let dir = TemporaryDirectory("hidden-dismissal")
