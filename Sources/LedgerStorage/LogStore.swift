@@ -170,11 +170,7 @@ public final class LogStore: Sendable {
         while true {
             let page = try records(after: cursor, limit: 8192)
             guard let end = page.last else { break }
-            for r in page {
-                do { rebuilt.add(try schema.indexEntries(of: r.payload), at: r.position) } catch {
-                    throw StorageError(.corrupted, "record at position \(r.position) cannot be indexed: \(error)")
-                }
-            }
+            for r in page { rebuilt.add(try indexEntries(ofStored: r.payload, at: r.position), at: r.position) }
             cursor = end.position
         }
         rebuilt.startAfter(from)
@@ -392,10 +388,7 @@ public final class LogStore: Sendable {
             try txn.scan(log, from: Keys.position(known + 1)) { key, value in
                 let position = Keys.readUInt64(key)
                 guard position <= last.position else { return false }
-                let r = try RecordFormat.open(value, position: position)
-                do { found.append((try schema.indexEntries(of: r.payload), position)) } catch {
-                    throw StorageError(.corrupted, "record at position \(position) cannot be indexed: \(error)")
-                }
+                found.append((try indexEntries(ofStored: RecordFormat.open(value, position: position).payload, at: position), position))
                 return true
             }
         }
@@ -459,7 +452,7 @@ public final class LogStore: Sendable {
             for k in records.indices {
                 if let p = known[k] {
                     let stored = try txn.withValue(log, Keys.position(p)) { try RecordFormat.open($0, position: p).payload }
-                    if let stored, stored == records[k].payload || schema.sameContent(stored: stored, new: records[k].payload) {
+                    if let stored, sameContent(stored, records[k].payload) {
                         positions[k] = p
                         continue
                     }
@@ -470,7 +463,7 @@ public final class LogStore: Sendable {
                 if let inTransaction, let i = Self.earlier(records[k], inTransaction, added, requests) {
                     let other = requests[added[i].request].records[added[i].record]
                     let position = added[i].position
-                    if other.payload == records[k].payload || schema.sameContent(stored: other.payload, new: records[k].payload) {
+                    if sameContent(other.payload, records[k].payload) {
                         positions[k] = position
                         continue
                     }
@@ -479,7 +472,7 @@ public final class LogStore: Sendable {
                     break
                 }
                 if let firstInRequest, let j = Self.first(records[k], in: records, before: k, firstInRequest) {
-                    if records[j].payload == records[k].payload || schema.sameContent(stored: records[j].payload, new: records[k].payload) {
+                    if sameContent(records[j].payload, records[k].payload) {
                         positions[k] = UInt64.max - UInt64(j)  // resolved after pass 2
                         continue
                     }
@@ -545,7 +538,7 @@ public final class LogStore: Sendable {
             for g in range {
                 if let p = known[g - range.lowerBound] {
                     let stored = try txn.withValue(log, Keys.position(p)) { try RecordFormat.open($0, position: p).payload }
-                    if let stored, stored == streamed[g].payload || schema.sameContent(stored: stored, new: streamed[g].payload) {
+                    if let stored, sameContent(stored, streamed[g].payload) {
                         positions.append(p)
                         continue
                     }
@@ -553,7 +546,7 @@ public final class LogStore: Sendable {
                                        recordIndex: g, existingPosition: p)
                 }
                 if let j = Self.first(streamed[g], in: streamed, before: g, first) {
-                    if streamed[j].payload == streamed[g].payload || schema.sameContent(stored: streamed[j].payload, new: streamed[g].payload) {
+                    if sameContent(streamed[j].payload, streamed[g].payload) {
                         positions.append(positions[j])
                         continue
                     }
@@ -573,6 +566,18 @@ public final class LogStore: Sendable {
         let outcome = AppendOutcome(positions: positions, appended: added.count, duplicates: positions.count - added.count,
                                     recordedAt: h.recordedAt)
         return (outcome, h, added)
+    }
+
+    /// Whether a record under an id already taken repeats it (a no-op) rather than conflicts.
+    private func sameContent(_ stored: [UInt8], _ new: [UInt8]) -> Bool {
+        stored == new || schema.sameContent(stored: stored, new: new)
+    }
+
+    /// The index entries of a record read back from the log.
+    private func indexEntries(ofStored payload: [UInt8], at position: UInt64) throws -> PendingRecord {
+        do { return try schema.indexEntries(of: payload) } catch {
+            throw StorageError(.corrupted, "record at position \(position) cannot be indexed: \(error)")
+        }
     }
 
     /// The first record of `records` before index `k` with `r`'s id, found by hash.
