@@ -16,6 +16,11 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "Departments.") var departments: Int = 3
     @Option(help: "Share of events delivered late / out of order (0…1).") var lateFraction: Double = 0
 
+    func validate() throws {
+        guard days > 0, departments > 0 else { throw ValidationError("--days and --departments: positive numbers") }
+        guard (0...1).contains(lateFraction) else { throw ValidationError("--late-fraction: a share from 0 to 1") }
+    }
+
     func run() async throws {
         var config = SimulatorConfiguration()
         config.days = days

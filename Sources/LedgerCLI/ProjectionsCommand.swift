@@ -83,6 +83,10 @@ struct Projections: AsyncParsableCommand {
         @Argument(help: "One projection (default: all).") var name: String?
         @Option(help: "Events per transaction.") var pageSize: Int = 2048
 
+        func validate() throws {
+            guard pageSize > 0 else { throw ValidationError("--page-size: a positive number of events") }
+        }
+
         func run() async throws {
             let engine = try Registry.engine(try global.openLog(existing: true))
             defer { engine.log.close() }

@@ -97,6 +97,11 @@ func cli(_ args: [String], stdin: String? = nil, env: [String: String] = [:]) th
         let (code2, _, err2) = try cli(["append", "-", "--data", dir.path, "--piece-bytes", "1"], stdin: [b, a2].joined(separator: "\n"))
         #expect(code2 != 0)
         #expect(err2.contains(#"event 2 of the input (id "a")"#) && err2.contains("position 1"))
+        // Twice in one input with different content: named as such, not as "position 0".
+        let c1 = #"{"id":"c","type":"call.greeting","at":"2026-11-21T09:15:02Z","data":{"call_id":"c"}}"#
+        let c2 = #"{"id":"c","type":"call.greeting","at":"2026-11-21T09:15:04Z","data":{"call_id":"c"}}"#
+        let (code3, _, err3) = try cli(["append", "-", "--data", dir.path], stdin: [c1, c2].joined(separator: "\n"))
+        #expect(code3 != 0 && err3.contains("appears earlier in this input") && !err3.contains("position 0"), "\(err3)")
         #expect(try cli(["events", "--data", dir.path]).1.split(separator: "\n").count == 1)
     }
 }

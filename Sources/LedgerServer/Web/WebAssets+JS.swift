@@ -222,8 +222,11 @@ pages.queue = (me) => {
     // client's episode open now, which may not be the row on screen.
     const past = q.toString() !== '';
     const [open, closed] = await Promise.all([getJSON(base() + '/unprocessed?' + q),
-                                              getJSON(base() + '/processed?limit=500&' + apiQuery(form, ['from', 'to']))]);
-    $('#count-unprocessed').textContent = '(' + open.length + ')'; $('#count-processed').textContent = '(' + closed.length + ')';
+                                              getJSON(base() + '/processed?limit=501&' + apiQuery(form, ['from', 'to']))]);
+    // The newest 500 are shown: say so when there are more (a period narrows the list).
+    const more = closed.length > 500; if (more) closed.length = 500;
+    $('#count-unprocessed').textContent = '(' + open.length + ')';
+    $('#count-processed').textContent = more ? '(newest 500; pick a period for older ones)' : '(' + closed.length + ')';
     fill($('#unprocessed'), open, r => el('tr', { class: 'row', 'data-client': r.client },
       td(r.client), td(fmtTime(r.first_call_at)), td(fmtTime(r.last_call_at)), td(fmtDuration(r.lost_for_s)),
       td(r.missed_calls, 'num'), td(r.callback_attempts, 'num'), td(label(r.last_reason)),
