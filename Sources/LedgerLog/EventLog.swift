@@ -234,10 +234,6 @@ public final class EventLog: Sendable {
     /// Encodes events for storage, on every core for batches of 512 or more.
     static func encode(_ events: [Event]) -> [PendingRecord] { onEveryCore(events, record(for:)) }
 
-    /// The records of events already in their stored form (their index entries), on every core
-    /// for batches of 512 or more.
-    static func records(for events: [EncodedEvent]) -> [PendingRecord] { onEveryCore(events, record(for:)) }
-
     private static func onEveryCore<T: Sendable>(_ items: [T], _ make: @Sendable (T) -> PendingRecord) -> [PendingRecord] {
         if items.count < 512 { return items.map(make) }
         let chunks = min(64, max(2, items.count / 2048))

@@ -312,7 +312,7 @@ public final class ProjectionEngine: Sendable {
                     for entity in list[(c * chunk)..<min(list.count, (c + 1) * chunk)] {
                         guard let r = try s.projection.record(entity, memory) else { continue }
                         let e = Array(entity.utf8)
-                        for k in r.keys { keys.add(k.bytes, e) }
+                        for k in r.keys { FactRecord.addScopeKey(k, entity: e, to: &keys) }
                         part.append(BuiltFact(entity: e, record: r.encoded(), memo: r.memo))
                     }
                 } catch {

@@ -181,6 +181,11 @@ struct FactRecord: Sendable {
         key.bytes + entity + Bytes.uint16(entity.count)
     }
 
+    /// ``scopeKey(_:entity:)``, laid straight into `keys` (a rebuild writes hundreds of thousands).
+    static func addScopeKey(_ key: QueryKey, entity: [UInt8], to keys: inout SortedKeys) {
+        keys.add(key.bytes, entity, Bytes.uint16(entity.count))
+    }
+
     /// The entity of a scope-index key.
     static func entity(ofScopeKey k: [UInt8]) -> [UInt8] {
         let n = Bytes.readUInt16(k, at: k.count - 2)

@@ -729,12 +729,7 @@ public final class LogStore: Sendable {
     /// Re-reads the head (another process may have appended).
     public func refreshHeadFromDisk() {
         // With the index entries of what another process appended: reads by entity find them.
-        try? env.read { txn in
-            guard let (k, v) = try txn.last(log) else { return }
-            let p = Keys.readUInt64(k)
-            guard p > lastPosition || p > tail.withLock({ $0.end }) else { return }
-            try takeIn(through: Head(position: p, recordedAt: try RecordFormat.open(v, position: p).recordedAt), txn)
-        }
+        try? env.read { txn in _ = try adoptForeignRecords(txn, cached: head.withLock { $0 }) }
     }
 
     private static func readHead(env: Environment, log: Database) throws -> Head {

@@ -17,13 +17,11 @@ struct FlushRows: Sendable {
         bytes.append(contentsOf: key)
     }
 
-    /// Adds the key `a + b + suffix` (big-endian) without building it first.
-    mutating func add(_ a: [UInt8], _ b: [UInt8], suffix: UInt16, _ position: UInt64) {
-        rows.append((bytes.count, a.count + b.count + 2, position))
-        bytes.append(contentsOf: a)
-        bytes.append(contentsOf: b)
-        bytes.append(UInt8(suffix >> 8))
-        bytes.append(UInt8(suffix & 0xFF))
+    /// Adds the key made of `parts` one after another, without building it first.
+    mutating func add(parts: [[UInt8]], _ position: UInt64) {
+        let offset = bytes.count
+        for p in parts { bytes.append(contentsOf: p) }
+        rows.append((offset, bytes.count - offset, position))
     }
 
     /// Adds every row of `other`, keeping their positions.
@@ -62,10 +60,9 @@ public struct SortedKeys: Sendable {
 
     public init(capacity: Int = 0) { rows = FlushRows(capacity: capacity) }
 
-    /// Adds the key `prefix + entity + UInt16(entity.count)` (big-endian), the shape of a
-    /// projection's scope-index keys.
-    public mutating func add(_ prefix: [UInt8], _ entity: [UInt8]) {
-        rows.add(prefix, entity, suffix: UInt16(entity.count), UInt64(rows.count))
+    /// Adds the key made of `parts` one after another.
+    public mutating func add(_ parts: [UInt8]...) {
+        rows.add(parts: parts, UInt64(rows.count))
     }
 
     /// Adds every key of `other`.
