@@ -9,6 +9,21 @@ struct LedgerCommand: AsyncParsableCommand {
         abstract: "An event-sourced call ledger: append PBX and CRM events, read them back, keep the log healthy.",
         subcommands: [Serve.self, Demo.self, Append.self, Import.self, Events.self, Verify.self, Backup.self, Stats.self, Projections.self, Departments.self, Report.self, CallCommand.self, Audit.self, Handle.self]
     )
+
+    /// ArgumentParser's own `main`, except that file-system errors from Foundation are told as
+    /// "what, which path, why" instead of an `NSCocoaErrorDomain … UserInfo={…}` dump.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asynchronous = command as? AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: CLIError.fileSystem(error) ?? error)
+        }
+    }
 }
 
 /// Options every command takes.
@@ -32,4 +47,20 @@ struct GlobalOptions: ParsableArguments {
 struct CLIError: Error, CustomStringConvertible {
     var description: String
     init(_ d: String) { description = d }
+
+    /// A Foundation file error as a sentence naming the path and the system's reason, or nil
+    /// for any other error.
+    static func fileSystem(_ error: any Error) -> CLIError? {
+        let ns = error as NSError
+        guard ns.domain == NSCocoaErrorDomain else { return nil }
+        let path = (ns.userInfo[NSFilePathErrorKey] as? String) ?? (ns.userInfo[NSURLErrorKey] as? URL)?.path
+        var reason = (ns.userInfo[NSUnderlyingErrorKey] as? NSError).map { underlying in
+            underlying.domain == NSPOSIXErrorDomain ? String(cString: strerror(Int32(underlying.code))) : underlying.localizedDescription
+        }
+        if reason == nil, ns.code == CocoaError.fileNoSuchFile.rawValue || ns.code == CocoaError.fileReadNoSuchFile.rawValue {
+            reason = "No such file or directory"
+        }
+        guard let path else { return CLIError("file error: \(reason ?? ns.localizedDescription)") }
+        return CLIError("\(path): \(reason ?? ns.localizedDescription)")
+    }
 }

@@ -30,12 +30,26 @@ struct LiveReport: AsyncParsableCommand {
     }
 }
 
+/// The live panel as people read it (the files for machines are `ReportExport.live`).
 enum LiveText {
+    static let agentHeader = ["agent", "name", "status", "in status", "occupancy", "answered 1h", "outbound 1h", "avg in talk", "avg out talk"]
+
+    /// Percentages (`*_pct`, and the missed share of the last hour) with one decimal and `%`, others as numbers.
+    static func display(metric name: String, _ v: Double) -> String {
+        name.hasSuffix("_pct") || name.hasPrefix("missed_pct") ? String(format: "%.1f%%", v) : Cells.num((v * 1000).rounded() / 1000)
+    }
+
+    static func agentCells(_ a: LiveAgentRow) -> [String] {
+        [a.agent, a.name ?? "", a.status + (a.call.map { " (\($0))" } ?? ""), a.inStatusS.map { Cells.num($0.rounded()) + " s" } ?? "",
+         String(format: "%.1f%%", a.occupancyPct), String(a.answeredLastHour), String(a.outboundLastHour),
+         Cells.num(a.avgInboundTalkS.rounded()), Cells.num(a.avgOutboundTalkS.rounded())]
+    }
+
     static func table(_ p: LivePanel) -> String {
         var text = "live panel of \(p.department) at \(p.at) (last hour from \(p.windowFrom))\n\n"
-        text += Terminal.table(["metric", "value"], p.metrics.named.map { [$0.name, LivePanel.text(metric: $0.name, $0.value)] })
+        text += Terminal.table(["metric", "value"], p.metrics.named.map { [$0.name, display(metric: $0.name, $0.value)] })
         text += "\nservice level: \(p.serviceLevel.formula)\n\n"
-        text += Terminal.table(LivePanel.agentHeader, p.agents.map(LivePanel.agentCells))
+        text += Terminal.table(agentHeader, p.agents.map(agentCells))
         return text
     }
 }

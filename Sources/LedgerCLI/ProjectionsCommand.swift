@@ -32,6 +32,7 @@ enum Registry {
         }
         guard let catchUpSeconds else {
             try engine.catchUp()
+            warnAboutFailedReadModels(engine)
             return engine
         }
         // At most this long: the rest is left to the workers, so a server answers (appends, health,
@@ -42,6 +43,20 @@ enum Registry {
             behind = try behind.filter { !(try engine.catchUp($0, pages: 2)) }
         }
         return engine
+    }
+}
+
+/// A report from a read model that stopped at an event must not pass for a current one: say
+/// which stopped, where and why, and what to run (on stderr, so the report's output stays clean).
+private func warnAboutFailedReadModels(_ engine: ProjectionEngine) {
+    guard let failed = try? engine.status().filter({ $0.state == .failed }), !failed.isEmpty else { return }
+    for s in failed {
+        let f = s.failure
+        FileHandle.standardError.write(Data("""
+            warning: read model \(s.name) stopped at event \(f?.position ?? s.checkpoint + 1): \(f?.message ?? "unknown error"); \
+            what it answers is as of position \(s.checkpoint), not the whole log. \
+            See `call-ledger projections status`; `call-ledger projections rebuild \(s.name)` retries it.\n
+            """.utf8))
     }
 }
 

@@ -24,14 +24,20 @@ public struct JSONParser {
     }
 
     /// Parses exactly one JSON value from `bytes[range]` (surrounding whitespace allowed).
+    /// A syntax error's offset counts from the range's start: for one line of NDJSON, the byte
+    /// within that line, which is what someone fixing the line needs.
     public static func parse(_ bytes: [UInt8], range: Range<Int>? = nil) throws(SyntaxError) -> JSONValue {
         let r = range ?? 0..<bytes.count
         var p = JSONParser(bytes: bytes, start: r.lowerBound, end: r.upperBound)
-        p.skipWhitespace()
-        let v = try p.parseValue()
-        p.skipWhitespace()
-        if p.i != p.end { throw p.error("unexpected data after the JSON value") }
-        return v
+        do throws(SyntaxError) {
+            p.skipWhitespace()
+            let v = try p.parseValue()
+            p.skipWhitespace()
+            if p.i != p.end { throw p.error("unexpected data after the JSON value") }
+            return v
+        } catch {
+            throw SyntaxError(offset: error.offset - r.lowerBound, message: error.message)
+        }
     }
 
     /// Parses one JSON value from a string.

@@ -18,13 +18,7 @@ extension ReportExport {
         add("report", "department", r.department)
         add("report", "from", r.from)
         add("report", "to", r.to)
-        for (k, x) in [("incoming", v.incoming), ("answered", v.answered), ("missed", v.missed)] { add("volume", k, String(x)) }
-        add("volume", "missed_share", String(v.missedShare))
-        for (k, x) in [("unique_missed", v.uniqueMissed), ("repeat_missed", v.repeatMissed), ("hidden_missed", v.hiddenMissed)] { add("volume", k, String(x)) }
-        add("volume", "avg_wait_s", String(v.avgWaitS))
-        add("volume", "avg_total_wait_s", String(v.avgTotalWaitS))
-        for k in v.reasons.keys { add("volume", "reasons." + k, Cells.num(v.reasons[k])) }
-        for k in v.classes.keys { add("volume", "classes." + k, Cells.num(v.classes[k])) }
+        for (k, x) in volumeFields(v) { add("volume", k, x) }
         for (k, x) in [("episodes", c.episodes), ("called_back_by_department", c.calledBackByDepartment),
                        ("called_back_elsewhere", c.calledBackElsewhere), ("dismissed", c.dismissed), ("not_called_back", c.notCalledBack)] {
             add("callbacks", k, String(x))
@@ -41,14 +35,26 @@ extension ReportExport {
         for b in r.dynamics ?? [] {
             let p = "dynamics." + b.start + "."
             add("dynamics", p + "end", b.end)
-            for (k, x) in [("incoming", b.volume.incoming), ("answered", b.volume.answered), ("missed", b.volume.missed),
-                           ("episodes", b.statuses.episodes), ("called_back_by_department", b.statuses.calledBackByDepartment),
+            // A bucket is Section I's numbers plus Section II's status counts, as in the JSON.
+            for (k, x) in volumeFields(b.volume) { add("dynamics", p + k, x) }
+            for (k, x) in [("episodes", b.statuses.episodes), ("called_back_by_department", b.statuses.calledBackByDepartment),
                            ("called_back_elsewhere", b.statuses.calledBackElsewhere), ("dismissed", b.statuses.dismissed),
                            ("not_called_back", b.statuses.notCalledBack)] {
                 add("dynamics", p + k, String(x))
             }
         }
         return CSV.text(["section", "name", "value"], rows)
+    }
+
+    /// Section I as (JSON name, value) pairs, reasons and classes with dotted names.
+    private static func volumeFields(_ v: DepartmentReport.Volume) -> [(String, String)] {
+        var out: [(String, String)] = [("incoming", String(v.incoming)), ("answered", String(v.answered)), ("missed", String(v.missed)),
+                                       ("missed_share", String(v.missedShare)), ("unique_missed", String(v.uniqueMissed)),
+                                       ("repeat_missed", String(v.repeatMissed)), ("hidden_missed", String(v.hiddenMissed)),
+                                       ("avg_wait_s", String(v.avgWaitS)), ("avg_total_wait_s", String(v.avgTotalWaitS))]
+        out += v.reasons.keys.map { ("reasons." + $0, Cells.num(v.reasons[$0])) }
+        out += v.classes.keys.map { ("classes." + $0, Cells.num(v.classes[$0])) }
+        return out
     }
 
     /// One sheet per section, numbers as numbers (shares formatted as percentages).
@@ -84,18 +90,21 @@ extension ReportExport {
                       XLSXSheet(name: "Callbacks", columns: [("metric", .text), ("value", .decimal)], rows: callbacks)]
         sheets.append(XLSXSheet(name: "Agents", columns: agentColumns, rows: agents))
         if let d = r.dynamics {
-            let cols: [(title: String, kind: XLSXColumnKind)] = [
+            let reasonKeys = v.reasons.keys, classKeys = v.classes.keys
+            var cols: [(title: String, kind: XLSXColumnKind)] = [
                 ("start", .text), ("end", .text), ("incoming", .integer), ("answered", .integer), ("missed", .integer), ("missed_share", .percent),
                 ("unique_missed", .integer), ("repeat_missed", .integer), ("hidden_missed", .integer), ("avg_wait_s", .decimal),
                 ("avg_total_wait_s", .decimal), ("episodes", .integer), ("called_back_by_department", .integer),
                 ("called_back_elsewhere", .integer), ("dismissed", .integer), ("not_called_back", .integer),
             ]
+            cols += reasonKeys.map { ("reasons." + $0, .integer) } + classKeys.map { ("classes." + $0, .integer) }
             sheets.append(XLSXSheet(name: "Dynamics", columns: cols, rows: d.map { b in
                 [.text(b.start), .text(b.end), .number(Double(b.volume.incoming)), .number(Double(b.volume.answered)),
                  .number(Double(b.volume.missed)), .number(b.volume.missedShare), .number(Double(b.volume.uniqueMissed)),
                  .number(Double(b.volume.repeatMissed)), .number(Double(b.volume.hiddenMissed)), .number(b.volume.avgWaitS),
                  .number(b.volume.avgTotalWaitS), .number(Double(b.statuses.episodes)), .number(Double(b.statuses.calledBackByDepartment)),
                  .number(Double(b.statuses.calledBackElsewhere)), .number(Double(b.statuses.dismissed)), .number(Double(b.statuses.notCalledBack))]
+                    + reasonKeys.map { .number(b.volume.reasons[$0]) } + classKeys.map { .number(b.volume.classes[$0]) }
             }))
         }
         return sheets

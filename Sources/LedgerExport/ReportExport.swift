@@ -12,8 +12,12 @@ import LedgerXLSX
 /// let bytes = try XLSXWriter.bytes(export.sheets())
 /// ```
 public struct ReportExport {
-    /// A file name without extension, safe in a `Content-Disposition` header: `sales-unprocessed`.
+    /// A file name without extension, ASCII and safe in a `Content-Disposition` header's
+    /// `filename`: `sales-unprocessed`.
     public var name: String
+    /// The same name as people wrote it (`отдел продаж-unprocessed`), only characters that file
+    /// systems refuse replaced: for `filename*` and the CLI's messages.
+    public var title: String
     /// The CSV text (header line first).
     public var csv: () -> String
     /// The workbook's sheets, numbers as numbers.
@@ -22,6 +26,7 @@ public struct ReportExport {
     /// A report from its two renderers; `name` is made file-safe.
     public init(name: String, csv: @escaping () -> String, sheets: @escaping () -> [XLSXSheet]) {
         self.name = ReportExport.fileSafe(name)
+        self.title = ReportExport.fileTitle(name)
         self.csv = csv
         self.sheets = sheets
     }
@@ -33,6 +38,32 @@ public struct ReportExport {
         }
         let out = String(kept)
         return out.isEmpty ? "report" : out
+    }
+
+    /// Any letters kept (a Cyrillic department stays readable); path separators, characters
+    /// Windows refuses and control characters become `_`.
+    static func fileTitle(_ s: String) -> String {
+        let refused = Set("/\\:*?\"<>|".unicodeScalars)
+        let out = String(String.UnicodeScalarView(s.unicodeScalars.map { c in
+            refused.contains(c) || c.properties.generalCategory == .control ? "_" : c
+        }))
+        return out.isEmpty ? "report" : out
+    }
+
+    /// A `Content-Disposition` value for `name` + `ext` (RFC 6266): the ASCII name for old clients
+    /// and, when the title differs, `filename*` with the title in UTF-8.
+    public func contentDisposition(extension ext: String) -> String {
+        var value = "attachment; filename=\"\(name).\(ext)\""
+        if title != name {
+            let attrChar = Set("!#$&+-.^_`|~".utf8)
+            let encoded = Array((title + "." + ext).utf8).map { b -> String in
+                (b < 0x80 && (UInt8(ascii: "a")...UInt8(ascii: "z") ~= b || UInt8(ascii: "A")...UInt8(ascii: "Z") ~= b
+                              || UInt8(ascii: "0")...UInt8(ascii: "9") ~= b || attrChar.contains(b)))
+                    ? String(UnicodeScalar(b)) : String(format: "%%%02X", b)
+            }.joined()
+            value += "; filename*=UTF-8''" + encoded
+        }
+        return value
     }
 
     /// A single sheet whose columns are all text: the CSV and the sheet share one header and rows.
@@ -203,33 +234,38 @@ extension ReportExport {
 
 // MARK: Live panel
 
-extension LivePanel {
-    /// The columns of the agents' table and sheet.
-    public static let agentHeader = ["agent", "name", "status", "in status", "occupancy", "answered 1h", "outbound 1h", "avg in talk", "avg out talk"]
-
-    /// A metric's value as people read it: percentages with one decimal and `%`, others as numbers.
-    public static func text(metric name: String, _ v: Double) -> String {
-        name.hasSuffix("_pct") ? String(format: "%.1f%%", v) : Cells.num((v * 1000).rounded() / 1000)
-    }
-
-    /// An agent's cells under `agentHeader`.
-    public static func agentCells(_ a: LiveAgentRow) -> [String] {
-        [a.agent, a.name ?? "", a.status + (a.call.map { " (\($0))" } ?? ""), a.inStatusS.map { Cells.num($0.rounded()) + " s" } ?? "",
-         String(format: "%.1f%%", a.occupancyPct), String(a.answeredLastHour), String(a.outboundLastHour),
-         Cells.num(a.avgInboundTalkS.rounded()), Cells.num(a.avgOutboundTalkS.rounded())]
-    }
-}
-
 extension ReportExport {
-    /// The live panel: CSV of its metrics; a workbook of the metrics (numbers) and the agents.
+    /// The live panel for machines, with the JSON's names and numbers: CSV as `section,name,value`
+    /// (metrics, then each agent's fields as `agent.field`); a workbook of the metrics and the agents.
     public static func live(_ p: LivePanel) -> ReportExport {
         ReportExport(name: "\(p.department)-live", csv: {
-            CSV.text(["metric", "value"], p.metrics.named.map { [$0.name, LivePanel.text(metric: $0.name, $0.value)] })
+            var rows = p.metrics.named.map { ["metrics", $0.name, Cells.num($0.value)] }
+            for a in p.agents {
+                rows += zip(liveAgentColumns.map(\.title), liveAgentValues(a)).map { name, value in
+                    ["agents", a.agent + "." + name, value.map { $0.text ?? Cells.num($0.number ?? 0) } ?? ""]
+                }
+            }
+            return CSV.text(["section", "name", "value"], rows)
         }, sheets: {
             [XLSXSheet(name: "Metrics", columns: [("metric", .text), ("value", .decimal)],
                        rows: p.metrics.named.map { [.text($0.name), .number($0.value)] }),
-             XLSXSheet(name: "Agents", columns: LivePanel.agentHeader.map { ($0, .text) },
-                       rows: p.agents.map { LivePanel.agentCells($0).map { .text($0) } })]
+             XLSXSheet(name: "Agents", columns: [("agent", .text)] + liveAgentColumns,
+                       rows: p.agents.map { a in [.text(a.agent)] + liveAgentValues(a).map { $0.map { $0.text.map(XLSXCell.text) ?? .number($0.number ?? 0) } ?? .text("") } })]
         })
+    }
+
+    /// An agent's fields after `agent`, under their JSON names.
+    private static let liveAgentColumns: [(title: String, kind: XLSXColumnKind)] = [
+        ("name", .text), ("status", .text), ("call", .text), ("since", .text), ("in_status_s", .decimal), ("occupancy_pct", .decimal),
+        ("answered_last_hour", .integer), ("outbound_last_hour", .integer), ("talk_s_last_hour", .decimal),
+        ("avg_inbound_talk_s", .decimal), ("avg_outbound_talk_s", .decimal),
+    ]
+
+    /// Text or a number per column of `liveAgentColumns`; nil where the JSON has null.
+    private static func liveAgentValues(_ a: LiveAgentRow) -> [(text: String?, number: Double?)?] {
+        func t(_ s: String?) -> (text: String?, number: Double?)? { s.map { (text: $0, number: nil) } }
+        func n(_ x: Double?) -> (text: String?, number: Double?)? { x.map { (text: nil, number: $0) } }
+        return [t(a.name), t(a.status), t(a.call), t(a.since), n(a.inStatusS), n(a.occupancyPct), n(Double(a.answeredLastHour)),
+                n(Double(a.outboundLastHour)), n(a.talkSLastHour), n(a.avgInboundTalkS), n(a.avgOutboundTalkS)]
     }
 }

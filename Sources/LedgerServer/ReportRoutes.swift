@@ -190,10 +190,10 @@ struct ReportRoutes {
             return try json(value)
         case "csv":
             let e = export()
-            return file(ByteBuffer(string: e.csv()), type: "text/csv; charset=utf-8", name: e.name + ".csv")
+            return file(ByteBuffer(string: e.csv()), type: "text/csv; charset=utf-8", disposition: e.contentDisposition(extension: "csv"))
         case "xlsx":
             let e = export()
-            return file(ByteBuffer(bytes: try XLSXWriter.bytes(e.sheets())), type: Self.xlsxType, name: e.name + ".xlsx")
+            return file(ByteBuffer(bytes: try XLSXWriter.bytes(e.sheets())), type: Self.xlsxType, disposition: e.contentDisposition(extension: "xlsx"))
         case let other:
             throw bad("format: json, csv or xlsx (not \(other))")
         }
@@ -201,8 +201,8 @@ struct ReportRoutes {
 
     static let xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-    func file(_ body: ByteBuffer, type: String, name: String) -> Response {
-        Response(status: .ok, headers: [.contentType: type, .contentDisposition: "attachment; filename=\"\(name)\""],
+    func file(_ body: ByteBuffer, type: String, disposition: String) -> Response {
+        Response(status: .ok, headers: [.contentType: type, .contentDisposition: disposition],
                  body: .init(byteBuffer: body))
     }
 }

@@ -69,7 +69,8 @@ func cli(_ args: [String], stdin: String? = nil, env: [String: String] = [:]) th
         #expect(code != 0)
         #expect(out.isEmpty)
         #expect(err.contains(#"line 2 (id "b"): data.department: required"#))
-        #expect(err.contains("line 4: invalid JSON"))
+        // The byte counts from the start of the line, not of the input.
+        #expect(err.contains("line 4: invalid JSON at byte \(broken.utf8.count + 1)"), "\(err)")
         #expect(err.contains("nothing was stored"))
         // Nothing stored: the ledger may not even exist, and if it does it is empty.
         let (_, events, _) = try cli(["events", "--data", dir.path])

@@ -1,5 +1,6 @@
 import Foundation
 import LedgerEvents
+@testable import LedgerProjections
 import LedgerTestSupport
 import Testing
 
@@ -24,6 +25,13 @@ import Testing
         let (ccode, csv, _) = try cli(base + ["--format", "csv"])
         #expect(ccode == 0 && csv.hasPrefix("section,name,value\r\n"))
         #expect(csv.contains("volume,incoming,\(Int(volume["incoming"]!.doubleValue!))\r\n"))
+        // Every value of a bucket in the JSON has its row in the CSV (reasons and classes dotted).
+        let bucket = report["dynamics"]!.arrayValue![0].objectValue!
+        let bucketStart = bucket.string("start")!
+        for key in bucket.keys where key != "start" {
+            let names = bucket[key]!.objectValue.map { nested in nested.keys.map { key + "." + $0 } } ?? [key]
+            for name in names { #expect(csv.contains("dynamics,dynamics.\(bucketStart).\(name),"), "no CSV row for bucket field \(name)") }
+        }
 
         // XLSX read back with a real reader (openpyxl): values, not formulas.
         let xlsx = dir.sub("r.xlsx")
@@ -34,12 +42,15 @@ import Testing
         out = {"sheets": wb.sheetnames, "frozen": wb["Agents"].freeze_panes,
                "volume": {r[0].value: r[1].value for r in wb["Volume"].iter_rows(min_row=2)},
                "agents": [[c.value for c in r] for r in wb["Agents"].iter_rows(min_row=2)],
-               "share_format": wb["Agents"]["G2"].number_format}
+               "share_format": wb["Agents"]["G2"].number_format,
+               "dynamics_header": [c.value for c in wb["Dynamics"][1]]}
         print(json.dumps(out))
         """
         let read = try JSONParser.parse(try python(script, xlsx)).objectValue!
         #expect(read["sheets"] == ["Volume", "Callbacks", "Agents", "Dynamics"])
         #expect(read["frozen"] == "A2")
+        let dynamicsHeader = read["dynamics_header"]!.arrayValue!.compactMap(\.stringValue)
+        #expect(dynamicsHeader.contains("reasons.not_answered") && dynamicsHeader.contains("classes.\(volume["classes"]!.objectValue!.keys[0])"))
         #expect(read["share_format"] == "0.0%")
         let xv = read["volume"]!.objectValue!
         #expect(xv["incoming"]?.doubleValue == volume["incoming"]?.doubleValue)
@@ -48,6 +59,33 @@ import Testing
         let agents = report["agents"]!.arrayValue!
         #expect(read["agents"]!.arrayValue!.count == agents.count)
         #expect(read["agents"]!.arrayValue![0].arrayValue![0].stringValue == agents[0].objectValue!.string("agent"))
+    }
+
+    @Test func aReportFromAStoppedReadModelSaysSoOnStderr() throws {
+        let dir = TemporaryDirectory("cli-stopped-model")
+        let data = dir.sub("data")
+        #expect(try cli(["demo", "--data", data, "--days", "1"]).0 == 0)
+        let report = ["report", "unprocessed", "--data", data, "--department", "sales"]
+        #expect(try cli(report).2.isEmpty)
+        // As if an event had stopped the clients read model (the failure record the engine writes).
+        let home = data + "/projections/clients"
+        let generation = try String(contentsOfFile: home + "/CURRENT", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let store = try ProjectionStore(directory: home + "/" + generation)
+        try store.kv.write { w in try ProjectionStore.setFailure(w, ProjectionFailure(position: 7, message: "a test's failure")) }
+        let (code, out, err) = try cli(report)
+        #expect(code == 0 && out.contains("open episode"), "\(out)")
+        #expect(err.contains("warning: read model clients stopped at event 7: a test's failure"), "\(err)")
+        #expect(err.contains("projections rebuild clients"))
+    }
+
+    @Test func aFileErrorNamesThePathAndTheReason() throws {
+        let dir = TemporaryDirectory("cli-file-errors")
+        let data = dir.sub("data")
+        #expect(try cli(["demo", "--data", data, "--days", "1"]).0 == 0)
+        let (code, _, err) = try cli(["report", "unprocessed", "--data", data, "--department", "sales", "--format", "csv",
+                                      "--output", dir.sub("missing/queue.csv")])
+        #expect(code == 1)
+        #expect(err.contains(dir.sub("missing/queue.csv") + ": No such file or directory") && !err.contains("NSCocoaErrorDomain"), "\(err)")
     }
 
     @Test func handleRefusesClearlyAndMovesAnEpisodeToProcessed() throws {

@@ -111,7 +111,13 @@ struct TestFailure: Error, CustomStringConvertible {
         // A department name cannot break out of the header's file name.
         let odd = try await server.fetch("/v1/departments/a%22b%3Bc%20d/unprocessed?format=csv", token: token)
         let disposition = try #require(odd.headers["content-disposition"])
-        #expect(disposition.wholeMatch(of: /attachment; filename="[A-Za-z0-9._-]+-unprocessed\.csv"/) != nil, "\(disposition)")
+        #expect(disposition.wholeMatch(of: /attachment; filename="[A-Za-z0-9._-]+-unprocessed\.csv"; filename\*=UTF-8''[A-Za-z0-9._%-]+/) != nil,
+                "\(disposition)")
+        // A Cyrillic department keeps its name (RFC 6266 `filename*`), with an ASCII fallback.
+        let cyrillic = try await server.fetch("/v1/departments/%D0%BE%D1%82%D0%B4%D0%B5%D0%BB%20%D0%BF%D1%80%D0%BE%D0%B4%D0%B0%D0%B6/unprocessed?format=csv",
+                                              token: token)
+        #expect(cyrillic.headers["content-disposition"]
+                    == #"attachment; filename="____________-unprocessed.csv"; filename*=UTF-8''%D0%BE%D1%82%D0%B4%D0%B5%D0%BB%20%D0%BF%D1%80%D0%BE%D0%B4%D0%B0%D0%B6-unprocessed.csv"#)
 
         // Unknown formats and missing tokens are refused as for JSON.
         #expect(try await server.fetch(base + "&format=pdf", token: token).status == 400)

@@ -154,7 +154,12 @@ let browserInstalled = FileManager.default.fileExists(atPath: "/usr/bin/chromedr
         #expect(try await server.request("GET", "/v1/departments/sales/live?as_of=yesterday", token: "reader-token-1").0 == 400)
         // The CLI's files here too; an unknown format is a 400, as for every report.
         let (cs, csv) = try await server.request("GET", "/v1/departments/sales/live?as_of=\(before)&format=csv", token: "reader-token-1")
-        #expect(cs == 200 && csv.hasPrefix("metric,value\r\nin_queue,0"), "\(csv.prefix(200))")
+        // For machines: the JSON's names and plain numbers, the agents' fields after the metrics.
+        #expect(cs == 200 && csv.hasPrefix("section,name,value\r\nmetrics,in_queue,0"), "\(csv.prefix(200))")
+        #expect(csv.contains("\r\nmetrics,service_level_pct,") && !csv.contains("%"), "\(csv)")
+        if let agent = old["agents"]?.arrayValue?.first?.objectValue?.string("agent") {
+            #expect(csv.contains("\r\nagents,\(agent).occupancy_pct,"), "\(csv)")
+        }
         #expect(try await server.request("GET", "/v1/departments/sales/live?format=bogus", token: "reader-token-1").0 == 400)
         // A misspelt parameter is refused (as the CLI refuses an unknown option), not ignored.
         for path in ["/v1/departments/sales/live?asof=\(before)", "/v1/departments/sales/unprocessed?asof=\(before)"] {

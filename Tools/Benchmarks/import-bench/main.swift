@@ -11,7 +11,7 @@ import LedgerLog
 //   cli       the whole `call-ledger import asterisk` process, when --cli PATH is given.
 // Each figure is the median of --reps runs (default 3). Usage:
 //   import-bench [--lines 1000000] [--reps 3] [--dir /tmp/import-bench] [--cli .build-bench/release/call-ledger]
-//                [--only map,import,cli]
+//                [--only map,import,cli] [--write-queue-log PATH]  (the last writes the file and exits)
 
 struct Options {
     var lines = 1_000_000
@@ -20,6 +20,8 @@ struct Options {
     var cli: String?
     /// Rows to run (baseline always runs: every row is a ratio against it).
     var only: Set<String> = ["map", "import", "cli"]
+    /// Only write the generated queue_log to this path (for profiling the CLI on it) and exit.
+    var writeTo: String?
 
     init() {
         var args = CommandLine.arguments.dropFirst()
@@ -30,6 +32,7 @@ struct Options {
             case "--dir": dir = args.popFirst() ?? dir
             case "--cli": cli = args.popFirst()
             case "--only": only = Set((args.popFirst() ?? "").split(separator: ",").map(String.init))
+            case "--write-queue-log": writeTo = args.popFirst()
             default:
                 FileHandle.standardError.write(Data("unknown argument \(a)\n".utf8))
                 exit(2)
@@ -119,6 +122,10 @@ func time(_ cpu: inout [Double], _ body: () throws -> Void) rethrows -> Double {
 
 func main() async throws {
     let o = Options()
+    if let target = o.writeTo {
+        try Data(generate(lines: o.lines)).write(to: URL(fileURLWithPath: target))
+        return
+    }
     try? FileManager.default.removeItem(atPath: o.dir)
     try FileManager.default.createDirectory(atPath: o.dir, withIntermediateDirectories: true)
     let path = o.dir + "/queue_log"
