@@ -1,13 +1,13 @@
 /// The live panel page, `/live/{department}`: one tile per metric coloured by its zone, the
 /// members with their status and time in status, and the alerts as they come; kept current by the
 /// panel's event stream without reloading. Self-contained (no CDN): the token is asked once and
-/// kept in `localStorage` under `callLedgerToken`.
+/// kept in `localStorage` under `callLedgerToken` (the `/ui/` pages' sign-in, `callLedger.token`, is used when present).
 enum LivePage {
     static func html(department: String) -> String {
         let d = escape(department)
         return """
         <!doctype html>
-        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+        <html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><meta name="viewport" content="width=device-width, initial-scale=1">
         <title>Live: \(d) · CallLedger</title>
         <style>\(css)</style></head>
         <body data-department="\(d)">
@@ -64,7 +64,7 @@ enum LivePage {
       let source = null;
 
       function fmt(name, v) {
-        if (name.endsWith("_pct")) return v.toFixed(1) + " %";
+        if (name.endsWith("_pct") || name.startsWith("missed_pct")) return v.toFixed(1) + " %";
         if (name.endsWith("_s")) return duration(v);
         return Number.isInteger(v) ? String(v) : v.toFixed(2);
       }
@@ -128,7 +128,7 @@ enum LivePage {
         $("login-error").textContent = message || "";
       }
       async function start() {
-        const token = localStorage.getItem("callLedgerToken");
+        const token = localStorage.getItem("callLedgerToken") || localStorage.getItem("callLedger.token");
         if (!token) return askToken();
         const r = await fetch("/v1/departments/" + encodeURIComponent(dept) + "/live", { headers: { Authorization: "Bearer " + token } });
         if (r.status === 401 || r.status === 403) return askToken(r.status === 401 ? "unknown token" : "this token lacks the read scope");

@@ -9,10 +9,13 @@ saving a screenshot of where it stopped) when anything a manager would see is wr
 import glob
 import json
 import os
+import re
 import sys
 import time
 import traceback
 import urllib.request
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
@@ -150,6 +153,10 @@ try:
     driver.find_element(By.ID, "handle-comment").send_keys("reached by e-mail (browser test)")
     driver.find_element(By.ID, "handle-submit").click()
     wait.until(lambda d: not row_for("unprocessed", client))
+    # The confirmation outlives the live reloads that follow the append (polled every 2 s).
+    wait.until(lambda d: ("Handled " + client) in d.find_element(By.ID, "status").text)
+    time.sleep(3.5)
+    assert ("Handled " + client) in driver.find_element(By.ID, "status").text, driver.find_element(By.ID, "status").text
     driver.find_element(By.ID, "tab-processed").click()
     wait.until(lambda d: row_for("processed", client))
     processed = act(lambda: row_for("processed", client)[0].text)
@@ -172,6 +179,9 @@ try:
     assert not driver.find_element(By.CSS_SELECTOR, "header.top").is_displayed()
     assert not driver.find_element(By.ID, "filters").is_displayed()
     assert driver.find_element(By.ID, "agents").is_displayed()
+    # The printout says what it shows: the form does not print, so a line above the data does.
+    context = driver.find_element(By.ID, "print-context")
+    assert context.is_displayed() and DEPT in context.text and args["from"] in context.text, context.text
     shot("06-report-print")
     driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
     for f in glob.glob(os.path.join(DL, "*")):
@@ -193,6 +203,19 @@ try:
     ready()
     wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#volume .metric .v").text != summary["report_incoming"])
     summary["report_incoming_as_of"] = driver.find_element(By.CSS_SELECTOR, "#volume .metric .v").text
+    # The picked time is read in the department's zone, not the browser's: a link means one cut.
+    zone = driver.execute_script("return departmentZone(arguments[0])", DEPT)
+    sent = driver.execute_script("return apiQuery(document.getElementById('filters'), []).get('as_of')")
+    expected = datetime.fromisoformat(args["as_of_local"]).replace(tzinfo=ZoneInfo(zone)).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert sent == expected, (zone, sent, expected)
+    # A misspelt department is named as unknown, not shown as an empty queue; a value the page
+    # cannot hold is reported, not dropped.
+    driver.get(BASE + "/ui/queue?department=no-such-dept")
+    ready()
+    wait.until(lambda d: "No department “no-such-dept”" in d.find_element(By.ID, "status").text)
+    driver.get(BASE + f"/ui/report?department={DEPT}&from={args['from']}&to={args['to']}&by=year")
+    ready()
+    wait.until(lambda d: "by=year" in d.find_element(By.ID, "status").text)
     # A past view of the queue is for reading: a Handle there would close the episode open now.
     open_page(f"/ui/queue?department={DEPT}&asof_kind=as_of&asof_at={args['as_of_local']}")
     assert rows("unprocessed"), "the queue as of an early moment is empty"
@@ -223,6 +246,9 @@ try:
     # 6. The audit shows both dismissals, and filters by reason.
     open_page("/ui/audit?by=boss")
     texts = [r.text for r in rows("dismissals")]
+    # Departments may sit in different zones: each time carries its offset.
+    at = rows("dismissals")[0].find_elements(By.TAG_NAME, "td")[0].text
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (UTC|[+-]\d\d:\d\d)", at), at
     assert any(client in t and "reached by e-mail" in t for t in texts) and any(live_client in t for t in texts), texts
     shot("09-audit")
     open_page("/ui/audit?by=boss&reason=spam")

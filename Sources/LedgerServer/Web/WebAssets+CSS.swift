@@ -65,7 +65,11 @@ details .columns { display: flex; flex-wrap: wrap; gap: .3rem 1rem; padding: .5r
 details .columns label { flex-direction: row; align-items: center; color: var(--fg); }
 .empty { color: var(--muted); padding: 1rem; }
 body:not(.can-handle) .needs-handle { display: none; }
+.print-only { display: none; }
+main.stale table.grid, main.stale #report, main.stale .cards, main.stale .chart { opacity: .35; }
 @media print {
+  .print-only { display: block; color: #000; margin: 0 0 .6rem; }
+  main.stale table.grid, main.stale #report, main.stale .cards, main.stale .chart { display: none !important; }
   :root { font-size: 10pt; }
   body { background: #fff; }
   .no-print, header.top, form.controls, dialog, button, #status, details { display: none !important; }

@@ -38,15 +38,25 @@ async function api(path, opts = {}) {
   // a space ("Анна Смирнова", "service call") matched nothing. It writes a real '+' as %2B, and
   // paths are encoded with encodeURIComponent, so every '+' here is a space.
   path = path.replace(/\+/g, '%20');
-  const r = await fetch(path, { ...opts, headers: { ...(opts.headers || {}), Authorization: 'Bearer ' + token() } });
+  let r;
+  try {
+    r = await fetch(path, { ...opts, headers: { ...(opts.headers || {}), Authorization: 'Bearer ' + token() } });
+  } catch (_) {
+    throw new ApiError(0, { message: 'The server cannot be reached: check the connection, then try again.' });
+  }
   if (r.status === 401) { signOut(); throw new ApiError(401, null); }
   if (!r.ok) { let b = null; try { b = await r.json(); } catch (_) {} throw new ApiError(r.status, b); }
   return r;
 }
 const getJSON = async p => (await api(p)).json();
 
-function status(text, isError) {
+// A confirmation (e.g. "Handled …") stays a few seconds: the live reload that follows an
+// action must not wipe it at once.
+let statusHeldUntil = 0;
+function status(text, isError, holdMs = 0) {
   const s = $('#status'); if (!s) return;
+  if (!text && !isError && Date.now() < statusHeldUntil) return;
+  statusHeldUntil = holdMs ? Date.now() + holdMs : 0;
   s.textContent = text || ''; s.classList.toggle('error', !!isError);
 }
 function state(v) { $('main').dataset.state = v; }
@@ -54,6 +64,8 @@ function state(v) { $('main').dataset.state = v; }
 // Formatting: times stay in the zone the report gives them in (the department's).
 const fmtTime = s => s ? s.slice(0, 19).replace('T', ' ') : '';
 const fmtDate = s => s ? s.slice(0, 10) : '';
+// With the offset, where rows come from departments in different zones (the audit).
+const fmtTimeZone = s => s ? fmtTime(s) + ' ' + ((/(Z|[+-]\d\d:\d\d)$/.exec(s) || [''])[0].replace('Z', 'UTC')) : '';
 const fmtNum = x => x == null ? '' : (Number.isInteger(x) ? String(x) : x.toFixed(1));
 const fmtPct = x => (x * 100).toFixed(1) + '%';
 function fmtDuration(s) {
@@ -71,32 +83,65 @@ const label = code => LABELS[code] || (code || '').replace(/_/g, ' ');
 const REASON_CLASS = { outside_hours: 'schedule', routing_failed: 'other', forbidden_destination: 'other', abandoned_greeting: 'other',
   abandoned_ivr: 'other', abandoned_short: 'other', not_answered: 'agents', no_free_agents: 'capacity' };
 
+// The departments the ledger knows (GET /v1/departments), loaded once at boot: the picker's
+// list, each one's time zone for the as-of picker, and the notice for a misspelt name.
+let DEPARTMENTS = null;
+const departmentZone = d => ((DEPARTMENTS || []).find(x => x.department === d) || {}).timezone;
+function unknownDepartment(d) {
+  if (!DEPARTMENTS || !d || DEPARTMENTS.some(x => x.department === d)) return null;
+  const known = DEPARTMENTS.map(x => x.department);
+  return 'No department “' + d + '” is configured in the ledger' + (known.length ? ' (known: ' + known.join(', ') + ')' : '') +
+    '; check the spelling. Nothing is shown for it.';
+}
+// A wall-clock time ("2026-11-16T12:00:00", as a datetime-local input gives it) in an IANA zone,
+// as an instant: the offset at the guess, then again at the result (a DST change between them).
+function zonedToUTC(local, zone) {
+  const m = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)(?::(\d\d))?/.exec(local);
+  if (!m || !zone) return new Date(local);
+  const wall = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +(m[6] || 0));
+  const offset = t => {
+    const parts = Object.fromEntries(new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit',
+      day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }).formatToParts(new Date(t)).map(p => [p.type, p.value]));
+    return Date.UTC(+parts.year, +parts.month - 1, +parts.day, +parts.hour, +parts.minute, +parts.second) - Math.floor(t / 1000) * 1000;
+  };
+  try {
+    const first = wall - offset(wall);
+    return new Date(wall - offset(first));
+  } catch (_) { return new Date(local); }
+}
+
 // Controls: initial values from the address (so a link reproduces a view), then from memory.
 function defaultDate(offsetDays) {
   const d = new Date(); d.setDate(d.getDate() + offsetDays);
   return d.getFullYear() + '-' + String(d.getMonth() + 1).padStart(2, '0') + '-' + String(d.getDate()).padStart(2, '0');
 }
+// Returns what the address asked for that a control refused (a value it cannot hold), so the
+// page can say so instead of silently showing something else.
 function initControls(form) {
-  const q = new URLSearchParams(location.search);
+  const q = new URLSearchParams(location.search), refused = [];
   for (const i of form.elements) {
     if (!i.name || i.type === 'checkbox') continue;
     let v = q.get(i.name);
     if (v == null && i.name === 'department' && i.required) v = localStorage.getItem(DEPT_KEY);
     if (v == null && i.name === 'from' && i.required) v = defaultDate(-7);
     if (v == null && i.name === 'to' && i.required) v = defaultDate(1);
-    if (v != null) i.value = v;
+    if (v != null) {
+      i.value = v;
+      if (v !== '' && i.value === '') refused.push(i.name + '=' + v);
+    }
   }
   const list = $('#departments');
-  if (!list) return;
-  for (const d of JSON.parse(localStorage.getItem(DEPT_KEY + 's') || '[]')) list.append(el('option', { value: d }));
-  // Then every department the ledger knows (GET /v1/departments), with its name: a first visit
-  // has nothing remembered yet. A failure leaves the remembered ones.
-  getJSON('/v1/departments').then(all => {
+  if (list) {
+    const known = (DEPARTMENTS || []).map(d => d.department);
+    // Remembered names the ledger does not know (a typo once shown) are not offered again.
+    for (const d of JSON.parse(localStorage.getItem(DEPT_KEY + 's') || '[]')) if (!DEPARTMENTS || known.includes(d)) list.append(el('option', { value: d }));
     const have = new Set([...list.options].map(o => o.value));
-    for (const d of all) if (!have.has(d.department)) list.append(el('option', { value: d.department, label: d.name || d.department }));
-  }).catch(() => {});
+    for (const d of DEPARTMENTS || []) if (!have.has(d.department)) list.append(el('option', { value: d.department, label: d.name || d.department }));
+  }
+  return refused;
 }
 function rememberDepartment(d) {
+  if (unknownDepartment(d)) return;
   localStorage.setItem(DEPT_KEY, d);
   const all = JSON.parse(localStorage.getItem(DEPT_KEY + 's') || '[]');
   if (!all.includes(d)) localStorage.setItem(DEPT_KEY + 's', JSON.stringify([d, ...all].slice(0, 10)));
@@ -107,13 +152,30 @@ function formQuery(form) {
   for (const i of form.elements) if (i.name && i.type !== 'checkbox' && i.value !== '') p.set(i.name, i.value);
   return p;
 }
-// The API's query: the as-of picker becomes as_of or as_of_recorded (RFC 3339, UTC).
+// The API's query: the as-of picker becomes as_of or as_of_recorded (RFC 3339, UTC). The picked
+// time is read in the department's zone, like every time the pages show, so a link means the
+// same cut in any browser; without a department, in the browser's zone.
 function apiQuery(form, names) {
   const f = formQuery(form), p = new URLSearchParams();
   for (const n of names) if (f.has(n)) p.set(n, f.get(n));
   const kind = f.get('asof_kind'), at = f.get('asof_at');
-  if (kind && at) p.set(kind, new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+  if (kind && at) p.set(kind, zonedToUTC(at, departmentZone(f.get('department'))).toISOString().replace(/\.\d{3}Z$/, 'Z'));
   return p;
+}
+// What the page shows, in words: printed above the data (the form itself does not print).
+function describeView(form) {
+  const parts = [];
+  for (const i of form.elements) {
+    if (!i.name || i.type === 'checkbox' || i.value === '' || i.name === 'asof_at') continue;
+    if (i.name === 'asof_kind') {
+      const at = form.elements.asof_at && form.elements.asof_at.value;
+      if (at) parts.push(i.options[i.selectedIndex].text + ' ' + at.replace('T', ' ') + (departmentZone($('#department') && $('#department').value) ? ' (' + departmentZone($('#department').value) + ')' : ''));
+      continue;
+    }
+    const caption = i.closest('label') ? i.closest('label').firstChild.textContent.trim() : i.name;
+    parts.push(caption + ': ' + (i.tagName === 'SELECT' ? i.options[i.selectedIndex].text : i.value));
+  }
+  return parts.join(' · ');
 }
 function onSubmit(form, load) {
   form.addEventListener('submit', ev => {
@@ -128,7 +190,9 @@ async function download(path, params, format) {
   const p = new URLSearchParams(params); p.set('format', format);
   try {
     const r = await api(path + '?' + p);
-    const name = (/filename="([^"]+)"/.exec(r.headers.get('Content-Disposition') || '') || [])[1] || ('report.' + format);
+    const disposition = r.headers.get('Content-Disposition') || '';
+    const utf8 = /filename\*=UTF-8''([^;]+)/.exec(disposition);
+    const name = (utf8 && decodeURIComponent(utf8[1])) || (/filename="([^"]+)"/.exec(disposition) || [])[1] || ('report.' + format);
     const url = URL.createObjectURL(await r.blob());
     const a = el('a', { href: url, download: name }); document.body.append(a); a.click(); a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 10000);
@@ -176,7 +240,16 @@ async function watch(onChange, indicator) {
 function dataPage(form, render, target, root = form) {
   async function load() {
     state('loading');
-    try { status((await render()) || ''); } catch (e) { status(e.message, true); }
+    const context = $('#print-context'); if (context) context.textContent = describeView(form);
+    try {
+      const hint = await render();
+      $('main').classList.remove('stale');
+      status(hint || '');
+    } catch (e) {
+      // What is still on screen belongs to the last view that worked: dimmed, and not printed.
+      $('main').classList.add('stale');
+      status(e.message, true);
+    }
     state('ready');
   }
   wireDownloads(root, target);
@@ -210,13 +283,17 @@ pages.queue = (me) => {
     for (const b of $$('.tab')) b.classList.toggle('active', b.dataset.tab === t);
     $('#pane-unprocessed').hidden = t !== 'unprocessed'; $('#pane-processed').hidden = t !== 'processed';
   }
-  for (const b of $$('.tab')) b.addEventListener('click', () => show(b.dataset.tab));
+  for (const b of $$('.tab')) b.addEventListener('click', () => {
+    show(b.dataset.tab);
+    $('h1').textContent = tab === 'processed' ? 'Processed missed calls' : 'Unprocessed missed calls';
+  });
   show(tab);
   const base = () => '/v1/departments/' + encodeURIComponent(dept());
 
   async function render() {
     if (!dept()) return NEED_DEPARTMENT;
     rememberDepartment(dept());
+    $('h1').textContent = tab === 'processed' ? 'Processed missed calls' : 'Unprocessed missed calls';
     const q = apiQuery(form, []);
     // A past view (as of a time or position) is for reading: a Handle there would dismiss the
     // client's episode open now, which may not be the row on screen.
@@ -235,6 +312,8 @@ pages.queue = (me) => {
     fill($('#processed'), closed, r => el('tr', { class: 'row', 'data-client': r.client },
       td(r.client), td(fmtTime(r.first_call_at)), td(r.missed_calls, 'num'), td(r.callback_attempts, 'num'),
       td(fmtTime(r.closed_at)), td(label(r.closed_how)), td(r.closed_by || ''), td([label(r.reason), r.comment].filter(Boolean).join(': '))));
+    // An empty queue of a misspelt department must not read as "all handled".
+    if (!open.length && !closed.length) return unknownDepartment(dept());
   }
 
   const dialog = $('#handle-dialog'); let current = null;
@@ -254,7 +333,7 @@ pages.queue = (me) => {
                 { method: 'POST', body, headers: { 'Content-Type': 'application/json' } });
       dialog.close();
       await load();
-      status('Handled ' + current.client + '.');
+      status('Handled ' + current.client + '.', false, 8000);
     } catch (e) { $('#handle-error').textContent = e.message; }
   });
   const load = dataPage(form, render, () => dept() && { path: base() + '/' + tab, params: apiQuery(form, tab === 'processed' ? ['from', 'to'] : []) });
@@ -311,7 +390,8 @@ pages.report = () => {
     rememberDepartment(d);
     const t = target(), r = await getJSON(t.path + '?' + t.params);
     $('#report').hidden = false;
-    $('#report-period').textContent = r.department + ': ' + fmtTime(r.from) + ' – ' + fmtTime(r.to);
+    $('#report-period').textContent = r.department + ': ' + fmtTime(r.from) + ' – ' + fmtTime(r.to) +
+      (t.params.has('as_of') ? ' · happened by ' + t.params.get('as_of') : t.params.has('as_of_recorded') ? ' · recorded by ' + t.params.get('as_of_recorded') : '');
     const v = r.volume, c = r.callbacks;
     $('#volume').replaceChildren(metric('incoming', v.incoming), metric('answered', v.answered), metric('missed', v.missed),
       metric('missed share', fmtPct(v.missed_share)), metric('unique missed', v.unique_missed), metric('repeat missed', v.repeat_missed),
@@ -330,6 +410,7 @@ pages.report = () => {
     fill($('#dynamics'), dyn, b => el('tr', {}, td(fmtDate(b.start)), td(b.incoming, 'num'), td(b.answered, 'num'), td(b.missed, 'num'),
       td(fmtPct(b.missed_share), 'num'), td(b.episodes, 'num'), td(b.called_back_by_department, 'num'), td(b.called_back_elsewhere, 'num'),
       td(b.dismissed, 'num'), td(b.not_called_back, 'num')));
+    if (!v.incoming && !r.agents.length) return unknownDepartment(d);
   }, target);
 };
 
@@ -368,6 +449,7 @@ pages.calls = () => {
     rows = await getJSON(t.path + '?' + t.params);
     $('#calls-count').textContent = rows.length + ' calls. Click a call for its timeline.';
     render();
+    if (!rows.length) return unknownDepartment(d);
   }
   const dialog = $('#call-dialog');
   $('#call-close').addEventListener('click', () => dialog.close());
@@ -378,10 +460,11 @@ pages.calls = () => {
         ', queue wait ' + fmtDuration(s.queue_wait_s) + ', total wait ' + fmtDuration(s.total_wait_s) +
         (s.answered_by ? ', answered by ' + s.answered_by : s.last_rung ? ', last rung ' + s.last_rung : '')));
       const rung = d.summary.flatMap(s => s.rung);
-      $('#call-detail').replaceChildren(el('h2', {}, 'Call ' + d.call_id), el('ul', { id: 'call-summary' }, summary),
+      // (replaceChildren would show a null as the text "null": a call with no rings has no line.)
+      $('#call-detail').replaceChildren(...[el('h2', {}, 'Call ' + d.call_id), el('ul', { id: 'call-summary' }, summary),
         rung.length ? el('p', {}, 'Rung: ' + rung.map(x => x.agent + ' (' + label(x.outcome) + ')').join(', ')) : null,
         el('table', { class: 'grid', id: 'timeline' }, el('thead', {}, el('tr', {}, el('th', {}, 'At'), el('th', {}, 'What'))),
-           el('tbody', {}, d.timeline.map(s => el('tr', {}, td(fmtTime(s.at)), td(s.text))))));
+           el('tbody', {}, d.timeline.map(s => el('tr', {}, td(fmtTime(s.at)), td(s.text)))))].filter(Boolean));
       dialog.showModal();
     } catch (e) { status(e.message, true); }
   }
@@ -393,9 +476,9 @@ pages.audit = () => {
   const target = () => ({ path: '/v1/audit/dismissals', params: apiQuery(form, ['by', 'reason', 'department', 'client', 'from', 'to']) });
   dataPage(form, async () => {
     const t = target(), rows = await getJSON(t.path + '?' + t.params);
-    fill($('#dismissals'), rows, r => el('tr', { class: 'row' }, td(fmtTime(r.at)), td(r.by), td(r.department), td(r.client || 'hidden'), td(label(r.reason)),
+    fill($('#dismissals'), rows, r => el('tr', { class: 'row' }, td(fmtTimeZone(r.at)), td(r.by), td(r.department), td(r.client || 'hidden'), td(label(r.reason)),
       td(r.comment || ''), td(r.attempts_before, 'num'), td(r.contacted_later ? 'yes' : 'no'),
-      td(r.closed_episode ? r.closed_episode.missed_calls + ' missed since ' + fmtTime(r.closed_episode.first_call_at) : 'none open')));
+      td(r.closed_episode ? r.closed_episode.missed_calls + ' missed since ' + fmtTimeZone(r.closed_episode.first_call_at) : 'none open')));
   }, target);
 };
 
@@ -442,8 +525,12 @@ async function boot() {
     state('ready');
     return;
   }
-  const form = $('#filters'); if (form) initControls(form);
+  DEPARTMENTS = await getJSON('/v1/departments').catch(() => null);
+  const live = $('#nav-live'), remembered = localStorage.getItem(DEPT_KEY);
+  if (live) { live.hidden = !remembered; if (remembered) live.href = '/live/' + encodeURIComponent(remembered); }
+  const form = $('#filters'), refused = form ? initControls(form) : [];
   pages[page](me);
+  if (refused.length) setTimeout(() => status('Not understood in the address, so not applied: ' + refused.join(', ') + '.', true, 15000), 0);
 }
 boot();
 """#

@@ -62,18 +62,20 @@ enum WebPage: String, CaseIterable {
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>\(title) · CallLedger</title>
+        <link rel="icon" href="data:,">
         <link rel="stylesheet" href="/ui/app.css">
         <script src="/ui/app.js" defer></script>
         </head>
         <body data-page="\(rawValue)">
         <header class="top no-print">
         <a class="brand" href="/ui/queue">CallLedger</a>
-        <nav>\(self == .signin ? "" : nav)</nav>
+        <nav>\(self == .signin ? "" : nav + "<a id=\"nav-live\" href=\"/ui/queue\" data-scope=\"read\" hidden>Live panel</a>")</nav>
         <span id="who"></span>
         \(self == .signin ? "" : "<button type=\"button\" id=\"signout\">Sign out</button>")
         </header>
         <main data-state="loading">
         <h1>\(title)</h1>
+        <p id="print-context" class="print-only"></p>
         <p id="status" role="status"></p>
         \(body)
         </main>
