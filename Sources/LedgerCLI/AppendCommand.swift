@@ -98,7 +98,7 @@ struct Append: AsyncParsableCommand {
             if e.code == .conflict, let i = e.eventIndex {
                 // No stored position: the id repeats an earlier line of this same input.
                 let clash = e.existingPosition.map { "is already stored at position \($0)" } ?? "appears earlier in this input"
-                throw CLIError("rejected: event \(i + 1) of the input (id \"\(e.eventID ?? "?")\"): this id \(clash) with different content; nothing was stored. Send new content under a new id.")
+                throw CLIError("rejected: event \(i + 1) of the input (id \"\(e.eventID ?? "?")\"): this id \(clash) with different content; nothing was stored. Send new content under a new id.", isConflict: true)
             }
             throw CLIError("append failed: \(e.message)")
         }

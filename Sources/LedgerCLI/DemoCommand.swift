@@ -7,7 +7,10 @@ import LedgerSimulator
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Simulate a few days of call-center traffic, append it to the ledger, and print a summary.",
-        discussion: "Deterministic for a seed: running it twice appends nothing the second time (idempotent ids)."
+        discussion: """
+        Deterministic for a seed and options: running it twice appends nothing the second time (idempotent ids). \
+        Other options with the same seed into the same ledger are refused: use a fresh --data directory.
+        """
     )
 
     @OptionGroup var global: GlobalOptions
@@ -34,7 +37,18 @@ struct Demo: AsyncParsableCommand {
             bytes.append(0x0A)
         }
         let started = Date()
-        let result = try await Append.append(bytes, to: global)
+        let result: AppendResult
+        do {
+            result = try await Append.append(bytes, to: global)
+        } catch let e as CLIError where e.isConflict {
+            // A seed's event ids number its whole run, so other --days, --departments or
+            // --late-fraction give the same ids to other events.
+            throw CLIError("""
+                \(global.data) already holds simulated events of seed \(seed) made with other options (--days, --departments \
+                or --late-fraction): the same ids would name other events, so nothing was appended. Run the demo into a \
+                fresh --data directory, or with the options used before (or another --seed).
+                """)
+        }
         let secs = Date().timeIntervalSince(started)
         print("appended \(Terminal.thousands(result.appended)) events (\(Terminal.thousands(result.duplicates)) already stored) into \(global.data) in \(String(format: "%.2f", secs)) s")
 

@@ -46,7 +46,12 @@ struct GlobalOptions: ParsableArguments {
 /// An error for people: printed as it is, exit code 1.
 struct CLIError: Error, CustomStringConvertible {
     var description: String
-    init(_ d: String) { description = d }
+    /// The refusal was an id already stored (or earlier in the input) with other content.
+    var isConflict = false
+    init(_ d: String, isConflict: Bool = false) {
+        description = d
+        self.isConflict = isConflict
+    }
 
     /// A Foundation file error as a sentence naming the path and the system's reason, or nil
     /// for any other error.

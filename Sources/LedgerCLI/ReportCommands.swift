@@ -181,7 +181,7 @@ struct CallCommand: AsyncParsableCommand {
             var text = "call \(detail.callID)\n\n"
             text += Terminal.table(["at", "what"], detail.timeline.map { [Cells.short($0.at), $0.text] })
             for s in detail.summary {
-                text += "\n\(s.result)" + (s.reason.map { " (\($0))" } ?? "") + ", queue wait \(Cells.opt(s.queueWaitS)) s, total wait \(Cells.opt(s.totalWaitS)) s"
+                text += "\n\(s.result)" + (s.reason.map { " (\($0))" } ?? "") + (s.queueWaitS.map { ", queue wait \(Cells.num($0)) s" } ?? ", never queued") + (s.totalWaitS.map { ", total wait \(Cells.num($0)) s" } ?? "")
                 if let a = s.answeredBy { text += ", answered by \(a)" } else if let l = s.lastRung { text += ", last rung \(l)" }
                 text += "\n"
             }

@@ -78,7 +78,7 @@ import Testing
         #expect(err.contains("projections rebuild clients"))
     }
 
-    @Test func aFileErrorNamesThePathAndTheReason() throws {
+    @Test func fileErrorsAndARepeatedDemoAreToldInWords() throws {
         let dir = TemporaryDirectory("cli-file-errors")
         let data = dir.sub("data")
         #expect(try cli(["demo", "--data", data, "--days", "1"]).0 == 0)
@@ -86,6 +86,11 @@ import Testing
                                       "--output", dir.sub("missing/queue.csv")])
         #expect(code == 1)
         #expect(err.contains(dir.sub("missing/queue.csv") + ": No such file or directory") && !err.contains("NSCocoaErrorDomain"), "\(err)")
+        // The same demo again adds nothing; other options for the same seed are refused in words.
+        let again = try cli(["demo", "--data", data, "--days", "1"])
+        #expect(again.0 == 0 && again.1.contains("appended 0 events"), "\(again.1)")
+        let other = try cli(["demo", "--data", data, "--days", "2"])
+        #expect(other.0 == 1 && other.2.contains("already holds simulated events of seed 1 made with other options"), "\(other.2)")
     }
 
     @Test func handleRefusesClearlyAndMovesAnEpisodeToProcessed() throws {
@@ -122,6 +127,10 @@ import Testing
         let id = missed[0].objectValue!.string("call_id")!
         let (ccode, detail, _) = try cli(["call", id, "--data", data])
         #expect(ccode == 0 && detail.contains("inbound call from") && detail.contains("ended by"))
+        // A call that never reached a queue says so, rather than an empty wait.
+        let unqueued = try #require(missed.first { $0.objectValue!["queue_wait_s"] == .null })
+        let (_, text, _) = try cli(["call", unqueued.objectValue!.string("call_id")!, "--data", data])
+        #expect(text.contains("never queued") && !text.contains("queue wait  s"), "\(text)")
     }
 
     /// A PBX whose clock runs ahead opens an episode after this machine's "now": the dismissal is

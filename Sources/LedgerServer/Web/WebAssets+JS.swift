@@ -457,7 +457,8 @@ pages.calls = () => {
     try {
       const d = await getJSON('/v1/calls/' + encodeURIComponent(id) + '?' + apiQuery(form, []));
       const summary = d.summary.map(s => el('li', {}, (s.client || 'hidden number') + ' → ' + label(s.result) + (s.reason ? ' (' + label(s.reason) + ')' : '') +
-        ', queue wait ' + fmtDuration(s.queue_wait_s) + ', total wait ' + fmtDuration(s.total_wait_s) +
+        (s.queue_wait_s == null ? ', never queued' : ', queue wait ' + fmtDuration(s.queue_wait_s)) +
+        (s.total_wait_s == null ? '' : ', total wait ' + fmtDuration(s.total_wait_s)) +
         (s.answered_by ? ', answered by ' + s.answered_by : s.last_rung ? ', last rung ' + s.last_rung : '')));
       const rung = d.summary.flatMap(s => s.rung);
       // (replaceChildren would show a null as the text "null": a call with no rings has no line.)
