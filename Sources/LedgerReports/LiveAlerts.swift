@@ -203,10 +203,10 @@ public struct ZoneTracker: Sendable {
 
     public init() {}
 
-    /// The zone of every metric that has a threshold.
+    /// The zone of every metric that has a threshold and something to measure (not ``LiveMetrics/noData``).
     public static func zones(of metrics: LiveMetrics, thresholds: [String: Threshold]) -> [String: Zone] {
         var out: [String: Zone] = [:]
-        for (name, value) in metrics.named { if let t = thresholds[name] { out[name] = t.zone(of: value) } }
+        for (name, value) in metrics.named where !metrics.noData.contains(name) { if let t = thresholds[name] { out[name] = t.zone(of: value) } }
         return out
     }
 
@@ -216,7 +216,8 @@ public struct ZoneTracker: Sendable {
         var known = zones[panel.department] ?? [:]
         for (name, value) in panel.metrics.named {
             guard let t = thresholds[name] else { continue }
-            let zone = t.zone(of: value)
+            // Nothing to measure is no alarm: an alert raised earlier clears, none is raised.
+            let zone = panel.metrics.noData.contains(name) ? .green : t.zone(of: value)
             let before = known[name] ?? .green
             known[name] = zone
             guard zone != before else { continue }

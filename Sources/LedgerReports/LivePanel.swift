@@ -51,6 +51,10 @@ public struct LiveMetrics: Codable, Sendable, Equatable {
     public var dialSuccessPct: Double = 0
     public var avgInboundTalkS: Double = 0
     public var successfulInboundPct: Double = 0
+    /// The averages and shares taken over nothing in the last hour (no calls, nobody logged in):
+    /// 0 by the spec, but not a measurement, so thresholds give them no zone and raise no alert
+    /// (a quiet night is not a red service level). Not part of the report's JSON.
+    public var noData: Set<String> = []
 
     public init() {}
 
@@ -258,6 +262,11 @@ public struct LiveView {
         m.immediateAnswerPct = 100 * share(immediate, m.answeredLastHour)
         m.avgInboundTalkS = mean(inboundTalks.map { Double($0) / 1000 })
         m.successfulInboundPct = 100 * share(inboundTalks.filter { $0 > Self.successfulTalkMs }.count, inboundTalks.count)
+        if waits.isEmpty { m.noData.insert("avg_queue_wait_s") }
+        if m.answeredLastHour + m.missedLastHour == 0 { m.noData.insert("missed_pct_last_hour") }
+        if slCounted == 0 { m.noData.insert("service_level_pct") }
+        if m.answeredLastHour == 0 { m.noData.insert("immediate_answer_pct") }
+        if inboundTalks.isEmpty { m.noData.formUnion(["avg_inbound_talk_s", "successful_inbound_pct"]) }
 
         // Outbound: started in the window, by members or on the department's behalf.
         var outboundTalks: [Int64] = []
@@ -280,6 +289,8 @@ public struct LiveView {
         m.avgOutboundTalkS = mean(outboundTalks.map { Double($0) / 1000 })
         m.successfulOutboundPct = 100 * share(successful, m.outboundLastHour)
         m.dialSuccessPct = 100 * share(dialled, m.outboundLastHour)
+        if outboundTalks.isEmpty { m.noData.insert("avg_outbound_talk_s") }
+        if m.outboundLastHour == 0 { m.noData.formUnion(["successful_outbound_pct", "dial_success_pct"]) }
 
         // Agents: presence from their status events, talks from the calls they are on.
         var talksByAgent: [String: [CallFact]] = [:]
@@ -333,6 +344,8 @@ public struct LiveView {
         }
         m.occupancyPct = 100 * (loggedSum == 0 ? 0 : Double(talkSum) / Double(loggedSum))
         m.outboundPerAgent = share(m.outboundLastHour, loggedInSomeMoment)
+        if loggedSum == 0 { m.noData.insert("occupancy_pct") }
+        if loggedInSomeMoment == 0 { m.noData.insert("outbound_per_agent") }
 
         let sl = Double(slMs) / 1000
         let rule = ServiceLevelRule(

@@ -41,7 +41,7 @@ enum LivePage {
     .tile{border-radius:.4rem;padding:.6rem .8rem;background:#f2f4f7;border:1px solid #d0d5dd}
     .tile .v{font-size:1.6rem;font-weight:600}.tile .n{font-size:.8rem;color:#475467}
     .tile.zone-green{background:#e7f6ec;border-color:#7ac68f}.tile.zone-yellow{background:#fff6d6;border-color:#e8b500}
-    .tile.zone-red{background:#fde4e1;border-color:#d92d20}
+    .tile.zone-red{background:#fde4e1;border-color:#d92d20}.tile.no-data .v{color:#98a2b3}
     table{border-collapse:collapse}td,th{padding:.25rem .6rem;border-bottom:1px solid #e4e7ec;text-align:left}
     .st-talking{color:#175cd3}.st-available{color:#1a7f37}.st-break,.st-dnd{color:#b54708}.st-offline{color:#667085}
     .rule{font-size:.8rem;color:#475467}#alerts li.raised{color:#b42318}#alerts li.cleared{color:#1a7f37}
@@ -75,7 +75,7 @@ enum LivePage {
         if (s < 3600) return Math.floor(s / 60) + " min " + (s % 60) + " s";
         return Math.floor(s / 3600) + " h " + Math.floor((s % 3600) / 60) + " min";
       }
-      function tile(name, value, zone, threshold) {
+      function tile(name, value, zone, threshold, noData) {
         let t = document.getElementById("tile-" + name);
         if (!t) {
           t = document.createElement("div");
@@ -84,7 +84,8 @@ enum LivePage {
           t.innerHTML = '<div class="v"></div><div class="n"></div>';
           $("tiles").appendChild(t);
         }
-        t.className = "tile" + (zone ? " zone-" + zone : "");
+        t.className = "tile" + (zone ? " zone-" + zone : "") + (noData ? " no-data" : "");
+        t.title = noData ? "nothing to measure in the last hour (0 by definition): no zone, no alert" : "";
         t.dataset.zone = zone || "";
         t.dataset.value = String(value);
         t.querySelector(".v").textContent = fmt(name, value);
@@ -99,7 +100,7 @@ enum LivePage {
       function render(p) {
         $("panel").hidden = false;
         $("at").textContent = "at " + p.at;
-        for (const [name, value] of Object.entries(p.metrics)) tile(name, value, (p.zones || {})[name], (p.thresholds || {})[name]);
+        for (const [name, value] of Object.entries(p.metrics)) tile(name, value, (p.zones || {})[name], (p.thresholds || {})[name], (p.no_data || []).includes(name));
         $("sl-rule").textContent = "Service level: " + p.service_level.formula + ". Immediate answer: first ring within " +
           p.service_level.immediate_answer_s + " s of queueing. Successful talk: over " + p.service_level.successful_talk_s + " s.";
         const body = $("agents").tBodies[0];

@@ -108,6 +108,7 @@ final class LiveHub: Sendable {
         o.members.append(("thresholds", .object(JSONObject(try LiveMetrics.names.compactMap { n in
             try thresholds[n].map { (n, try OrderedJSONEncoder.encode($0)) }
         }))))
+        o.members.append(("no_data", .array(LiveMetrics.names.filter(panel.metrics.noData.contains).map(JSONValue.string))))
         return .object(o)
     }
 

@@ -231,6 +231,33 @@ import Testing
         let later = instant(s, 0, "12:50:30")
         let q = try LiveView(engine: engine, department: "sales", at: later, cut: .occurredAt(EventTime(milliseconds: later))).panel()
         #expect(q.metrics.missedLastHour == 0 && q.metrics.answeredLastHour == 1)
+        #expect(!q.metrics.noData.contains("missed_pct_last_hour") && !q.metrics.noData.contains("immediate_answer_pct"))
+        // A day later nothing happened in the hour: the shares are 0 (the spec) and marked as over nothing.
+        let quiet = instant(s, 1, "12:50:30")
+        let z = try LiveView(engine: engine, department: "sales", at: quiet, cut: .occurredAt(EventTime(milliseconds: quiet))).panel()
+        #expect(z.metrics.serviceLevelPct == 0 && z.metrics.missedPctLastHour == 0)
+        #expect(z.metrics.noData.isSuperset(of: ["service_level_pct", "missed_pct_last_hour", "avg_queue_wait_s", "immediate_answer_pct"]))
+    }
+
+    /// A quiet hour (no calls) is not a red service level: no zone, no alert; one raised before clears.
+    @Test func aShareOverNothingHasNoZoneAndRaisesNoAlert() throws {
+        let thresholds = ["service_level_pct": Threshold(yellow: 80, red: 60, direction: .below)]
+        func panel(_ sl: Double, quiet: Bool) -> LivePanel {
+            var m = LiveMetrics()
+            m.serviceLevelPct = sl
+            if quiet { m.noData = ["service_level_pct"] }
+            return LivePanel(department: "sales", at: "t", windowFrom: "f", metrics: m,
+                             serviceLevel: ServiceLevelRule(thresholdS: 20, immediateAnswerS: 1, successfulTalkS: 30, formula: ""), agents: [])
+        }
+        #expect(ZoneTracker.zones(of: panel(0, quiet: true).metrics, thresholds: thresholds).isEmpty)
+        #expect(ZoneTracker.zones(of: panel(0, quiet: false).metrics, thresholds: thresholds) == ["service_level_pct": .red])
+        var fresh = ZoneTracker()
+        #expect(fresh.update(panel(0, quiet: true), thresholds: thresholds).isEmpty)
+        var tracker = ZoneTracker()
+        let seen = [panel(50, quiet: false), panel(0, quiet: true), panel(0, quiet: true)].flatMap {
+            tracker.update($0, thresholds: thresholds).map { "\($0.state) \($0.zone.rawValue)" }
+        }
+        #expect(seen == ["raised red", "cleared green"])
     }
 
     @Test func zoneChangesRaiseAndClearOnce() throws {
