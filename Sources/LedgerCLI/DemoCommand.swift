@@ -14,10 +14,10 @@ struct Demo: AsyncParsableCommand {
     )
 
     @OptionGroup var global: GlobalOptions
-    @Option(help: "Simulated days.") var days: Int = 3
-    @Option(help: "Simulator seed.") var seed: UInt64 = 1
-    @Option(help: "Departments.") var departments: Int = 3
-    @Option(help: "Share of events delivered late / out of order (0…1).") var lateFraction: Double = 0
+    @Option(parsing: .unconditional, help: "Simulated days.") var days: Int = 3
+    @Option(parsing: .unconditional, help: "Simulator seed.") var seed: UInt64 = 1
+    @Option(parsing: .unconditional, help: "Departments.") var departments: Int = 3
+    @Option(parsing: .unconditional, help: "Share of events delivered late / out of order (0…1).") var lateFraction: Double = 0
 
     func validate() throws {
         guard days > 0, departments > 0 else { throw ValidationError("--days and --departments: positive numbers") }

@@ -15,8 +15,8 @@ struct Events: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(help: "Only events after this position.") var after: UInt64 = 0
-    @Option(help: "At most this many events.") var limit: Int?
+    @Option(parsing: .unconditional, help: "Only events after this position.") var after: UInt64 = 0
+    @Option(parsing: .unconditional, help: "At most this many events.") var limit: Int?
     @Option(name: .customLong("call"), help: "Only the events of this call_id.") var callID: String?
     @Option(help: "Only the events of this client number (any format; normalised).") var client: String?
     @Option(help: "Occurred at or after this RFC 3339 time.") var from: String?

@@ -96,7 +96,7 @@ struct Projections: AsyncParsableCommand {
         )
         @OptionGroup var global: GlobalOptions
         @Argument(help: "One projection (default: all).") var name: String?
-        @Option(help: "Events per transaction.") var pageSize: Int = 2048
+        @Option(parsing: .unconditional, help: "Events per transaction.") var pageSize: Int = 2048
 
         func validate() throws {
             guard pageSize > 0 else { throw ValidationError("--page-size: a positive number of events") }
@@ -142,7 +142,9 @@ struct Projections: AsyncParsableCommand {
 
 /// `--as-of-position N`, `--as-of-recorded T`, `--as-of T`: one at a time.
 struct AsOfOptions: ParsableArguments {
-    @Option(help: "Answer as of this log position (what the log held then).")
+    // `.unconditional`: a value such as -1 is this option's (refused as not a position), not
+    // taken for another option ("Missing value for --as-of-position").
+    @Option(parsing: .unconditional, help: "Answer as of this log position (what the log held then).")
     var asOfPosition: UInt64?
     @Option(help: ArgumentHelp("Answer as of this recorded time (what we knew then), RFC 3339.", valueName: "T"))
     var asOfRecorded: String?

@@ -42,7 +42,7 @@ struct Processed: AsyncParsableCommand {
     @Option(help: "The department.") var department: String
     @Option(help: "Closed at or after (YYYY-MM-DD in the department's zone, or RFC 3339).") var from: String?
     @Option(help: "Closed before.") var to: String?
-    @Option(help: "At most this many rows.") var limit: Int = 500
+    @Option(parsing: .unconditional, help: "At most this many rows.") var limit: Int = 500
     @OptionGroup var asOf: AsOfOptions
     @OptionGroup var out: OutputOptions
 

@@ -162,6 +162,12 @@ public struct EventTime: Sendable, Hashable, Comparable, CustomStringConvertible
         var msOfDay = local % 86_400_000
         if msOfDay < 0 { msOfDay += 86_400_000; days -= 1 }
         let (y, mo, d) = Self.civilFromDays(Int(days))
+        // An instant at the edge of the range shown in a far zone (9999-12-31T23:59:59Z at +14:00)
+        // has no four-digit local year: the same instant in UTC, rather than another instant.
+        if !(0...9999).contains(y) && offsetMinutes != 0 {
+            EventTime(milliseconds: milliseconds, offsetMinutes: 0).append(into: &out)
+            return
+        }
         func two(_ v: Int) { out.append(UInt8(48 + v / 10)); out.append(UInt8(48 + v % 10)) }
         let yy = max(0, min(9999, y))
         out.append(UInt8(48 + yy / 1000)); out.append(UInt8(48 + yy / 100 % 10)); two(yy % 100)

@@ -85,6 +85,16 @@ func cli(_ args: [String], stdin: String? = nil, env: [String: String] = [:]) th
         #expect(try cli(["events", "--data", dir.path]).1.isEmpty)
     }
 
+    /// A negative number is the option's value, refused as such, not "Missing value for --limit".
+    @Test func negativeNumbersAreRefusedAsValues() throws {
+        let dir = TemporaryDirectory("cli-negative")
+        for (args, message) in [(["events", "--limit", "-1"], "--limit must be ≥ 0"), (["demo", "--days", "-1"], "--days and --departments: positive numbers"),
+                                (["report", "unprocessed", "--department", "sales", "--as-of-position", "-1"], "The value '-1' is invalid for '--as-of-position")] {
+            let (code, _, err) = try cli(args + ["--data", dir.path])
+            #expect(code != 0 && err.contains(message) && !err.contains("Missing value"), "\(args): \(err)")
+        }
+    }
+
     @Test func aConflictingIDIsRefused() throws {
         let dir = TemporaryDirectory("cli-conflict")
         let a = #"{"id":"a","type":"call.greeting","at":"2026-11-21T09:15:02Z","data":{"call_id":"c"}}"#

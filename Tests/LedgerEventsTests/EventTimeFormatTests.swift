@@ -11,4 +11,17 @@ import Testing
         t.append(into: &out)
         #expect(String(decoding: out, as: UTF8.self) == "x" + text)
     }
+
+    /// The first and last instants shown in the farthest zones have no four-digit local year:
+    /// they are written in UTC, still the same instant (they were clamped into another year).
+    @Test func edgesOfTheRangeInAFarZoneStayTheSameInstant() throws {
+        let last = try EventTime(rfc3339: "9999-12-31T23:59:59Z")
+        let shown = EventTime(milliseconds: last.milliseconds, offsetMinutes: 14 * 60).rfc3339
+        #expect(shown == "9999-12-31T23:59:59.000Z")
+        #expect(try EventTime(rfc3339: shown).milliseconds == last.milliseconds)
+        let first = try EventTime(rfc3339: "0000-01-01T00:00:00Z")
+        #expect(EventTime(milliseconds: first.milliseconds, offsetMinutes: -12 * 60).rfc3339 == "0000-01-01T00:00:00.000Z")
+        // Inside the range the zone's offset is kept.
+        #expect(EventTime(milliseconds: last.milliseconds, offsetMinutes: -60).rfc3339 == "9999-12-31T22:59:59.000-01:00")
+    }
 }
