@@ -118,8 +118,9 @@ enum LivePage {
       function alert(a) {
         const li = document.createElement("li");
         li.className = a.state;
-        li.textContent = a.at + " · " + a.metric + ": " + (a.state === "cleared" ? "back to green" : a.zone) +
-          " (" + a.value + ", was " + a.previous_zone + ")";
+        li.dataset.metric = a.metric;
+        li.textContent = a.at.slice(0, 19).replace("T", " ") + " · " + (labels[a.metric] || a.metric) + ": " +
+          (a.state === "cleared" ? "back to green" : a.zone) + " (" + fmt(a.metric, a.value) + ", was " + a.previous_zone + ")";
         $("alerts").prepend(li);
       }
       function askToken(message) {

@@ -139,6 +139,8 @@ try:
     assert tile("free_agents") == ("1", "green"), tile("free_agents")
     tiles = driver.find_elements(By.CSS_SELECTOR, "#tiles .tile")
     assert len(tiles) == 19, len(tiles)
+    # Nothing has left the queue in the last hour: the service level is a share over nothing.
+    assert "no-data" in driver.find_element(By.ID, "tile-service_level_pct").get_attribute("class")
     # The table is redrawn on every panel (time in status grows): read it in one script call.
     rows = driver.execute_script("return [...document.querySelectorAll('#agents tbody tr')].map(r => r.textContent)")
     assert len(rows) == 1 and "available" in rows[0] and "Анна" in rows[0], rows
@@ -155,6 +157,8 @@ try:
     driver.save_screenshot(os.path.join(ART, "live-2-red.png"))
     alerts = driver.execute_script("return [...document.querySelectorAll('#alerts li')].map(li => li.textContent)")
     assert len(alerts) >= 2 and "red" in alerts[0], alerts
+    # Alerts read like the tiles: the metric's label and its value formatted, not the JSON name.
+    assert "calls in queue" in alerts[0] and "in_queue" not in alerts[0], alerts
     start = time.time()
     post(sum((ended(f"p{k}") for k in range(3)), []))
     wait.until(lambda d: tile("in_queue") == ("0", "green"))
