@@ -16,6 +16,10 @@ let package = Package(
         .executable(name: "simulate", targets: ["simulate"]),
         .library(name: "LedgerLog", targets: ["LedgerLog"]),
         .library(name: "LedgerEvents", targets: ["LedgerEvents"]),
+        // An analyst's own projection needs the engine; one that reuses the call facts or the
+        // departments' calendars needs the reports module.
+        .library(name: "LedgerProjections", targets: ["LedgerProjections"]),
+        .library(name: "LedgerReports", targets: ["LedgerReports"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),

@@ -4,7 +4,9 @@ import LedgerEvents
 import LedgerLog
 
 enum EventsFormat: String, ExpressibleByArgument, CaseIterable {
-    case ndjson, table
+    /// `wire`: the envelopes alone, as appended (no position, no recorded_at): `append` takes them
+    /// back, e.g. to replay a prefix of the log into another ledger.
+    case ndjson, wire, table
 }
 
 struct Events: AsyncParsableCommand {
@@ -21,7 +23,8 @@ struct Events: AsyncParsableCommand {
     @Option(help: "Only the events of this client number (any format; normalised).") var client: String?
     @Option(help: "Occurred at or after this RFC 3339 time.") var from: String?
     @Option(help: "Occurred before this RFC 3339 time.") var to: String?
-    @Option(help: "ndjson or table.") var format: EventsFormat = .ndjson
+    @Option(help: "ndjson (with position and recorded_at), wire (the envelopes as appended: `append` takes them back) or table.")
+    var format: EventsFormat = .ndjson
 
     func validate() throws {
         for (name, value) in [("--from", from), ("--to", to)] {
@@ -43,8 +46,8 @@ struct Events: AsyncParsableCommand {
             guard emitted < limit, e.position > after else { return }
             emitted += 1
             switch format {
-            case .ndjson:
-                e.appendJSONLine(into: &out.bytes)
+            case .ndjson, .wire:
+                e.appendJSONLine(into: &out.bytes, envelopeOnly: format == .wire)
                 out.flushIfLarge()
             case .table:
                 rows.append(Self.row(e))

@@ -82,7 +82,8 @@ struct Projections: AsyncParsableCommand {
                 print(String(decoding: try enc.encode(status), as: UTF8.self))
             case .table:
                 print(Terminal.table(["name", "version", "checkpoint", "lag", "state"], status.map { s in
-                    let state = s.failure.map { "failed at \($0.position): \($0.message)" } ?? s.state.rawValue
+                    let state = s.failure.map { "failed at \($0.position): \($0.message)" }
+                        ?? (s.state == .stale ? "stale: built by another version; rebuilt on the next report or serve" : s.state.rawValue)
                     return [s.name, String(s.version), String(s.checkpoint), String(s.lag), state]
                 }), terminator: "")
             }

@@ -90,8 +90,9 @@ public struct RecordedEvent: Sendable, Hashable {
         self.event = event
     }
 
-    /// Appends one NDJSON line (newline included): the envelope, then `position` and `recorded_at`.
-    public func appendJSONLine(into out: inout [UInt8]) {
+    /// Appends one NDJSON line (newline included): the envelope, then `position` and `recorded_at`
+    /// (without them when `envelopeOnly`: the event as it was appended, fit to append elsewhere).
+    public func appendJSONLine(into out: inout [UInt8], envelopeOnly: Bool = false) {
         out.append(contentsOf: #"{"id":"#.utf8)
         JSONWriter.writeString(event.id, into: &out)
         out.append(contentsOf: #","type":""#.utf8)
@@ -105,6 +106,10 @@ public struct RecordedEvent: Sendable, Hashable {
         }
         out.append(contentsOf: #","data":"#.utf8)
         JSONWriter.write(event.data, into: &out)
+        if envelopeOnly {
+            out.append(contentsOf: "}\n".utf8)
+            return
+        }
         out.append(contentsOf: #","position":"#.utf8)
         out.append(contentsOf: String(position).utf8)
         out.append(contentsOf: #","recorded_at":""#.utf8)

@@ -7,10 +7,13 @@ import Synchronization
 /// What `projections status` shows for one projection.
 public struct ProjectionStatus: Sendable, Codable, Equatable {
     public enum State: String, Sendable, Codable {
-        case running, rebuilding, failed
+        /// `stale`: the stored facts were computed under another version (or record layout) than
+        /// the registered projection's; `prepare(_:)`, the workers or a rebuild replace them.
+        case running, rebuilding, failed, stale
     }
 
     public var name: String
+    /// The version the stored facts were computed under.
     public var version: Int
     /// The last log position applied.
     public var checkpoint: UInt64
@@ -82,8 +85,12 @@ public final class ProjectionEngine: Sendable {
         return try names.map { name in
             let s = try slot(name)
             let meta = try s.active.meta()
-            let state: ProjectionStatus.State = s.isRebuilding ? .rebuilding : (meta.failure != nil ? .failed : .running)
-            return ProjectionStatus(name: name, version: s.projection.version, checkpoint: meta.checkpoint,
+            // The stored facts mean what their version says: under another version (or record
+            // layout) than the code's they are stale until the rebuild that `prepare` or the
+            // workers start, and must not pass for running.
+            let stale = meta.version != s.projection.version || meta.format != ProjectionStore.format
+            let state: ProjectionStatus.State = s.isRebuilding ? .rebuilding : meta.failure != nil ? .failed : stale ? .stale : .running
+            return ProjectionStatus(name: name, version: meta.version, checkpoint: meta.checkpoint,
                                     lag: head > meta.checkpoint ? head - meta.checkpoint : 0, state: state, failure: meta.failure)
         }
     }
@@ -285,26 +292,26 @@ public final class ProjectionEngine: Sendable {
     /// (append-only puts) with checkpoint `head`.
     private func build(_ s: Slot, into store: ProjectionStore, memory: MemoryEventSource, events all: [RecordedEvent], head: UInt64) throws {
         var entities = Set<String>()
-        var failure: ProjectionFailure?
+        var failed = false
         // By index: `for e in all` copied every event (a retain of each of its strings).
         for k in all.indices {
             do {
                 for entity in try s.projection.touched(all[k], memory) { entities.insert(entity) }
             } catch {
-                failure = ProjectionFailure(position: all[k].position, message: "\(error)")
+                failed = true
                 break
             }
         }
         var rows: [BuiltFact] = []
         var scope = SortedKeys()
-        if failure == nil {
+        if !failed {
             // Facts are independent: compute them on every core, in chunks, each chunk encoding its
             // records and laying out its scope keys too.
             let list = Array(entities)
             let chunk = 2048
             let chunks = (list.count + chunk - 1) / chunk
             let parts = Mutex<[([BuiltFact], SortedKeys)]>(Array(repeating: ([], SortedKeys()), count: chunks))
-            let firstError = Mutex<(any Error)?>(nil)
+            let threw = Mutex(false)
             DispatchQueue.concurrentPerform(iterations: chunks) { c in
                 var part: [BuiltFact] = []
                 var keys = SortedKeys(capacity: chunk * 4)
@@ -316,27 +323,39 @@ public final class ProjectionEngine: Sendable {
                         part.append(BuiltFact(entity: e, record: r.encoded(), memo: r.memo))
                     }
                 } catch {
-                    firstError.withLock { if $0 == nil { $0 = error } }
+                    threw.withLock { $0 = true }
                 }
                 parts.withLock { $0[c] = (part, keys) }
             }
-            if let error = firstError.withLock({ $0 }) {
-                failure = ProjectionFailure(position: head, message: "\(error)")
+            if threw.withLock({ $0 }) {
+                failed = true
             } else {
-                for (part, keys) in parts.withLock({ $0 }) {
-                    rows.append(contentsOf: part)
-                    scope.append(keys)
-                }
+                let done = parts.withLock { $0 }
+                rows.reserveCapacity(done.reduce(0) { $0 + $1.0.count })
+                for (part, _) in done { rows.append(contentsOf: part) }
+                scope = SortedKeys(merging: done.map(\.1))
             }
+        }
+        guard !failed else {
+            // The bulk pass cannot tell which event a fact failed at, nor keep what came before it.
+            // Leave the new generation empty at checkpoint 0: the catch-up that follows (`rebuild`)
+            // applies the log page by page, stops at the exact event and keeps every fact before
+            // it, as a live worker would.
+            try store.kv.write { w in
+                try ProjectionStore.setCheckpoint(w, 0)
+                try ProjectionStore.setVersion(w, s.projection.version)
+                try ProjectionStore.setFailure(w, nil)
+            }
+            return
         }
         let order = KeyOrder.sortedIndices(rows.map(\.entity))
         try store.kv.write { w in
             for k in order { try w.put("facts", key: rows[k].entity, value: rows[k].record, append: true) }
             for k in order { if let memo = rows[k].memo { try w.put("memo", key: rows[k].entity, value: memo, append: true) } }
             try w.putDistinct("current", scope)
-            try ProjectionStore.setCheckpoint(w, failure == nil ? head : 0)
+            try ProjectionStore.setCheckpoint(w, head)
             try ProjectionStore.setVersion(w, s.projection.version)
-            try ProjectionStore.setFailure(w, failure)
+            try ProjectionStore.setFailure(w, nil)
         }
     }
 
@@ -355,6 +374,11 @@ public final class ProjectionEngine: Sendable {
     /// window of events its fact was computed from: inside the cut, the stored fact and keys hold;
     /// outside, the entity has no fact; straddling, the fact is recomputed from the log filtered to
     /// the cut. So the answer equals a fresh replay of the cut, whatever states the cut produces.
+    ///
+    /// Only events the read model has applied count: every cut is taken within its checkpoint
+    /// (`status()`), so query a projection after it has caught up (`catchUp()`, `prepare(_:)` or
+    /// the workers); one that is behind or failed answers as of its checkpoint.
+    /// `QueryKey.prefix()` with no parts is every fact.
     public func facts<P: Projection>(of projection: P, in range: QueryKey.ClosedOpenRange, cut: Cut = .all) throws -> [(entity: String, fact: P.Fact)] {
         try facts(of: projection, in: [range], cut: cut)
     }
@@ -416,7 +440,17 @@ public final class ProjectionEngine: Sendable {
         }
         // Sorted before decoding: moving decoded facts is generic code, a copy per swap.
         found.sort { $0.entity < $1.entity }
-        let stored = try Self.decode(found, as: P.Fact.self)
+        let stored: [(entity: String, fact: P.Fact)]
+        do {
+            stored = try Self.decode(found, as: P.Fact.self)
+        } catch let e as FactCodingError {
+            // Facts stored by another shape of `Fact` than the code's (a field added without a
+            // version bump): say which projection, and what to do.
+            throw ProjectionError("""
+                \(projection.name): a stored fact does not decode as \(P.Fact.self) (\(e)); if the Fact type changed, \
+                bump the projection's version so that its facts are rebuilt
+                """)
+        }
         guard !straddling.isEmpty else { return stored }
         let source = LogEventSource(log: log, cut: resolved, stored: try storedFacts(covering: resolved))
         let recomputed = try Self.recompute(straddling.sorted(), projection, source, in: ranges)
@@ -581,6 +615,10 @@ struct AnyProjection: Sendable {
 }
 
 /// A registered projection: its active generation, and the lock that serialises its writers.
+///
+/// Another process may rebuild the projection (`call-ledger projections rebuild` beside a
+/// server) and swap in a generation this one has not seen: each access looks at the `CURRENT`
+/// pointer (one stat: a swap renames a new file over it) and follows it.
 final class Slot: Sendable {
     let projection: AnyProjection
     let directory: String
@@ -588,9 +626,12 @@ final class Slot: Sendable {
     private struct State {
         var active: ProjectionStore
         var generation: Int
+        /// The pointer file this process last read or wrote (its inode: every swap renames a new one in).
+        var pointerID: Int?
         var rebuilding = false
     }
     private let state: Mutex<State>
+    private var pointer: String { directory + "/CURRENT" }
 
     init(projection: AnyProjection, directory: String) throws {
         self.projection = projection
@@ -606,26 +647,56 @@ final class Slot: Sendable {
             try Self.writePointer(pointer, name)
         }
         let store = try ProjectionStore(directory: directory + "/" + name)
-        state = Mutex(State(active: store, generation: Int(name.dropFirst(4)) ?? 1))
+        state = Mutex(State(active: store, generation: Int(name.dropFirst(4)) ?? 1, pointerID: Self.fileID(pointer)))
     }
 
-    var active: ProjectionStore { state.withLock { $0.active } }
+    var active: ProjectionStore {
+        state.withLock { s in
+            let id = Self.fileID(pointer)
+            guard id != s.pointerID, let id else { return s.active }
+            // Swapped by another process: follow the pointer to the generation it names.
+            let name = (try? String(contentsOfFile: pointer, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            guard let number = Int(name.dropFirst(4)), name.hasPrefix("gen-"), number != s.generation,
+                  FileManager.default.fileExists(atPath: directory + "/" + name + "/data.mdb"),
+                  let store = try? ProjectionStore(directory: directory + "/" + name) else {
+                s.pointerID = id
+                return s.active
+            }
+            s.active = store
+            s.generation = number
+            s.pointerID = id
+            return store
+        }
+    }
     var isRebuilding: Bool { state.withLock { $0.rebuilding } }
     func setRebuilding(_ v: Bool) { state.withLock { $0.rebuilding = v } }
-    func nextGeneration() -> String { "gen-\(state.withLock { $0.generation } + 1)" }
+
+    /// A generation number no process has used here: past this one's, the pointer's and every
+    /// directory's (a process that had not seen another's swap deleted the live generation).
+    func nextGeneration() -> String {
+        let onDisk = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+            .compactMap { $0.hasPrefix("gen-") ? Int($0.dropFirst(4)) : nil }
+        return "gen-\(max(state.withLock { $0.generation }, onDisk.max() ?? 0) + 1)"
+    }
 
     /// Makes `store` the active generation: the pointer file first (atomic rename), then memory.
     func swap(to store: ProjectionStore, generation: String) throws {
-        try Self.writePointer(directory + "/CURRENT", generation)
-        let old = state.withLock { s -> ProjectionStore in
+        let old = try state.withLock { s -> ProjectionStore in
+            try Self.writePointer(pointer, generation)
             defer {
                 s.active = store
                 s.generation = Int(generation.dropFirst(4)) ?? s.generation + 1
+                s.pointerID = Self.fileID(pointer)
             }
             return s.active
         }
         // Open readers keep the old files mapped until they finish; the directory can go now.
         try? FileManager.default.removeItem(atPath: old.directory)
+    }
+
+    /// The file's inode number, or nil when it cannot be read.
+    private static func fileID(_ path: String) -> Int? {
+        ((try? FileManager.default.attributesOfItem(atPath: path))?[.systemFileNumber] as? NSNumber)?.intValue
     }
 
     static func writePointer(_ path: String, _ name: String) throws {

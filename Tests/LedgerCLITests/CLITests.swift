@@ -42,6 +42,11 @@ func cli(_ args: [String], stdin: String? = nil, env: [String: String] = [:]) th
             o["recorded_at"] = nil
             #expect(JSONWriter.string(.object(o)) == lines[k])
         }
+        // `--format wire`: the envelopes alone, which append takes back (a prefix replayed elsewhere).
+        let (_, wire, _) = try cli(["events", "--data", data, "--limit", "50", "--format", "wire"])
+        #expect(wire.split(separator: "\n").map(String.init) == Array(lines.prefix(50)))
+        let (rcode, rout, rerr) = try cli(["append", "-", "--data", dir.sub("replay")], stdin: wire)
+        #expect(rcode == 0 && rout.contains(#""appended":50"#), "\(rerr)")
         let (_, limited, _) = try cli(["events", "--data", data, "--after", "10", "--limit", "3"])
         #expect(limited.split(separator: "\n").map { try! JSONParser.parse(String($0)).objectValue!["position"]! } == [.number("11"), .number("12"), .number("13")])
         let firstCall = try JSONParser.parse(lines.first { $0.contains("\"call.started\"") }!).objectValue!["data"]!.objectValue!.string("call_id")!

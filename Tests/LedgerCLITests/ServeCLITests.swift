@@ -104,6 +104,43 @@ import Testing
     }
 }
 
+@Suite struct ServeRebuildCLITests {
+    /// `projections rebuild` run beside a server swaps in a new generation; the server follows it
+    /// (it went on writing into the deleted one, and the rebuilt one on disk stopped moving).
+    @Test func aRebuildBesideARunningServerIsFollowedByIt() async throws {
+        let dir = TemporaryDirectory("serve-rebuild")
+        let data = dir.sub("data")
+        #expect(try cli(["demo", "--data", data, "--days", "1"]).0 == 0)
+        let serve = try ServeProcess.start(data: data, tokens: "rebuild-token-1=ann:read")
+        defer { serve.killIfRunning() }
+        let name = "calls-per-line-hour"
+        #expect(try cli(["projections", "rebuild", name, "--data", data]).0 == 0)
+        #expect(try cli(["demo", "--data", data, "--days", "1", "--seed", "9"]).0 == 0)
+        let head = try JSONParser.parse(try cli(["stats", "--data", data, "--format", "json"]).1).objectValue!["events"]!.doubleValue!
+        func checkpoints() async throws -> (server: Double, disk: Double) {
+            var r = URLRequest(url: URL(string: "http://127.0.0.1:\(serve.port)/v1/projections")!)
+            r.setValue("Bearer rebuild-token-1", forHTTPHeaderField: "Authorization")
+            let served = try JSONParser.parse(String(decoding: try await URLSession.shared.data(for: r).0, as: UTF8.self))
+            let onDisk = try JSONParser.parse(try cli(["projections", "status", "--data", data, "--format", "json"]).1)
+            func checkpoint(_ list: JSONValue) -> Double {
+                list.arrayValue?.first { $0.objectValue?.string("name") == name }?.objectValue?["checkpoint"]?.doubleValue ?? -1
+            }
+            return (checkpoint(served), checkpoint(onDisk))
+        }
+        var seen = try await checkpoints()
+        let deadline = Date().addingTimeInterval(30)
+        while (seen.server != head || seen.disk != head) && Date() < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+            seen = try await checkpoints()
+        }
+        #expect(seen.server == head && seen.disk == head, "head \(head): server \(seen.server), on disk \(seen.disk)")
+        // One generation is left, the one CURRENT names.
+        let generations = try FileManager.default.contentsOfDirectory(atPath: data + "/projections/" + name).filter { $0.hasPrefix("gen-") }
+        let current = try String(contentsOfFile: data + "/projections/\(name)/CURRENT", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(generations == [current], "\(generations) vs CURRENT \(current)")
+    }
+}
+
 /// Runs a Python script (the independent readers, e.g. openpyxl) on `arguments`; its stdout.
 func python(_ script: String, _ arguments: String...) throws -> String {
     let p = Process()

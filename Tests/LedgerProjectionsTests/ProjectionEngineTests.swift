@@ -122,15 +122,23 @@ func clientFacts(_ e: ProjectionEngine, _ cut: Cut = .all) throws -> [String: Cl
         #expect(try clientFacts(inOrder) == clientFacts(backwards))
     }
 
-    @Test func aThrowingProjectionStopsAloneAndSaysWhereAndWhy() async throws {
-        let dir = TemporaryDirectory("fail")
+    /// A day of traffic and an engine with ``Exploding`` set to throw on the 101st call: the
+    /// engine, the log, the projection and the position of that call's first event.
+    func explodingLedger(_ dir: TemporaryDirectory) async throws -> (ProjectionEngine, EventLog, Exploding, UInt64) {
         let events = simulated(days: 1)
         let log = try EventLog(directory: dir.sub("l"))
         _ = try await log.append(events)
         let bad = events.filter { $0.type == .callStarted }[100]
         let badPosition = try #require(try log.event(id: bad.id)).position
         let engine = try ProjectionEngine(log: log)
-        try engine.register(Exploding(badCall: bad.callID!))
+        let exploding = Exploding(badCall: bad.callID!)
+        try engine.register(exploding)
+        return (engine, log, exploding, badPosition)
+    }
+
+    @Test func aThrowingProjectionStopsAloneAndSaysWhereAndWhy() async throws {
+        let dir = TemporaryDirectory("fail")
+        let (engine, log, _, badPosition) = try await explodingLedger(dir)
         try engine.register(ClientCalls())
         try engine.catchUp(pageSize: 256)
         let status = Dictionary(uniqueKeysWithValues: try engine.status().map { ($0.name, $0) })
@@ -147,6 +155,22 @@ func clientFacts(_ e: ProjectionEngine, _ cut: Cut = .all) throws -> [String: Cl
         #expect(try engine.status().first { $0.name == "exploding" }?.checkpoint == badPosition - 1)
     }
 
+    /// A rebuild stops where a catch-up stops: at the exact event, with every fact before it (it
+    /// said the head, checkpoint 0, and swapped in an empty read model).
+    @Test func aProjectionThatThrowsInARebuildStopsAtTheExactEventAndKeepsWhatCameBefore() async throws {
+        let dir = TemporaryDirectory("fail-rebuild")
+        let (engine, log, exploding, badPosition) = try await explodingLedger(dir)
+        try engine.rebuild(["exploding"])
+        let status = try #require(try engine.status().first { $0.name == "exploding" })
+        #expect(status.state == .failed && status.failure?.position == badPosition && status.checkpoint == badPosition - 1)
+        // The facts before the failure are there: every call started before it, and every key
+        // prefix (an empty one is the whole read model).
+        let startedBefore = try log.events(after: 0, limit: Int(badPosition - 1)).filter { $0.event.type == .callStarted }
+        let facts = try engine.facts(of: exploding, in: QueryKey.prefix(), cut: .all)
+        #expect(facts.count == Set(startedBefore.map { $0.event.callID! }).count && !facts.isEmpty)
+        #expect(try engine.facts(of: exploding, in: QueryKey.prefix("all"), cut: .all).count == facts.count)
+    }
+
     @Test func bumpingTheVersionRebuildsOnPrepareAndQueriesKeepWorkingDuringRebuild() async throws {
         let dir = TemporaryDirectory("version")
         let events = simulated(days: 1)
@@ -159,11 +183,13 @@ func clientFacts(_ e: ProjectionEngine, _ cut: Cut = .all) throws -> [String: Cl
         }
         let engine = try ProjectionEngine(log: log)
         try engine.register(ClientCalls(version: 2))
-        #expect(try engine.status()[0].version == 2)
+        // Until the rebuild, the stored facts are version 1's: stale, not running.
+        #expect(try engine.status()[0].version == 1 && engine.status()[0].state == .stale)
         var progressCalls = 0
         let before = try clientFacts(engine)
         try engine.prepare("client-calls") { _, _ in progressCalls += 1 }
         #expect(progressCalls > 0)
+        #expect(try engine.status()[0].version == 2 && engine.status()[0].state == .running)
         #expect(try clientFacts(engine) == before)
         let generations = try FileManager.default.contentsOfDirectory(atPath: dir.sub("l") + "/projections/client-calls")
         #expect(generations.contains("gen-2") && !generations.contains("gen-1"))

@@ -15,7 +15,7 @@ It also compares `format=csv` (and one `format=xlsx`, by zip members) with the C
 (bad date, two cuts, unknown department, ...) with the CLI's exit status and message.
 
 The live panel is compared only with a cut (its "now" is the wall clock); the HTTP panel's
-documented extras `zones` and `thresholds` are dropped before comparing.
+documented extras `zones`, `thresholds` and `no_data` are dropped before comparing.
 
 Exit 0 when everything agrees, 1 on any difference. Standard library only.
 """
@@ -373,7 +373,7 @@ def main():
                              ["report", "processed", "--department", d])
                 if cn != "all":  # live "now" is the wall clock: only with a cut
                     compare_json(srv, cli, data, lbl, dp + "/live", dict(cut), ["report", "live", "--department", d],
-                                 drop=("zones", "thresholds"))
+                                 drop=("zones", "thresholds", "no_data"))
 
         # -------- live "now": only the clock may differ (at, window_from, each agent's in_status_s)
         for d in deps:
@@ -384,7 +384,7 @@ def main():
                 fail("[%s now] live: HTTP %s vs CLI exit %s" % (d, st, rc))
                 continue
             h, c = json.loads(body), json.loads(out)
-            h.pop("zones", None), h.pop("thresholds", None)
+            h.pop("zones", None), h.pop("thresholds", None), h.pop("no_data", None)
             skew = []
             for x in (h, c):
                 x.pop("at", None), x.pop("window_from", None)

@@ -24,6 +24,15 @@ struct FlushRows: Sendable {
         rows.append((offset, bytes.count - offset, position))
     }
 
+    /// Room for `rows` more rows of `bytes` more key bytes: merging many parts grew (copied and
+    /// page-faulted) the buffers once per doubling.
+    mutating func reserve(rows more: Int, bytes moreBytes: Int) {
+        rows.reserveCapacity(rows.count + more)
+        bytes.reserveCapacity(bytes.count + moreBytes)
+    }
+
+    var byteCount: Int { bytes.count }
+
     /// Adds every row of `other`, keeping their positions.
     mutating func append(_ other: FlushRows) {
         let base = bytes.count
@@ -60,13 +69,17 @@ public struct SortedKeys: Sendable {
 
     public init(capacity: Int = 0) { rows = FlushRows(capacity: capacity) }
 
+    /// The keys of every part, in one buffer sized once.
+    public init(merging parts: [SortedKeys]) {
+        rows = FlushRows(capacity: 0)
+        rows.reserve(rows: parts.reduce(0) { $0 + $1.count }, bytes: parts.reduce(0) { $0 + $1.rows.byteCount })
+        for p in parts { rows.append(p.rows) }
+    }
+
     /// Adds the key made of `parts` one after another.
     public mutating func add(_ parts: [UInt8]...) {
         rows.add(parts: parts, UInt64(rows.count))
     }
-
-    /// Adds every key of `other`.
-    public mutating func append(_ other: SortedKeys) { rows.append(other.rows) }
 
     public var count: Int { rows.count }
 }

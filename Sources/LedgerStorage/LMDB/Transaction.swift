@@ -118,8 +118,9 @@ package struct Transaction {
 
     // MARK: Cursors
 
-    /// Walks `db` in key order from the first key ≥ `start` (or the first key), calling `body`
-    /// with borrowed key and value bytes until it returns `false`.
+    /// Walks `db` in key order from the first key ≥ `start` (or the first key; an empty `start`,
+    /// which LMDB refuses as a key, is before every key), calling `body` with borrowed key and
+    /// value bytes until it returns `false`.
     package func scan(_ db: Database, from start: [UInt8]?,
                       _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool) throws {
         var cursor: OpaquePointer?
@@ -128,7 +129,7 @@ package struct Transaction {
         var k = MDB_val()
         var v = MDB_val()
         var rc: Int32
-        if let start {
+        if let start, !start.isEmpty {
             rc = start.withUnsafeBytes { kb in
                 k = MDB_val(mv_size: kb.count, mv_data: UnsafeMutableRawPointer(mutating: kb.baseAddress))
                 return mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE)
