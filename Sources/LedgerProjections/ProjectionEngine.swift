@@ -694,9 +694,12 @@ final class Slot: Sendable {
         try? FileManager.default.removeItem(atPath: old.directory)
     }
 
-    /// The file's inode number, or nil when it cannot be read.
+    /// The file's inode number, or nil when it cannot be read. One `stat`: Foundation's
+    /// `attributesOfItem` also looks up the owner's and group's names, on every query.
     private static func fileID(_ path: String) -> Int? {
-        ((try? FileManager.default.attributesOfItem(atPath: path))?[.systemFileNumber] as? NSNumber)?.intValue
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return Int(st.st_ino)
     }
 
     static func writePointer(_ path: String, _ name: String) throws {
