@@ -242,7 +242,12 @@ extension ReportExport {
             var rows = p.metrics.named.map { ["metrics", $0.name, Cells.num($0.value)] }
             for a in p.agents {
                 rows += zip(liveAgentColumns.map(\.title), liveAgentValues(a)).map { name, value in
-                    ["agents", a.agent + "." + name, value.map { $0.text ?? Cells.num($0.number ?? 0) } ?? ""]
+                    let text: String = switch value {
+                    case .text(let s): s
+                    case .number(let x): Cells.num(x)
+                    default: ""
+                    }
+                    return ["agents", a.agent + "." + name, text]
                 }
             }
             return CSV.text(["section", "name", "value"], rows)
@@ -250,7 +255,7 @@ extension ReportExport {
             [XLSXSheet(name: "Metrics", columns: [("metric", .text), ("value", .decimal)],
                        rows: p.metrics.named.map { [.text($0.name), .number($0.value)] }),
              XLSXSheet(name: "Agents", columns: [("agent", .text)] + liveAgentColumns,
-                       rows: p.agents.map { a in [.text(a.agent)] + liveAgentValues(a).map { $0.map { $0.text.map(XLSXCell.text) ?? .number($0.number ?? 0) } ?? .text("") } })]
+                       rows: p.agents.map { a in [.text(a.agent)] + liveAgentValues(a).map { $0 ?? .text("") } })]
         })
     }
 
@@ -261,11 +266,10 @@ extension ReportExport {
         ("avg_inbound_talk_s", .decimal), ("avg_outbound_talk_s", .decimal),
     ]
 
-    /// Text or a number per column of `liveAgentColumns`; nil where the JSON has null.
-    private static func liveAgentValues(_ a: LiveAgentRow) -> [(text: String?, number: Double?)?] {
-        func t(_ s: String?) -> (text: String?, number: Double?)? { s.map { (text: $0, number: nil) } }
-        func n(_ x: Double?) -> (text: String?, number: Double?)? { x.map { (text: nil, number: $0) } }
-        return [t(a.name), t(a.status), t(a.call), t(a.since), n(a.inStatusS), n(a.occupancyPct), n(Double(a.answeredLastHour)),
-                n(Double(a.outboundLastHour)), n(a.talkSLastHour), n(a.avgInboundTalkS), n(a.avgOutboundTalkS)]
+    /// A cell per column of `liveAgentColumns`; nil where the JSON has null.
+    private static func liveAgentValues(_ a: LiveAgentRow) -> [XLSXCell?] {
+        [a.name.map(XLSXCell.text), .text(a.status), a.call.map(XLSXCell.text), a.since.map(XLSXCell.text), a.inStatusS.map(XLSXCell.number),
+         .number(a.occupancyPct), .number(Double(a.answeredLastHour)), .number(Double(a.outboundLastHour)), .number(a.talkSLastHour),
+         .number(a.avgInboundTalkS), .number(a.avgOutboundTalkS)]
     }
 }

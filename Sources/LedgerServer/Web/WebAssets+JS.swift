@@ -132,9 +132,8 @@ function initControls(form) {
   }
   const list = $('#departments');
   if (list) {
-    const known = (DEPARTMENTS || []).map(d => d.department);
     // Remembered names the ledger does not know (a typo once shown) are not offered again.
-    for (const d of JSON.parse(localStorage.getItem(DEPT_KEY + 's') || '[]')) if (!DEPARTMENTS || known.includes(d)) list.append(el('option', { value: d }));
+    for (const d of JSON.parse(localStorage.getItem(DEPT_KEY + 's') || '[]')) if (!unknownDepartment(d)) list.append(el('option', { value: d }));
     const have = new Set([...list.options].map(o => o.value));
     for (const d of DEPARTMENTS || []) if (!have.has(d.department)) list.append(el('option', { value: d.department, label: d.name || d.department }));
   }
@@ -164,12 +163,12 @@ function apiQuery(form, names) {
 }
 // What the page shows, in words: printed above the data (the form itself does not print).
 function describeView(form) {
-  const parts = [];
+  const parts = [], zone = form.elements.department && departmentZone(form.elements.department.value);
   for (const i of form.elements) {
     if (!i.name || i.type === 'checkbox' || i.value === '' || i.name === 'asof_at') continue;
     if (i.name === 'asof_kind') {
       const at = form.elements.asof_at && form.elements.asof_at.value;
-      if (at) parts.push(i.options[i.selectedIndex].text + ' ' + at.replace('T', ' ') + (departmentZone($('#department') && $('#department').value) ? ' (' + departmentZone($('#department').value) + ')' : ''));
+      if (at) parts.push(i.options[i.selectedIndex].text + ' ' + at.replace('T', ' ') + (zone ? ' (' + zone + ')' : ''));
       continue;
     }
     const caption = i.closest('label') ? i.closest('label').firstChild.textContent.trim() : i.name;
