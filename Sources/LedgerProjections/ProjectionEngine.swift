@@ -639,7 +639,7 @@ final class Slot: Sendable {
         let fm = FileManager.default
         try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let pointer = directory + "/CURRENT"
-        var name = (try? String(contentsOfFile: pointer, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        var name = Self.pointedName(pointer)
         if name.isEmpty || !fm.fileExists(atPath: directory + "/" + name) {
             name = "gen-1"
             let store = try ProjectionStore(directory: directory + "/" + name)
@@ -655,7 +655,7 @@ final class Slot: Sendable {
             let id = Self.fileID(pointer)
             guard id != s.pointerID, let id else { return s.active }
             // Swapped by another process: follow the pointer to the generation it names.
-            let name = (try? String(contentsOfFile: pointer, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            let name = Self.pointedName(pointer)
             guard let number = Int(name.dropFirst(4)), name.hasPrefix("gen-"), number != s.generation,
                   FileManager.default.fileExists(atPath: directory + "/" + name + "/data.mdb"),
                   let store = try? ProjectionStore(directory: directory + "/" + name) else {
@@ -692,6 +692,11 @@ final class Slot: Sendable {
         }
         // Open readers keep the old files mapped until they finish; the directory can go now.
         try? FileManager.default.removeItem(atPath: old.directory)
+    }
+
+    /// The generation the pointer file names (`gen-N`), or "" when there is none.
+    private static func pointedName(_ path: String) -> String {
+        (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
     }
 
     /// The file's inode number, or nil when it cannot be read. One `stat`: Foundation's
