@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import LedgerStorage
 import Testing
 
@@ -89,6 +90,26 @@ func record(id: String, entity: UInt8, ms: Int64 = 0) -> PendingRecord {
         #expect(try store.positions(entity: 0, key: [102]) == [2])
         #expect(try store.verify().isClean)
         store.close()
+    }
+
+    /// The commit observer is called through the same frames after many commits. It used to be
+    /// kept as a bare closure in a `Mutex`, which wrapped it in two more thunks at every commit:
+    /// a server's commits got slower the longer it ran. The depth is what grew, so it is what is
+    /// compared (no timing).
+    @Test func theCommitObserverDoesNotDeepenWithCommits() async throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try LogStore(path: dir, schema: RawSchema(), configuration: .init(entityIndexes: ["e"]))
+        let depths = Mutex<[Int]>([])
+        store.observeCommits { _ in
+            let depth = Thread.callStackReturnAddresses.count
+            depths.withLock { $0.append(depth) }
+        }
+        for k in 0..<200 { _ = try await store.append([record(id: "r\(k)", entity: 1)]) }
+        // The observer runs after the appender is answered: the last call may still be on its way.
+        for _ in 0..<200 where depths.withLock({ $0.count }) < 200 { try await Task.sleep(for: .milliseconds(10)) }
+        let seen = depths.withLock { $0 }
+        #expect(seen.count == 200)
+        #expect(seen.first == seen.last, "observer called \(seen.first ?? 0) frames deep at the first commit, \(seen.last ?? 0) at the 200th")
     }
 
     @Test func aClosedStoreRefusesAppends() async throws {

@@ -7,11 +7,12 @@ import LedgerLog
 // times, in one run and on the same file:
 //   baseline  read the file and split it into lines (no mapping);
 //   map       read + split + AsteriskMapper → wire-format v1 events (the adapter's own work);
+//   append    EventLog.append alone of the mapped events, in batches of 50,000 (mapped beforehand);
 //   import    map + EventLog.append in batches of 50,000 into a fresh ledger (durable);
 //   cli       the whole `call-ledger import asterisk` process, when --cli PATH is given.
 // Each figure is the median of --reps runs (default 3). Usage:
 //   import-bench [--lines 1000000] [--reps 3] [--dir /tmp/import-bench] [--cli .build-bench/release/call-ledger]
-//                [--only map,import,cli] [--write-queue-log PATH]  (the last writes the file and exits)
+//                [--only map,append,import,cli] [--write-queue-log PATH]  (the last writes the file and exits)
 
 struct Options {
     var lines = 1_000_000
@@ -135,7 +136,7 @@ func main() async throws {
     AsteriskMapper.forEachLine(bytes[...]) { _ in lineCount += 1 }
     print("queue_log: \(lineCount) lines, \(bytes.count / 1_048_576) MiB, \(ProcessInfo.processInfo.activeProcessorCount) cores, median of \(o.reps)")
 
-    var baseline: [Double] = [], map: [Double] = [], full: [Double] = [], cli: [Double] = []
+    var baseline: [Double] = [], map: [Double] = [], appendOnly: [Double] = [], full: [Double] = [], cli: [Double] = []
     var baselineCPU: [Double] = [], mapCPU: [Double] = [], unused: [Double] = []
     var events = 0
     for rep in 0..<o.reps {
@@ -163,6 +164,22 @@ func main() async throws {
             events = n + out.count
         }) }
         let dataDir = o.dir + "/ledger-\(rep)"
+        if o.only.contains("append") {
+            let b = Array(FileManager.default.contents(atPath: path)!)
+            var mapper = AsteriskMapper(configuration: AsteriskConfiguration())
+            var batches: [[Event]] = [[]]
+            for piece in AsteriskMapper.pieces(b[...]) {
+                mapper.mapQueueLog(piece, endOfInput: false, into: &batches[batches.count - 1])
+                if batches[batches.count - 1].count >= 50_000 { batches.append([]) }
+            }
+            mapper.flushPendingExits(olderThan: nil, into: &batches[batches.count - 1])
+            let log = try EventLog(directory: dataDir)
+            let start = DispatchTime.now().uptimeNanoseconds
+            for batch in batches { _ = try await log.append(batch) }
+            log.close()
+            appendOnly.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            try? FileManager.default.removeItem(atPath: dataDir)
+        }
         if o.only.contains("import") {
         let start = DispatchTime.now().uptimeNanoseconds
         do {
@@ -219,6 +236,7 @@ func main() async throws {
     print("events mapped: \(events) (\(String(format: "%.2f", Double(events) / Double(lineCount))) per line)")
     row("baseline: read + split lines", baseline, cpu: baselineCPU)
     if !map.isEmpty { row("map: read + parse + map to events", map, cpu: mapCPU) }
+    if !appendOnly.isEmpty { row("append: EventLog.append of the events", appendOnly) }
     if !full.isEmpty { row("import: map + EventLog.append", full) }
     if !cli.isEmpty { row("cli: call-ledger import asterisk", cli) }
     try? FileManager.default.removeItem(atPath: o.dir)
