@@ -27,6 +27,11 @@ public struct AsteriskConfiguration: Sendable {
     /// How long (log seconds) an `EXIT*` waits for the same call's next `ENTERQUEUE` (an overflow
     /// to another queue in the dialplan) before the call is taken as ended. Default 60.
     public var overflowWindowS = 60
+    /// How long (queue_log time, seconds) the mapper remembers a call or a client's queue entry
+    /// after it was last seen: between this and twice this. Long enough for any call and for its
+    /// CDR row; bounded, so that a `--follow` running for months does not keep every call ever
+    /// made in memory. Older CDR rows are matched against the ledger by the importer instead.
+    public var stateRetentionS: Int64 = 7 * 86_400
     /// Numbers with at most this many digits are extensions (agents, internal lines), longer
     /// ones are external parties. Default 6.
     public var internalMaxDigits = 6

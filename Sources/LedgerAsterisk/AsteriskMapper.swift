@@ -41,7 +41,7 @@ public struct AsteriskMapper: Sendable {
     }
 
     private var clock: LocalClock
-    private var calls: [String: CallState] = [:]
+    private var calls = Generations<String, CallState>()
     /// `EXIT*` lines waiting to see whether the dialplan sends the call to another queue.
     private var pendingExits: [String: PendingExit] = [:]
     private var nextExitCheck = Int64.min
@@ -52,7 +52,7 @@ public struct AsteriskMapper: Sendable {
     private var agentIDs: [String: String] = [:]
     /// Queue entries by client digits (UTC seconds), to recognise CDR rows of queued calls
     /// when the CDR has no `uniqueid` column.
-    private var entriesByClient: Set<ClientMinute> = []
+    private var entriesByClient = Generations<ClientMinute, Bool>()
     /// Hashes of the lines of the current second: identical lines (same second, same content,
     /// written together) get distinct ids.
     private var recentLines: [UInt64: Int] = [:]
@@ -189,7 +189,11 @@ public struct AsteriskMapper: Sendable {
             counted.problem("empty event", "queue_log line \(lineNumber): field 5 (event) is empty")
             return
         }
-        if epoch > logClock { logClock = epoch }
+        if epoch > logClock {
+            logClock = epoch
+            calls.age(to: epoch, every: configuration.stateRetentionS)
+            entriesByClient.age(to: epoch, every: configuration.stateRetentionS)
+        }
         // Calls that left a queue more than the window before this line went nowhere else: ended
         // before this line is mapped (it may be the same call entering a queue much later). By
         // this line's time, not the latest seen: one stray line from the future must not end
@@ -297,7 +301,7 @@ public struct AsteriskMapper: Sendable {
                 o.members.append(rawMember)
                 emit(.callStarted, "start", ms, o, into: &out)
                 let digits = ClientNumber(client).digits
-                if !digits.isEmpty { entriesByClient.insert(ClientMinute(digits: digits, minute: epoch / 60)) }
+                if !digits.isEmpty { entriesByClient[ClientMinute(digits: digits, minute: epoch / 60)] = true }
             }
             calls[callID] = state
             emit(.callQueued, "queue", ms, [("call_id", .string(callID)), ("department", .string(department)), rawMember], into: &out)
@@ -458,6 +462,9 @@ public struct AsteriskMapper: Sendable {
     /// Calls waiting after an `EXIT*` line.
     public var pendingExitCount: Int { pendingExits.count }
 
+    /// Calls and clients' queue entries remembered (bounded by ``AsteriskConfiguration/stateRetentionS``).
+    public var rememberedCount: Int { calls.count + entriesByClient.count }
+
     // MARK: CDR
 
     /// Maps one CDR CSV row (Master.csv layout, or any layout with a header row naming the columns).
@@ -563,7 +570,7 @@ public struct AsteriskMapper: Sendable {
         let client = configuration.normalizedClient(row.src)
         let digits = ClientNumber(client).digits
         if !digits.isEmpty, (((start - 1000) / 60_000)...((end + 1000) / 60_000)).contains(where: {
-            entriesByClient.contains(ClientMinute(digits: digits, minute: $0))
+            entriesByClient[ClientMinute(digits: digits, minute: $0)] != nil
         }) {
             counted.skip("cdr: call described by queue_log")
             return
@@ -775,6 +782,41 @@ public struct AsteriskMapper: Sendable {
             i += 1  // the comma
         }
         return out
+    }
+}
+
+/// What the mapper remembers of calls and clients, forgotten a while after it was last touched:
+/// two generations, the current one and the one before; every `every` seconds (queue_log time)
+/// the one before is dropped and the current one takes its place. An entry touched since
+/// lives on in the current one, so it is kept between `every` and twice that after its last use.
+struct Generations<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+    private var current: [Key: Value] = [:]
+    private var previous: [Key: Value] = [:]
+    private var since = Int64.min
+
+    subscript(key: Key) -> Value? {
+        get { current[key] ?? previous[key] }
+        set {
+            current[key] = newValue
+            if !previous.isEmpty { previous[key] = nil }
+        }
+    }
+
+    subscript(key: Key, default value: @autoclosure () -> Value) -> Value {
+        get { self[key] ?? value() }
+        set { self[key] = newValue }
+    }
+
+    /// Entries in both generations.
+    var count: Int { current.count + previous.count }
+
+    /// Starts a new generation when `time` is `every` past the start of the current one.
+    mutating func age(to time: Int64, every: Int64) {
+        if since == .min { since = time }
+        guard time - since >= every else { return }
+        previous = current
+        current = [:]
+        since = time
     }
 }
 

@@ -257,6 +257,10 @@ struct AsteriskImporter {
             mapper.flushPendingExits(olderThan: now - Int64(mapper.configuration.overflowWindowS), into: &events)
         }
         if var file = cdr {
+            // The queue_log's events are stored before the CDR rows are read: a row whose call the
+            // mapper no longer remembers (`stateRetentionS`) is recognised in the ledger instead.
+            try await append(&events, to: log)
+            try await settle()
             for chunk in try file.readNew(endOfInput: endOfInput) {
                 read += chunk.bytes.count
                 for piece in AsteriskMapper.pieces(chunk.bytes[...]) {

@@ -39,6 +39,33 @@ import Testing
         #expect(bad.problems[1].hasPrefix("cdr line 2: duration -120"))
     }
 
+    /// A follower running for months forgets calls and queue entries a while after their last
+    /// line (it used to keep every call it ever mapped), and maps exactly as if it remembered them.
+    @Test func aLongFollowForgetsOldCallsAndMapsTheSame() {
+        var log = ""
+        let start: Int64 = 1_794_787_200
+        for k in 0..<(30 * 24) {  // a call an hour for 30 days
+            let t = start + Int64(k) * 3600, id = "\(t).\(k)"
+            log += "\(t)|\(id)|q|NONE|ENTERQUEUE||1212555\(1000 + k)|1\n"
+            log += "\(t + 5)|\(id)|q|PJSIP/202|CONNECT|5|\(id).1|3\n"
+            log += "\(t + 65)|\(id)|q|PJSIP/202|COMPLETECALLER|5|60|1\n"
+        }
+        func run(retention: Int64) -> (events: [Event], remembered: Int) {
+            var c = AsteriskConfiguration()
+            c.stateRetentionS = retention
+            var mapper = AsteriskMapper(configuration: c)
+            var events: [Event] = []
+            mapper.mapQueueLog(Array(log.utf8)[...], into: &events)
+            return (events, mapper.rememberedCount)
+        }
+        let everything = run(retention: 1 << 40), aDay = run(retention: 86_400)
+        #expect(everything.remembered == 2 * 30 * 24)  // each call and its client's queue entry
+        #expect(aDay.remembered <= 2 * 2 * 24 + 2)  // at most two days of them
+        #expect(aDay.events == everything.events)
+        #expect(aDay.events.filter { $0.type == .callStarted }.count == 30 * 24)
+        expectValid(aDay.events)
+    }
+
     @Test func aCompletedCallWithoutItsConnectLineWasAnswered() {
         let log = """
             1794819600|1794819600.1|q|NONE|ENTERQUEUE||12125551301|1
