@@ -49,6 +49,9 @@ public struct AsteriskConfiguration: Sendable {
         guard countryCode.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), countryCode.utf8.count <= 3 else {
             throw AsteriskError("country code: \"\(countryCode)\" must be 0–3 digits (e.g. 1, 7, 44)")
         }
+        guard stateRetentionS >= 86_400 else {
+            throw AsteriskError("state retention: \(stateRetentionS) s is under a day; calls and their CDR rows need at least that")
+        }
     }
 
     /// The client number as the adapter sends it: international digits.

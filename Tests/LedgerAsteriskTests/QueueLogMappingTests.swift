@@ -174,5 +174,9 @@ import Testing
         var c = AsteriskConfiguration()
         c.source = "has space"
         #expect(throws: AsteriskError.self) { try c.validate() }
+        var short = AsteriskConfiguration()
+        short.stateRetentionS = 3600
+        #expect(throws: AsteriskError.self) { try short.validate() }
+        #expect(throws: Never.self) { try AsteriskConfiguration().validate() }
     }
 }
