@@ -64,8 +64,15 @@ struct Append: AsyncParsableCommand {
         // while the next piece is parsed (one transaction: it commits only once every piece is
         // good, else nothing is stored). A large file never holds all its parsed events at once,
         // and the store's work overlaps the parsing instead of following it.
+        // A refused first append leaves no ledger behind: an empty one would make a mistyped
+        // `--data` look like a real, empty ledger to the next command.
+        let createdHere = !FileManager.default.fileExists(atPath: global.data)
         let log = try global.openLog()
-        defer { log.close() }
+        var stored = false
+        defer {
+            log.close()
+            if createdHere && !stored { try? FileManager.default.removeItem(atPath: global.data) }
+        }
         let batch = try log.beginAppend()
         var issues: [ValidationIssue] = []
         var line = 1
@@ -91,6 +98,7 @@ struct Append: AsyncParsableCommand {
         }
         do {
             let r = try await batch.finish()
+            stored = true
             ProgressBar.phase("")
             return r
         } catch let e as LedgerError {

@@ -88,6 +88,14 @@ func cli(_ args: [String], stdin: String? = nil, env: [String: String] = [:]) th
         #expect(err2.contains("line 5: invalid JSON"))
         #expect(err2.contains("rejected: 2 problems"))
         #expect(try cli(["events", "--data", dir.path]).1.isEmpty)
+        // Refused into a directory that did not exist: none is left behind, so the next command
+        // says there is no ledger there rather than reading an empty one.
+        let fresh = dir.sub("new-ledger")
+        let (code3, _, _) = try cli(["append", "-", "--data", fresh], stdin: [good, bad].joined(separator: "\n"))
+        #expect(code3 != 0)
+        #expect(!FileManager.default.fileExists(atPath: fresh))
+        let (code4, _, err4) = try cli(["events", "--data", fresh])
+        #expect(code4 != 0 && err4.contains("no ledger in"), "\(err4)")
     }
 
     /// A negative number is the option's value, refused as such, not "Missing value for --limit".
