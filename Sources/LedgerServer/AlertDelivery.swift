@@ -63,10 +63,10 @@ final class AlertDelivery: Sendable {
                     return
                 } catch {
                     if k == retries {
-                        Self.failed(channel, what, "\(error) (after \(retries + 1) attempts)")
+                        Self.failed(channel, what, "\(Self.describe(error)) (after \(retries + 1) attempts)")
                         return
                     }
-                    LiveLog.write("alert \(channel) to \(what): attempt \(k + 1) failed: \(error); retrying in \(pause)")
+                    LiveLog.write("alert \(channel) to \(what): attempt \(k + 1) failed: \(Self.describe(error)); retrying in \(pause)")
                     try? await Task.sleep(for: pause)
                     pause *= 2
                 }
@@ -81,6 +81,35 @@ final class AlertDelivery: Sendable {
 
     struct DeliveryError: Error, CustomStringConvertible {
         var description: String
+    }
+
+    /// A failed delivery in words for the server log: Foundation's network and file errors print
+    /// as `Error Domain=NSURLErrorDomain Code=-1004 "(null)"`, which tells the on-call engineer
+    /// nothing they can act on.
+    static func describe(_ error: any Error) -> String {
+        if let e = error as? DeliveryError { return e.description }
+        let ns = error as NSError
+        if ns.domain == NSURLErrorDomain {
+            switch ns.code {
+            case NSURLErrorCannotConnectToHost: return "connection refused (nothing listening at that address and port)"
+            case NSURLErrorTimedOut: return "timed out (the receiver did not answer within 5 s)"
+            case NSURLErrorCannotFindHost, NSURLErrorDNSLookupFailed: return "unknown host (DNS found no address)"
+            case NSURLErrorNetworkConnectionLost: return "the connection was lost before the answer"
+            case NSURLErrorNotConnectedToInternet: return "no network"
+            case NSURLErrorSecureConnectionFailed, NSURLErrorServerCertificateUntrusted, NSURLErrorServerCertificateHasBadDate,
+                 NSURLErrorServerCertificateHasUnknownRoot, NSURLErrorServerCertificateNotYetValid:
+                return "TLS failed (certificate not trusted or handshake refused)"
+            default: return "network error \(ns.code)"
+            }
+        }
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
+        if ns.domain == NSCocoaErrorDomain, ns.code == CocoaError.fileNoSuchFile.rawValue || ns.code == CocoaError.fileReadNoSuchFile.rawValue {
+            return "no such file"
+        }
+        return "\(ns.domain) error \(ns.code)"
     }
 
     /// Its own session: requests hanging on a dead receiver must not queue anyone else's behind
@@ -137,7 +166,7 @@ final class AlertDelivery: Sendable {
                 try p.run()
             } catch {
                 p.terminationHandler = nil
-                c.resume(throwing: DeliveryError(description: "cannot run \(command[0]): \(error)"))
+                c.resume(throwing: DeliveryError(description: "cannot run \(command[0]): \(Self.describe(error))"))
                 return
             }
             stdin.fileHandleForWriting.write(Data(message.utf8))
