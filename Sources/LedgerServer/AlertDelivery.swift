@@ -92,7 +92,8 @@ final class AlertDelivery: Sendable {
         if ns.domain == NSURLErrorDomain {
             switch ns.code {
             case NSURLErrorCannotConnectToHost: return "connection refused (nothing listening at that address and port)"
-            case NSURLErrorTimedOut: return "timed out (the receiver did not answer within 5 s)"
+            case NSURLErrorTimedOut:
+                return "timed out (the receiver did not answer within \(Int(session.configuration.timeoutIntervalForRequest)) s)"
             case NSURLErrorCannotFindHost, NSURLErrorDNSLookupFailed: return "unknown host (DNS found no address)"
             case NSURLErrorNetworkConnectionLost: return "the connection was lost before the answer"
             case NSURLErrorNotConnectedToInternet: return "no network"

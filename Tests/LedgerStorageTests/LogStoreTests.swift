@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import LedgerStorage
+import Synchronization
 import Testing
 
 /// A schema for raw records: the payload's first byte is the entity key, content is the bytes.
