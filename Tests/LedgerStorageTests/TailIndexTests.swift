@@ -48,6 +48,45 @@ import Testing
         #expect(generationKept > 0, "some drops should leave the maps' generation as it is")
     }
 
+    /// The distinct keys of an entity index, kept up to date from call to call: always every key of
+    /// the live entries, never a key that was not added, and after the maps change generation no
+    /// key of a flushed entry only (the set stays bounded by the tail).
+    @Test func entityKeysFollowAddsAndDrops() {
+        func record(_ i: Int) -> PendingRecord {
+            let keys = i % 5 == 0 ? [EntityKey(index: 2, key: Array("dept-\(i % 35 == 0 ? i : i % 7)".utf8))] : []
+            return PendingRecord(id: Array("r\(i)".utf8), payload: [], occurredAt: Int64(i), entityKeys: keys,
+                                 idHash: PendingRecord.hash(Array("r\(i)".utf8)))
+        }
+        func keys(_ range: Range<Int>) -> Set<[UInt8]> {
+            Set(range.flatMap { record($0).entityKeys.filter { $0.index == 2 }.map(\.key) })
+        }
+        var tail = TailIndex()
+        var added = 0, flushed = 0
+        var generations = 0
+        while added < 120_000 {
+            for _ in 0..<(7_000 + added % 3_000) {
+                added += 1
+                tail.add(record(added), at: UInt64(added))
+                if added % 2_500 == 0 {
+                    let got = tail.keys(entity: 2)
+                    #expect(keys((flushed + 1)..<(added + 1)).isSubset(of: got), "every live key, after r\(added)")
+                    #expect(got.isSubset(of: keys(1..<(added + 1))))
+                    #expect(tail.keys(entity: 0).isEmpty)
+                }
+            }
+            let n = min(9_000, added - flushed)
+            if !tail.dropOldest(n).maps.isEmpty {
+                generations += 1
+                flushed += n
+                let got = tail.keys(entity: 2)
+                #expect(got == keys((flushed + 1)..<(added + 1)), "after a generation change, exactly the live keys")
+            } else {
+                flushed += n
+            }
+        }
+        #expect(generations > 2)
+    }
+
     /// The flat hash map agrees with `Dictionary` through growth, overwrites and keys whose slots
     /// collide (keys that differ only in their high bits share a home slot before mixing).
     @Test func hashSlotsAgreeWithADictionary() {
