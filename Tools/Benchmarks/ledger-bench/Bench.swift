@@ -154,6 +154,10 @@ struct Bench {
         var ours: [Double] = [], oursP50: [Double] = [], oursP99: [Double] = [], used: [Double] = []
         var cpuShare: [Double] = [], wcharPerEvent: [Double] = [], cpuNs: [Double] = [], commitShare: [Double] = []
         var c: [AnchorRun] = [], s: [AnchorRun] = [], p: [AnchorRun] = []
+        // The baselines store payloads serialized beforehand; so does this second run of ours
+        // (row 1d): the same batches encoded by EventLog.prepare first, outside the clock.
+        let prepared = batches.map { EventLog.prepare($0) }
+        var oursPrepared: [Double] = []
         for rep in 1...reps {
             if let exe = anchors.lmdbAppend {
                 let d = reset("c-lmdb")
@@ -191,6 +195,15 @@ struct Bench {
             oursP99.append(percentile(lat, 99) * 1e6)
             used.append(Double(st.usedBytes))
             oursDB = d
+            do {
+                let d = reset("ours-prepared")
+                let log = try EventLog(directory: d, configuration: logConfiguration)
+                let t0 = now()
+                for batch in prepared { _ = try await log.append(batch) }
+                oursPrepared.append(Double(n) / (now() - t0))
+                log.close()
+                try? FileManager.default.removeItem(atPath: d)
+            }
             if let exe = anchors.sqliteBench {
                 let d = reset("sqlite")
                 if let r = anchors.measure([exe, d + "/s.db", "insert", "\(n)", "\(b)", "FULL", "S-f1k"], scratch: scratch) { s.append(r) }
@@ -200,6 +213,7 @@ struct Bench {
                 if let r = anchors.measure(["python3", py, d, "append", "\(n)", "\(b)", "P-a1k"], scratch: scratch) { p.append(r) }
             }
             note("  rep \(rep): ours \(rate(ours.last!)) ev/s (append p50 \(fmt(oursP50.last!, 0)) µs)"
+                 + ", ours prepared \(rate(oursPrepared.last!))"
                  + (c.count == rep ? ", C \(rate(c.last!.value("events_per_s")))" : "")
                  + (s.count == rep ? ", SQLite \(rate(s.last!.value("events_per_s")))" : "")
                  + (p.count == rep ? ", py-lmdb \(rate(p.last!.value("events_per_s")))" : ""))
@@ -243,6 +257,8 @@ struct Bench {
                             goal: anchors.missing["py-lmdb"] == nil ? { _, r in (r ?? 0) >= 1 } : nil,
                             skipped: anchors.missing["py-lmdb"]))
         if rows.last!.baseline == nil { rows[rows.count - 1].verdict = "SKIP" }
+        rows.append(makeRow(id: "1d", what: "  same, events encoded beforehand (info)", ours: oursPrepared, baselineName: "C LMDB B=1000 sync",
+                            baseline: cRates, target: "-", goal: nil, skipped: anchors.missing["lmdb"]))
 
         if breakdown {
             // Encoding as EventLog.append does it for a batch < 4096 (one thread), timed alone.
@@ -253,6 +269,16 @@ struct Bench {
             let total = 1e9 / median(ours)
             addBreakdown("append.total_ns", total, "[1] append: \(fmt(total, 0)) ns/event in all (median rep)")
             addBreakdown("append.encode_ns", enc, "[1]   encode (EventCodec + id + entity keys, 1 thread): \(fmt(enc, 0)) ns/event (\(fmt(100 * enc / total, 0)) %)")
+            blackHole(sink)
+            // The same encoding as append does it: EventLog.prepare of each batch, on every core.
+            let p0 = now()
+            for batch in batches { sink &+= EventLog.prepare(batch).count }
+            let prep = (now() - p0) / Double(n) * 1e9
+            let q0 = now()
+            for batch in batches { for e in batch { sink &+= EventLog.prepare([e]).count } }
+            let prep1 = (now() - q0) / Double(n) * 1e9
+            addBreakdown("append.prepare_one_thread_ns", prep1, "[1]   EventLog.prepare one event at a time (one thread): \(fmt(prep1, 0)) ns/event")
+            addBreakdown("append.prepare_ns", prep, "[1]   EventLog.prepare of each batch (on every core, as append does): \(fmt(prep, 0)) ns/event (\(fmt(100 * prep / total, 0)) %)")
             blackHole(sink)
             addBreakdown("append.store_ns", total - enc, "[1]   store = LMDB puts into log + ids + time + entity index DBs, commit and fsync, queueing: \(fmt(total - enc, 0)) ns/event")
             if !c.isEmpty {
