@@ -358,6 +358,11 @@ struct FollowedFile {
     var offset: UInt64 = 0
     /// Lines consumed from the current file.
     var line = 0
+    /// The current file's first bytes (up to ``headLength``), once read: a file truncated in
+    /// place and written again (copytruncate) keeps its inode, and may have grown past the
+    /// offset by the next look, so only its content tells it is new.
+    var head: [UInt8] = []
+    static let headLength = 128
 
     init(path: String) {
         // Absolute, so the saved state matches whatever directory the next run starts from.
@@ -374,6 +379,8 @@ struct FollowedFile {
         var device: UInt64
         var inode: UInt64
         var offset: UInt64
+        /// ``FollowedFile/head``, base64 (absent in states saved before it was kept).
+        var head: String?
     }
 
     /// A piece of input; `rotated` marks the last piece of a file that was replaced.
@@ -385,7 +392,22 @@ struct FollowedFile {
     }
 
     var saved: Saved? {
-        identity.map { Saved(path: path, device: $0.device, inode: $0.inode, offset: offset) }
+        identity.map { Saved(path: path, device: $0.device, inode: $0.inode, offset: offset, head: Data(head).base64EncodedString()) }
+    }
+
+    /// Whether the file at `at` still starts with ``head``.
+    func sameStart(_ at: String) -> Bool {
+        head.isEmpty || Self.read(at, from: 0, to: UInt64(head.count)) == head
+    }
+
+    /// The copy a copytruncate rotation left of the current file (`FILE.1` or `FILE.0`, another
+    /// inode, starting with ``head``, at least `size` bytes long), to finish it from there.
+    func truncatedCopy(atLeast size: UInt64, otherThan current: Identity) -> (String, Identity)? {
+        guard !head.isEmpty else { return nil }
+        for candidate in [path + ".1", path + ".0"] {
+            if let (id, n) = Self.stat(candidate), id != current, n >= size, sameStart(candidate) { return (candidate, id) }
+        }
+        return nil
     }
 
     static func stat(_ path: String) -> (Identity, UInt64)? {
@@ -428,10 +450,23 @@ struct FollowedFile {
     }
 
     /// The bytes a previous run consumed (to replay without appending); positions self after them.
+    ///
+    /// If the file was truncated in place meanwhile (copytruncate), what was imported is in the
+    /// rotated copy: it is replayed from there, and the copy's rest is read next. With no such
+    /// copy the file is read from its start as new.
     mutating func replay(_ saved: Saved) -> [Chunk] {
-        let old = Identity(device: saved.device, inode: saved.inode)
-        guard let at = locate(old) else { return [] }
-        identity = old
+        var id = Identity(device: saved.device, inode: saved.inode)
+        head = saved.head.flatMap { Data(base64Encoded: $0) }.map { Array($0) } ?? []
+        var at = locate(id)
+        if let a = at, let (_, size) = Self.stat(a), size < saved.offset || !sameStart(a) {
+            at = nil
+            if let (copy, copyID) = truncatedCopy(atLeast: saved.offset, otherThan: id) { (at, id) = (copy, copyID) }
+        }
+        guard let at else {
+            head = []
+            return []
+        }
+        identity = id
         offset = saved.offset
         return [Chunk(bytes: Self.read(at, from: 0, to: saved.offset), rotated: false)]
     }
@@ -449,20 +484,35 @@ struct FollowedFile {
             if let at = locate(id) { out.append(consume(at, endOfInput: true, rotated: true)) } else { out.append(Chunk(bytes: [], rotated: true)) }
             identity = current
             offset = 0
+            head = []
         } else if identity == nil {
             identity = current
             offset = 0
-        } else if size < offset {
-            // Truncated in place (copytruncate): the content is new.
+            head = []
+        } else if size < offset || !sameStart(path) {
+            // Truncated in place (copytruncate): the content is new. The lines written after the
+            // last read were copied before the truncation: finish them from the copy.
+            if let (copy, _) = truncatedCopy(atLeast: offset, otherThan: current) {
+                out.append(consume(copy, endOfInput: true, rotated: true))
+            } else {
+                out.append(Chunk(bytes: [], rotated: true))
+            }
             offset = 0
-            out.append(Chunk(bytes: [], rotated: true))
+            head = []
         }
         // The path is read by name: if it was renamed and re-created between the `stat` above and
         // the read, the bytes may be the new file's at the old file's offset. Then they are dropped
         // and the offset kept; the next call finishes the old file, found by its inode.
+        let before = offset
         let (chunk, next) = peek(path, endOfInput: endOfInput, rotated: false)
         guard Self.stat(path)?.0 == current else { return out }
         offset = next
+        if head.count < Self.headLength && offset > UInt64(head.count) {
+            // From the bytes just read when they start the file: read again, they could already be
+            // a truncated file's new ones.
+            head = before == 0 ? Array(chunk.bytes.prefix(Self.headLength))
+                : Self.read(path, from: 0, to: min(offset, UInt64(Self.headLength)))
+        }
         out.append(chunk)
         return out
     }
