@@ -45,6 +45,8 @@ public struct AsteriskMapper: Sendable {
     /// `EXIT*` lines waiting to see whether the dialplan sends the call to another queue.
     private var pendingExits: [String: PendingExit] = [:]
     private var nextExitCheck = Int64.min
+    /// The time of the last line mapped (see the held exits in `mapQueueLogLine`).
+    private var previousLineEpoch = Int64.min
     /// Each agent's departments, to emit `agent.joined`/`agent.left` on changes only.
     private var memberships: [String: Set<String>] = [:]
     private var presence: [String: String] = [:]
@@ -194,13 +196,16 @@ public struct AsteriskMapper: Sendable {
             calls.age(to: epoch, every: configuration.stateRetentionS)
             entriesByClient.age(to: epoch, every: configuration.stateRetentionS)
         }
-        // Calls that left a queue more than the window before this line went nowhere else: ended
-        // before this line is mapped (it may be the same call entering a queue much later). By
-        // this line's time, not the latest seen: one stray line from the future must not end
-        // every call that is still about to overflow.
-        if !pendingExits.isEmpty && (epoch >= nextExitCheck || epoch + 5 < nextExitCheck) {
-            flushPendingExits(olderThan: epoch - Int64(configuration.overflowWindowS), into: &out)
-            nextExitCheck = epoch + 5
+        // Calls that left a queue more than the window before this line and the one before it
+        // went nowhere else: ended before this line is mapped (it may be the same call entering a
+        // queue much later). By these lines' own times, not the latest seen, and by two of them:
+        // one stray line stamped in the future must not end every call still about to overflow.
+        // (A real gap ends them one line later; the end keeps its own time.)
+        let seen = min(epoch, previousLineEpoch)
+        previousLineEpoch = epoch
+        if !pendingExits.isEmpty && (seen >= nextExitCheck || seen + 5 < nextExitCheck) {
+            flushPendingExits(olderThan: seen - Int64(configuration.overflowWindowS), into: &out)
+            nextExitCheck = seen + 5
         }
 
         // The call id, queue and agent become identities of the ledger, which are at most 128

@@ -125,6 +125,33 @@ import Testing
         (events, _) = map(queueLog: log + "\n")
         ends = events.filter { $0.type == .callEnded }.map { $0.data.string("by") ?? "" }
         #expect(ends == ["agent"])
+
+        // The stray line between the exit and the overflow: still an overflow (it used to end
+        // the call, and the second queue lost it).
+        log = """
+            1794819600|1794819600.4|qa|NONE|ENTERQUEUE||12125551304|1
+            1794819630|1794819600.4|qa|NONE|EXITWITHTIMEOUT|1|1|30
+            1794829999|NONE|qa|PJSIP/202|PAUSE|stray
+            1794819635|1794819600.4|qb|NONE|ENTERQUEUE||12125551304|1
+            1794819640|1794819600.4|qb|NONE|ABANDON|1|1|5
+            """
+        (events, _) = map(queueLog: log + "\n")
+        ends = events.filter { $0.type == .callEnded }.map { $0.data.string("cause") ?? "" }
+        #expect(ends == ["abandon"])
+        #expect(events.filter { $0.type == .callQueued }.map { $0.data.string("department") ?? "" } == ["qa", "qb"])
+
+        // A real gap still ends a held call: two lines past the window, the end at its own time.
+        log = """
+            1794819600|1794819600.5|qa|NONE|ENTERQUEUE||12125551305|1
+            1794819630|1794819600.5|qa|NONE|EXITEMPTY|1|1|30
+            1794823200|1794823200.6|qa|NONE|ENTERQUEUE||12125551306|1
+            1794823210|1794823200.6|qa|NONE|ABANDON|1|1|10
+            """
+        var mapper = AsteriskMapper(configuration: AsteriskConfiguration())
+        var out: [Event] = []
+        mapper.mapQueueLog(Array((log + "\n").utf8)[...], endOfInput: false, into: &out)
+        #expect(out.filter { $0.type == .callEnded }.map { $0.callID ?? "" } == ["1794819600.5", "1794823200.6"])
+        #expect(out.first { $0.type == .callEnded }?.at.milliseconds == 1_794_819_630_000)
     }
 
     @Test func realtimeTimesThroughTheClockChangesKeepGoingForward() {
