@@ -125,6 +125,21 @@ struct ImportAsterisk: AsyncParsableCommand {
         }
         ProgressBar.phase("")
         printSummary(importer)
+        if !follow { try refuseWrongFiles(importer.mapper.statistics) }
+    }
+
+    /// A file none of whose lines could be read is likely the wrong file (a CDR given as the
+    /// queue_log, say): a script or cron job must see a failure, not an import of nothing.
+    private func refuseWrongFiles(_ s: ImportStatistics) throws {
+        let cdrMalformed = s.skipped.filter { $0.key.hasPrefix("malformed: cdr:") }.reduce(0) { $0 + $1.value }
+        let queueLogMalformed = s.malformed - cdrMalformed
+        if s.queueLogLines > 0 && queueLogMalformed == s.queueLogLines {
+            throw CLIError("none of the \(s.queueLogLines) lines of \(queueLog) is a queue_log line (time|callid|queue|agent|event|…): "
+                           + "is it the right file? A CDR Master.csv goes to --cdr")
+        }
+        if let cdr, s.cdrRows > 0 && cdrMalformed == s.cdrRows {
+            throw CLIError("none of the \(s.cdrRows) rows of \(cdr) is a CDR row (Master.csv, 16 or more columns): is it the right file?")
+        }
     }
 
     private func printSummary(_ imp: AsteriskImporter) {
@@ -145,7 +160,9 @@ struct ImportAsterisk: AsyncParsableCommand {
             o.members.append(("skipped", counts(s.skipped)))
             o.members.append(("unknown_verbs", counts(s.unknownVerbs)))
             o.members.append(("verbs", counts(s.verbs)))
-            o.members.append(("problems", JSONValue.array(s.problems.map { JSONValue.string($0) })))
+            // As on the terminal: the first --max-errors, and how many there were in all.
+            o.members.append(("problems", JSONValue.array(s.problems.prefix(maxErrors).map { JSONValue.string($0) })))
+            o.members.append(("problem_count", .number(String(s.problemCount))))
             print(JSONWriter.string(.object(o)))
         case .table:
             var rows: [[String]] = [

@@ -105,6 +105,22 @@ import Testing
         #expect(bad != 0 && berr.contains("unknown time zone \"Mars/Olympus\""))
         let (folder, _, ferr) = try cli(["import", "asterisk", "--data", dir.path, "--queue-log", fixtures])
         #expect(folder != 0 && ferr.contains("--queue-log: cannot read"))
+
+        // --max-errors holds for JSON too, which also says how many there were.
+        let many = dir.sub("many.queue_log")
+        try (1...30).map { "17948196\($0)x|1.\($0)|q|NONE|ENTERQUEUE||12125551000|1\n" }.joined()
+            .write(toFile: many, atomically: false, encoding: .utf8)
+        let (allBad, manyJSON, allBadErr) = try cli(["import", "asterisk", "--data", dir.sub("many"), "--queue-log", many,
+                                                     "--format", "json", "--max-errors", "3"])
+        let m = try summary(manyJSON)
+        #expect(m["problems"]?.arrayValue?.count == 3 && int(m, "problem_count") == 30)
+        // A file none of whose lines could be read is likely the wrong one: a failure, not an import of nothing.
+        #expect(allBad != 0 && allBadErr.contains("none of the 30 lines of") && allBadErr.contains("is it the right file?"))
+        let (cdrAsQueueLog, _, cerr) = try cli(["import", "asterisk", "--data", dir.sub("cdr"), "--queue-log", fixtures + "day-Master.csv"])
+        #expect(cdrAsQueueLog != 0 && cerr.contains("A CDR Master.csv goes to --cdr"), "\(cerr)")
+        let (queueLogAsCDR, _, qerr) = try cli(["import", "asterisk", "--data", dir.sub("ql"), "--queue-log", fixtures + "day.queue_log",
+                                                "--cdr", fixtures + "day.queue_log"])
+        #expect(queueLogAsCDR != 0 && qerr.contains("is a CDR row (Master.csv") && qerr.contains("is it the right file?"), "\(qerr)")
     }
 
     /// A last line without its newline is one Asterisk is still writing: mapped now, its finished
