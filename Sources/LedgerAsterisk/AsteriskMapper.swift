@@ -42,6 +42,9 @@ public struct AsteriskMapper: Sendable {
 
     private var clock: LocalClock
     private var calls = Generations<String, CallState>()
+    /// Asterisk call ids queued again after their call ended: the number of the current stint
+    /// (2, 3, …), whose ledger call id is ``stintID(_:_:)``.
+    private var stints = Generations<String, Int>()
     /// `EXIT*` lines waiting to see whether the dialplan sends the call to another queue.
     private var pendingExits: [String: PendingExit] = [:]
     private var nextExitCheck = Int64.min
@@ -194,6 +197,7 @@ public struct AsteriskMapper: Sendable {
         if epoch > logClock {
             logClock = epoch
             calls.age(to: epoch, every: configuration.stateRetentionS)
+            stints.age(to: epoch, every: configuration.stateRetentionS)
             entriesByClient.age(to: epoch, every: configuration.stateRetentionS)
         }
         // Calls that left a queue more than the window before this line and the one before it
@@ -217,7 +221,9 @@ public struct AsteriskMapper: Sendable {
             counted.problem("field too long", "queue_log line \(lineNumber): callid, queue, agent and caller id are at most \(longest) bytes")
             return
         }
-        let callID = Self.text(line[fields[1]])
+        let rawCallID = Self.text(line[fields[1]])
+        // A call queued again after it ended continues as a new call of the ledger (see ENTERQUEUE).
+        var callID = stints[rawCallID].map { Self.stintID(rawCallID, $0) } ?? rawCallID
         let queue = Self.text(line[fields[2]])
         let member = Self.text(line[fields[3]])
         let data = fields.count - 5
@@ -246,8 +252,8 @@ public struct AsteriskMapper: Sendable {
             rawMember = ("raw", .string(Self.text(line)))
         }
         func isCall() -> Bool {
-            guard !callID.isEmpty, callID != "NONE" else {
-                counted.problem("no call id", "queue_log line \(lineNumber): \(verb) needs a call id in field 2, got \"\(callID)\"")
+            guard !rawCallID.isEmpty, rawCallID != "NONE" else {
+                counted.problem("no call id", "queue_log line \(lineNumber): \(verb) needs a call id in field 2, got \"\(rawCallID)\"")
                 return false
             }
             return true
@@ -296,6 +302,17 @@ public struct AsteriskMapper: Sendable {
                 }
             }
             var state = calls[callID] ?? CallState()
+            if state.ended, rawCallID.utf8.count + 8 <= EventValidator.maxIdentityBytes {
+                // Queued again after the call ended: transferred to an extension that queues it,
+                // or back long after an exit. The ended call stays as it was (QueueMetrics counts
+                // a transfer as the end of the queue's part), and this stint is a call of its own
+                // (`CALLID_2`, …) in the new queue, so that department sees it, missed or
+                // answered, and its agents' rings count there, not for the first department.
+                let stint = (stints[rawCallID] ?? 1) + 1
+                stints[rawCallID] = stint
+                callID = Self.stintID(rawCallID, stint)
+                state = CallState(line: state.line)
+            }
             if !state.started {
                 state.started = true
                 let rawClient = dText(2)
@@ -468,7 +485,7 @@ public struct AsteriskMapper: Sendable {
     public var pendingExitCount: Int { pendingExits.count }
 
     /// Calls and clients' queue entries remembered (bounded by ``AsteriskConfiguration/stateRetentionS``).
-    public var rememberedCount: Int { calls.count + entriesByClient.count }
+    public var rememberedCount: Int { calls.count + entriesByClient.count + stints.count }
 
     // MARK: CDR
 
@@ -665,6 +682,9 @@ public struct AsteriskMapper: Sendable {
     }
 
     /// An event of the current line; `data` must already end with ``rawMember``.
+    /// The ledger's call id of stint `n` (≥ 2) of Asterisk call `callID`.
+    static func stintID(_ callID: String, _ n: Int) -> String { callID + "_" + String(n) }
+
     private mutating func makeEvent(_ type: EventType, _ tag: String, _ ms: Int64, _ data: JSONObject) -> Event {
         let t = clock.eventMillis(utcMillis: ms)
         let prefixLength = idPrefix.count

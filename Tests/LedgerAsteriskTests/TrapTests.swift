@@ -154,6 +154,28 @@ import Testing
         #expect(out.first { $0.type == .callEnded }?.at.milliseconds == 1_794_819_630_000)
     }
 
+    /// A transfer to an extension that queues the call again: the first call ends with the
+    /// transfer (answered in the first queue), and the second stint is a call of its own in the
+    /// second queue, so that department sees it missed and its agent's ring counts there.
+    @Test func aCallQueuedAgainAfterItsTransferIsASecondCallInTheSecondQueue() {
+        let log = """
+            1794819600|1794819600.7|q-sales|NONE|ENTERQUEUE||12125551307|1
+            1794819610|1794819600.7|q-sales|PJSIP/201|CONNECT|10|1794819601.2|4
+            1794819700|1794819600.7|q-sales|PJSIP/201|BLINDTRANSFER|700|from-internal|10|90|1
+            1794819701|1794819600.7|q-support|NONE|ENTERQUEUE||12125551307|1
+            1794819716|1794819600.7|q-support|PJSIP/301|RINGNOANSWER|15000
+            1794819760|1794819600.7|q-support|NONE|ABANDON|1|1|59
+            """
+        let (events, stats) = map(queueLog: log + "\n")
+        #expect(stats.malformed == 0)
+        func of(_ call: String) -> [String] { events.filter { $0.callID == call }.map(\.type.rawValue) }
+        #expect(of("1794819600.7") == ["call.started", "call.queued", "call.ringing", "call.answered", "call.transferred", "call.ended"])
+        #expect(of("1794819600.7_2") == ["call.started", "call.queued", "call.ringing", "call.ring_ended", "call.ended"])
+        let second = events.first { $0.callID == "1794819600.7_2" && $0.type == .callStarted }
+        #expect(second?.department == "q-support" && second?.rawClient == "12125551307")
+        expectValid(events)
+    }
+
     @Test func realtimeTimesThroughTheClockChangesKeepGoingForward() {
         // New York: 2026-11-01 01:00–02:00 happens twice; 2026-03-08 02:00–03:00 never happens.
         let log = """
