@@ -508,7 +508,7 @@ public struct AsteriskMapper: Sendable {
         }
         counted.cdrRows += 1
         guard let row = CDRRow(cols, header: cdrHeader) else {
-            counted.problem("cdr: too few columns", "cdr line \(number): \(cols.count) columns, expected at least 16 (Master.csv) or the columns of the header row")
+            counted.problem("cdr: too few columns", "cdr line \(number): \(cols.count) column\(cols.count == 1 ? "" : "s"), expected at least 16 (Master.csv) or the columns of the header row")
             return
         }
         let longest = EventValidator.maxIdentityBytes

@@ -81,18 +81,23 @@ public final class ProjectionEngine: Sendable {
 
     /// Name, version, checkpoint, lag and state of every projection.
     public func status() throws -> [ProjectionStatus] {
+        try names.map { try status(of: $0) }
+    }
+
+    /// The status of projection `name` alone (workers and monitors ask for theirs many times a
+    /// second: reading every projection's meta for it was wasted).
+    /// - Throws: ``ProjectionError`` for an unknown name.
+    public func status(of name: String) throws -> ProjectionStatus {
         let head = log.lastPosition
-        return try names.map { name in
-            let s = try slot(name)
-            let meta = try s.active.meta()
-            // The stored facts mean what their version says: under another version (or record
-            // layout) than the code's they are stale until the rebuild that `prepare` or the
-            // workers start, and must not pass for running.
-            let stale = meta.version != s.projection.version || meta.format != ProjectionStore.format
-            let state: ProjectionStatus.State = s.isRebuilding ? .rebuilding : meta.failure != nil ? .failed : stale ? .stale : .running
-            return ProjectionStatus(name: name, version: meta.version, checkpoint: meta.checkpoint,
-                                    lag: head > meta.checkpoint ? head - meta.checkpoint : 0, state: state, failure: meta.failure)
-        }
+        let s = try slot(name)
+        let meta = try s.active.meta()
+        // The stored facts mean what their version says: under another version (or record
+        // layout) than the code's they are stale until the rebuild that `prepare` or the
+        // workers start, and must not pass for running.
+        let stale = meta.version != s.projection.version || meta.format != ProjectionStore.format
+        let state: ProjectionStatus.State = s.isRebuilding ? .rebuilding : meta.failure != nil ? .failed : stale ? .stale : .running
+        return ProjectionStatus(name: name, version: meta.version, checkpoint: meta.checkpoint,
+                                lag: head > meta.checkpoint ? head - meta.checkpoint : 0, state: state, failure: meta.failure)
     }
 
     // MARK: Applying events

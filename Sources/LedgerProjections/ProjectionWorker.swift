@@ -44,13 +44,13 @@ public struct ProjectionWorker: Service, CustomStringConvertible {
                     // so the one far behind does not hold up the live panel's.
                     while try await !offPool({ try engine.catchUp(name, pages: 1) }) { try Task.checkCancellation() }
                     backoff = .milliseconds(100)
-                    let status = try engine.status().first { $0.name == name }
-                    if status?.state == .failed {
+                    let status = try engine.status(of: name)
+                    if status.state == .failed {
                         // Stopped at a bad event: wait for a rebuild (which clears the failure).
                         try await Task.sleep(for: .seconds(1))
                         continue
                     }
-                    await engine.log.waitForAppend(beyond: status?.checkpoint ?? 0)
+                    await engine.log.waitForAppend(beyond: status.checkpoint)
                 } catch is CancellationError {
                     return
                 } catch {

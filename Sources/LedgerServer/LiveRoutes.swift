@@ -207,7 +207,7 @@ struct LiveMonitor: Service {
             var lastRun = ContinuousClock.now - refresh
             var lastPing = ContinuousClock.now
             while !Task.isCancelled {
-                let checkpoint = (try? engine.status().first { $0.name == "calls" }?.checkpoint) ?? 0
+                let checkpoint = (try? engine.status(of: "calls").checkpoint) ?? 0
                 let head = engine.log.lastPosition
                 // At most one pass per 20 ms: under a flood of events, panels stay within the
                 // 100 ms lag target without taking a core from ingest.
