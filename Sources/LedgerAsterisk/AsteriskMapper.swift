@@ -124,6 +124,13 @@ public struct AsteriskMapper: Sendable {
         counted.skipped[reason, default: 0] += rows
     }
 
+    /// Takes back `events` inferred ring and answer events of `calls` calls the ledger has the
+    /// answer of already (the importer checks it).
+    public mutating func unmapInferredAnswers(_ events: Int, calls: Int) {
+        counted.eventsMapped -= events
+        counted.skipped["inferred answer: stored by an earlier import", default: 0] += calls
+    }
+
     /// Forgets the statistics (after replaying the part of a file imported before a restart).
     public mutating func resetStatistics() {
         counted = ImportStatistics()

@@ -257,7 +257,9 @@ struct AsteriskImporter {
             let bar = ProgressBar("importing queue_log", total: chunk.bytes.count)
             var done = 0
             for piece in AsteriskMapper.pieces(chunk.bytes[...]) {
+                let first = events.count
                 queueLog.line += mapper.mapQueueLog(piece, firstLineNumber: queueLog.line + 1, endOfInput: false, into: &events)
+                try dropInferredAnswersStored(&events, from: first, in: log)
                 if events.count >= 50_000 { try await append(&events, to: log) }
                 done += piece.count
                 bar.update(done)
@@ -295,6 +297,28 @@ struct AsteriskImporter {
         try await settle()
         try saveState()
         return read > 0
+    }
+
+    /// Drops the inferred ring and answer (`inferred_from`, from `first` on) of calls whose answer
+    /// an earlier import already stored: a `COMPLETE*` or transfer line read in a later run than
+    /// its call's `CONNECT` (the next rotated file imported on its own, say) found no answer in
+    /// the mapper's memory, and a second, inferred one would show in the call's timeline.
+    private mutating func dropInferredAnswersStored(_ events: inout [Event], from first: Int, in log: EventLog) throws {
+        guard events[first...].contains(where: { $0.data.members.contains { $0.key == "inferred_from" } }) else { return }
+        var answered: [String: Bool] = [:]
+        var keep: [Event] = []
+        for e in events[first...] {
+            if (e.type == .callRinging || e.type == .callAnswered), e.data.members.contains(where: { $0.key == "inferred_from" }),
+               let call = e.callID {
+                if answered[call] == nil { answered[call] = try log.events(callID: call).contains { $0.event.type == .callAnswered } }
+                if answered[call] == true { continue }
+            }
+            keep.append(e)
+        }
+        let dropped = events.count - first - keep.count
+        guard dropped > 0 else { return }
+        events.replaceSubrange(first..., with: keep)
+        mapper.unmapInferredAnswers(dropped, calls: answered.values.filter { $0 }.count)
     }
 
     /// Drops the CDR rows' inbound calls (from `first` on) that an earlier import already has from

@@ -123,6 +123,39 @@ import Testing
         #expect(queueLogAsCDR != 0 && qerr.contains("is a CDR row (Master.csv") && qerr.contains("is it the right file?"), "\(qerr)")
     }
 
+    /// The next rotated file imported on its own: its COMPLETE* finds the call's answer in the
+    /// ledger, not in the mapper's memory, and adds no second, inferred one. A file that has no
+    /// CONNECT for the call still gets the inferred answer.
+    @Test func aCompletionImportedAfterItsConnectInfersNoSecondAnswer() throws {
+        let dir = TemporaryDirectory("cli-import-split")
+        let first = dir.sub("queue_log.1"), second = dir.sub("queue_log")
+        try """
+            1794819600|1794819600.8|q|NONE|ENTERQUEUE||12125551308|1
+            1794819610|1794819600.8|q|PJSIP/201|CONNECT|10|1794819601.9|3
+
+            """.write(toFile: first, atomically: false, encoding: .utf8)
+        try """
+            1794819700|1794819600.8|q|PJSIP/201|COMPLETECALLER|10|90|1
+            1794819800|1794819800.1|q|NONE|ENTERQUEUE||12125551309|1
+            1794819900|1794819800.1|q|PJSIP/202|COMPLETEAGENT|10|90|1
+
+            """.write(toFile: second, atomically: false, encoding: .utf8)
+        let data = dir.sub("data")
+        #expect(try cli(["import", "asterisk", "--data", data, "--queue-log", first]).0 == 0)
+        let (code, out, err) = try cli(["import", "asterisk", "--data", data, "--queue-log", second, "--format", "json"])
+        #expect(code == 0, "\(err)")
+        let s = try summary(out)
+        #expect(int(s, "appended") == int(s, "events_mapped"))
+        #expect(s["skipped"]?.objectValue?["inferred answer: stored by an earlier import"] == 1)
+        func types(_ call: String) throws -> [String] {
+            try cli(["events", "--data", data, "--call", call, "--format", "wire"]).1.split(separator: "\n").map {
+                try JSONParser.parse(Array($0.utf8)).objectValue!["type"]!.stringValue!
+            }
+        }
+        #expect(try types("1794819600.8").filter { $0 == "call.answered" }.count == 1)
+        #expect(try types("1794819800.1").filter { $0 == "call.answered" }.count == 1)
+    }
+
     /// A last line without its newline is one Asterisk is still writing: mapped now, its finished
     /// form would be a second call with another number.
     @Test func aLastLineStillBeingWrittenWaitsForItsNewline() throws {
