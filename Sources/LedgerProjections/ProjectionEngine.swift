@@ -156,9 +156,15 @@ public final class ProjectionEngine: Sendable {
             let page = try log.events(after: meta.checkpoint, limit: min(pageSize, Int(target - meta.checkpoint)))
             guard let last = page.last else { break }
             do {
-                try apply(s, store: store, page)
+                try apply(s, store: store, page, after: meta.checkpoint)
+            } catch is CheckpointMoved {
+                // Another process sharing the ledger applied these events first: go on from its checkpoint.
+                meta = try store.meta()
+                if meta.failure != nil { return true }
+                applied += 1
+                continue
             } catch {
-                try isolateFailure(s, store: store, page)
+                try isolateFailure(s, store: store, page, after: meta.checkpoint)
                 return true
             }
             meta.checkpoint = last.position
@@ -169,10 +175,14 @@ public final class ProjectionEngine: Sendable {
 
     /// Re-applies a failed page one event at a time, committing the good ones, and records the
     /// first event that fails with its position and error.
-    private func isolateFailure(_ s: Slot, store: ProjectionStore, _ page: [RecordedEvent]) throws {
+    private func isolateFailure(_ s: Slot, store: ProjectionStore, _ page: [RecordedEvent], after checkpoint: UInt64) throws {
+        var checkpoint = checkpoint
         for e in page {
             do {
-                try apply(s, store: store, [e])
+                try apply(s, store: store, [e], after: checkpoint)
+                checkpoint = e.position
+            } catch is CheckpointMoved {
+                return
             } catch {
                 let failure = ProjectionFailure(position: e.position, message: "\(error)")
                 try store.kv.write { w in try ProjectionStore.setFailure(w, failure) }
@@ -182,8 +192,15 @@ public final class ProjectionEngine: Sendable {
     }
 
     /// Recomputes the facts of every entity the page touches, and writes them with the new
-    /// checkpoint in one transaction.
-    private func apply(_ s: Slot, store: ProjectionStore, _ page: [RecordedEvent]) throws {
+    /// checkpoint in one transaction, if the stored checkpoint is still `checkpoint`.
+    ///
+    /// The facts are computed before the write transaction begins, and another process serving
+    /// the same ledger (two servers, or a server beside `call-ledger projections …`) catches up
+    /// the same store: its facts of newer events, written in between, were overwritten with
+    /// older ones, and the checkpoint moved past them for good. LMDB's write lock spans
+    /// processes, so checking the checkpoint inside the transaction makes the writes follow one
+    /// another; a page that lost the race throws ``CheckpointMoved`` and is not written.
+    func apply(_ s: Slot, store: ProjectionStore, _ page: [RecordedEvent], after checkpoint: UInt64) throws {
         guard let last = page.last else { return }
         let source = MemoizingSource(LogEventSource(log: log, cut: ResolvedCut(maxPosition: last.position, maxAt: nil)))
         var seen = Set<String>()
@@ -195,10 +212,14 @@ public final class ProjectionEngine: Sendable {
             (entity, try s.projection.record(entity, source))
         }
         try store.kv.write { w in
+            guard try ProjectionStore.checkpoint(w) == checkpoint else { throw CheckpointMoved() }
             for (entity, record) in records { try Self.store(w, entity: entity, record: record) }
             try ProjectionStore.setCheckpoint(w, last.position)
         }
     }
+
+    /// The store's checkpoint is not the one a page was computed from (see `apply`).
+    struct CheckpointMoved: Error {}
 
     /// Replaces an entity's fact record and its `current` keys.
     private static func store(_ w: KeyValueWriter, entity: String, record: FactRecord?) throws {

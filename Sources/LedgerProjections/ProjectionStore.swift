@@ -48,6 +48,11 @@ final class ProjectionStore: Sendable {
         return Meta(checkpoint: cp, version: v, format: format, failure: f)
     }
 
+    /// The checkpoint as `w`'s transaction sees it (the latest commit, under the write lock).
+    static func checkpoint(_ w: KeyValueWriter) throws -> UInt64 {
+        try w.get("meta", key: Array("checkpoint".utf8)).map { Bytes.readUInt64($0) } ?? 0
+    }
+
     static func setCheckpoint(_ w: KeyValueWriter, _ p: UInt64) throws {
         try w.put("meta", key: Array("checkpoint".utf8), value: Bytes.uint64(p))
     }
