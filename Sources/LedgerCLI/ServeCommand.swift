@@ -23,6 +23,10 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("config"), help: "The server's JSON configuration file (live panel thresholds and alert recipients: see the README).") var configFile: String?
     @Flag(help: "A throw-away ledger with simulated history, and a printed admin token.") var demo = false
 
+    func validate() throws {
+        guard (0...65_535).contains(port) else { throw ValidationError("--port: \(port) is not a TCP port (0–65535; 0 = any free port)") }
+    }
+
     func run() async throws {
         var config = LedgerServerConfiguration()
         config.host = host
@@ -71,7 +75,16 @@ struct Serve: AsyncParsableCommand {
             print(lines.joined(separator: "\n"))
             fflush(nil)
         }
-        try await runServer(app)
-        engine.log.close()
+        defer {
+            engine.log.close()
+            // Throw-away: a demo's ledger goes with the server.
+            if demo { try? FileManager.default.removeItem(atPath: directory) }
+        }
+        do {
+            try await runServer(app)
+        } catch where "\(error)".contains("Address already in use") {
+            // NIO's bind error named neither the address nor what to do.
+            throw CLIError("\(config.host):\(config.port) is already in use (another call-ledger serve?): stop that process or choose another --port")
+        }
     }
 }

@@ -64,6 +64,9 @@ public struct JSONParser {
         case UInt8(ascii: "f"): try literal("false"); return .bool(false)
         case UInt8(ascii: "n"): try literal("null"); return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
+        case 0xEF where end - i >= 3 && bytes[i + 1] == 0xBB && bytes[i + 2] == 0xBF:
+            // Windows editors save UTF-8 with one; JSON text must not begin with it (RFC 8259 §8.1).
+            throw error("a UTF-8 byte-order mark (EF BB BF): save the file without it, or remove it")
         default: throw error("unexpected character '\(Self.show(bytes[i]))'")
         }
     }

@@ -37,7 +37,8 @@ struct BearerAuthMiddleware: RouterMiddleware {
     let tokens: TokenStore
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
+        // The scheme's name is case-insensitive (RFC 9110 §11.1).
+        guard let header = request.headers[.authorization], header.utf8.count > 7, header.prefix(7).lowercased() == "bearer " else {
             throw APIError(.unauthorized, "unauthorized", "send Authorization: Bearer TOKEN")
         }
         // Trimmed by hand: Foundation's `trimmingCharacters` bridges through NSString, several

@@ -106,7 +106,11 @@ struct ReportRoutes {
             do { body = try JSONParser.parse(Array(bytes.readableBytesView)).objectValue } catch {
                 throw APIError(.badRequest, "invalid_json", "\(error)")
             }
-            guard let body, let reason = body.string("reason") else { throw bad("body: {\"reason\": …, \"comment\": …}") }
+            guard let body else { throw bad("body: expected a JSON object {\"reason\": …, \"comment\": …}") }
+            guard let reason = body.string("reason") else {
+                throw bad(body["reason"] == nil || body["reason"] == .null ? "reason: required (a string: why the missed call needs no callback)"
+                          : "reason: expected a string")
+            }
             if let c = body["comment"], c != .null, c.stringValue == nil { throw bad("comment: expected a string") }
             do {
                 let row = try await MissedHandling.handle(engine: engine, department: try context.parameters.decoded("department"),

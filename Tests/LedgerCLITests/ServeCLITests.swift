@@ -19,6 +19,11 @@ import Testing
         let (data, response) = try await URLSession.shared.data(for: request)
         #expect((response as! HTTPURLResponse).statusCode == 200)
         #expect(String(decoding: data, as: UTF8.self).split(separator: "\n").count == 2)
+        // A second server on the same port says so; a port out of range is refused, not wrapped.
+        let (busy, _, busyErr) = try cli(["serve", "--demo", "--port", "\(port)"])
+        #expect(busy != 0 && busyErr.contains("127.0.0.1:\(port) is already in use"), "\(busyErr)")
+        let (wrapped, _, wrapErr) = try cli(["serve", "--demo", "--port", "99999"])
+        #expect(wrapped != 0 && wrapErr.contains("--port: 99999 is not a TCP port"), "\(wrapErr)")
         // Open streams (the live panel's, and the event tail of a client that reads nothing) end
         // on SIGTERM: they do not hold the server up.
         var streams: [Process] = []

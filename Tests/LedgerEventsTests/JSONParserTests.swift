@@ -24,6 +24,14 @@ import Testing
         #expect(throws: JSONParser.SyntaxError.self) { try JSONParser.parse(text) }
     }
 
+    /// A byte-order mark is refused, as JSON requires, but named: "unexpected character '\\xef'"
+    /// told a user with a file saved by a Windows editor nothing.
+    @Test func namesAByteOrderMark() {
+        #expect {
+            try JSONParser.parse([0xEF, 0xBB, 0xBF] + Array("[1]".utf8))
+        } throws: { ($0 as? JSONParser.SyntaxError)?.description.contains("byte-order mark") == true }
+    }
+
     @Test func rejectsInvalidUTF8() {
         #expect(throws: JSONParser.SyntaxError.self) { try JSONParser.parse([0x22, 0xC3, 0x28, 0x22]) }
         // A truncated sequence at the end, an overlong encoding, a lone continuation byte.

@@ -102,6 +102,10 @@ final class RunningServer: Sendable {
         #expect(try await server.request("POST", "/v1/events", body: array).0 == 401)
         #expect(try await server.request("POST", "/v1/events", token: "wrong-token-x", body: array).0 == 401)
         #expect(try await server.request("POST", "/v1/events", token: "reader-token-1", body: array).0 == 403)
+        // The scheme's name is case-insensitive.
+        var lower = URLRequest(url: URL(string: "http://127.0.0.1:\(server.port)/v1/me")!)
+        lower.setValue("bearer reader-token-1", forHTTPHeaderField: "Authorization")
+        #expect((try await URLSession.shared.data(for: lower).1 as! HTTPURLResponse).statusCode == 200)
 
         let (s1, b1) = try await server.request("POST", "/v1/events", token: "appender-token-1", body: array)
         #expect(s1 == 200, "\(b1)")
@@ -227,6 +231,10 @@ final class RunningServer: Sendable {
         #expect(try await server.request("POST", "/v1/departments/sales/unprocessed/70000000000/handle", token: "handler-token-1",
                                          body: #"{"reason":"spam"}"#).0 == 422)
         #expect(try await server.request("POST", path, token: "handler-token-1", body: #"{"reason":"other"}"#).0 == 422)
+        let (noReason, why) = try await server.request("POST", path, token: "handler-token-1", body: #"{"comment":"x"}"#)
+        #expect(noReason == 400 && why.contains("reason: required"), "\(why)")
+        let (numberReason, why2) = try await server.request("POST", path, token: "handler-token-1", body: #"{"reason":5}"#)
+        #expect(numberReason == 400 && why2.contains("reason: expected a string"), "\(why2)")
         let (sh, handled) = try await server.request("POST", path, token: "handler-token-1", body: #"{"reason":"other","comment":"reached by e-mail"}"#)
         #expect(sh == 200, "\(handled)")
         let row = try JSONParser.parse(handled).objectValue!
