@@ -7,6 +7,9 @@ let hummingbird: Target.Dependency = .product(name: "Hummingbird", package: "hum
 let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
 let prometheus: Target.Dependency = .product(name: "Prometheus", package: "swift-prometheus")
 let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+// Already in the graph through Hummingbird; named for the server's `Expect: 100-continue` handler.
+let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
+let nioHTTPTypes: Target.Dependency = .product(name: "NIOHTTPTypes", package: "swift-nio-extras")
 
 let package = Package(
     name: "call-ledger",
@@ -29,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         // Already in the graph through Hummingbird; named so the server can give it a log handler.
         .package(url: "https://github.com/apple/swift-log.git", from: "1.14.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.24.0"),
         // Only for Tools/Benchmarks/server-bench, the HTTP load generator.
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
@@ -54,7 +59,7 @@ let package = Package(
         .target(name: "LedgerExport", dependencies: ["LedgerReports", "LedgerXLSX", "LedgerEvents"]),
         // The HTTP server (Hummingbird): the only module that knows HTTP.
         .target(name: "LedgerServer", dependencies: ["LedgerReports", "LedgerExport", "LedgerXLSX", "LedgerProjections", "LedgerLog", "LedgerEvents",
-                                                    hummingbird, lifecycle, metrics, prometheus, logging],
+                                                    hummingbird, lifecycle, metrics, prometheus, logging, nioCore, nioHTTPTypes],
                 // GET /openapi.yaml: the document compiled into the binary (see OpenAPIRoute.swift).
                 resources: [.embedInCode("openapi.yaml")]),
         .executableTarget(name: "LedgerCLI", dependencies: ["LedgerServer", "LedgerReports", "LedgerExport", "LedgerXLSX", "LedgerProjections", "LedgerLog", "LedgerEvents", "LedgerSimulator",

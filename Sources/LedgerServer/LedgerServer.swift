@@ -126,6 +126,7 @@ public func buildApplication(configuration: LedgerServerConfiguration, engine: P
     let live = LiveDashboard(engine: engine, configuration: configuration).register(on: router, v1: v1)
     return Application(
         router: router,
+        server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "call-ledger"),
         services: engine.workers() + live,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },

@@ -35,6 +35,29 @@ import Testing
         #expect(s3 == 200, "\(handled)")
     }
 
+    /// curl sends `Expect: 100-continue` with every body over 1 MB and waits up to a second for
+    /// the interim answer: the server gives it, so large batches do not stall.
+    @Test func expectContinueIsAnsweredBeforeTheBody() async throws {
+        let server = try await RunningServer()
+        defer { Task { await server.stop() } }
+        let body = Self.missedCall("expect", department: "sales", client: "79001112299", callID: "ec-1", at: "2026-03-02")
+            .joined(separator: "\n") + "\n"
+        let curl = Process()
+        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        curl.arguments = ["-sv", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Authorization: Bearer appender-token-1",
+                          "-H", "Expect: 100-continue", "--expect100-timeout", "30", "--data-binary", body,
+                          "http://127.0.0.1:\(server.port)/v1/events"]
+        let out = Pipe(), err = Pipe()
+        curl.standardOutput = out
+        curl.standardError = err
+        try curl.run()
+        let status = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let trace = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        curl.waitUntilExit()
+        #expect(status == "200", "\(trace)")
+        #expect(trace.contains("HTTP/1.1 100 Continue"), "\(trace)")
+    }
+
     @Test func twoManagersHandlingOneEpisodeAtOnceStoreOneDismissal() async throws {
         let server = try await RunningServer()
         defer { Task { await server.stop() } }
