@@ -125,7 +125,7 @@ public func buildApplication(configuration: LedgerServerConfiguration, engine: P
     StatusRoutes(engine: engine).register(on: v1)
     let live = LiveDashboard(engine: engine, configuration: configuration).register(on: router, v1: v1)
     return Application(
-        router: router,
+        responder: HeadAsGetResponder(base: router.buildResponder()),
         server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "call-ledger"),
         services: engine.workers() + live,
@@ -146,6 +146,25 @@ public func runServer(_ app: some ApplicationProtocol, drainSeconds: Int = 10) a
 }
 
 /// An unknown route answers like every other error: a JSON body saying what went wrong.
+/// `HEAD` wherever `GET` is routed (RFC 9110 §9.3.2; monitoring probes use it): the `GET`
+/// response's status and headers, without its body. Hummingbird routes only the methods given,
+/// and picks the route before any middleware runs, so this wraps the router's responder.
+struct HeadAsGetResponder<Base: HTTPResponder>: HTTPResponder {
+    typealias Context = Base.Context
+    let base: Base
+
+    @Sendable func respond(to request: Request, context: Context) async throws -> Response {
+        guard request.method == .head else { return try await base.respond(to: request, context: context) }
+        var head = request.head
+        head.method = .get
+        var response = try await base.respond(to: Request(head: head, body: request.body), context: context)
+        let length = response.headers[.contentLength]
+        response.body = ResponseBody()
+        response.headers[.contentLength] = length
+        return response
+    }
+}
+
 struct JSONNotFoundMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {

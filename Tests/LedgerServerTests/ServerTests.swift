@@ -94,6 +94,11 @@ final class RunningServer: Sendable {
         defer { Task { await server.stop() } }
         let (hs, health) = try await server.request("GET", "/healthz")
         #expect(hs == 200 && health.contains("\"status\":\"ok\""))
+        // HEAD wherever GET is routed: the status and headers, no body.
+        let (headStatus, headBody) = try await server.request("HEAD", "/healthz")
+        #expect(headStatus == 200 && headBody.isEmpty)
+        #expect(try await server.request("HEAD", "/ui/queue").0 == 200)
+        #expect(try await server.request("HEAD", "/no/such/page").0 == 404)
 
         var config = SimulatorConfiguration()
         config.days = 1
