@@ -34,7 +34,8 @@ struct Verify: AsyncParsableCommand {
             Swift.print(String(decoding: try enc.encode(report), as: UTF8.self))
         case .table:
             if report.isClean {
-                Swift.print("ok: \(Terminal.thousands(report.records)) events, positions 1…\(report.lastPosition), checksums and indexes consistent")
+                Swift.print(report.records == 0 ? "ok: the ledger is empty"
+                            : "ok: \(Terminal.thousands(report.records)) events, positions 1…\(report.lastPosition), checksums and indexes consistent")
             } else {
                 Swift.print("\(report.problems.count) problem\(report.problems.count == 1 ? "" : "s") in \(Terminal.thousands(report.records)) events:")
                 for p in report.problems { Swift.print("  " + p.description) }

@@ -108,6 +108,20 @@ func cli(_ args: [String], stdin: String? = nil, env: [String: String] = [:]) th
         }
     }
 
+    /// A --data that cannot be created is named with the system's reason, not a Foundation dump,
+    /// and an empty ledger verifies as such.
+    @Test func aDataDirectoryThatCannotBeCreatedIsNamedWithTheReason() throws {
+        let dir = TemporaryDirectory("cli-bad-data")
+        let file = dir.sub("a-file")
+        try "x".write(toFile: file, atomically: false, encoding: .utf8)
+        let input = dir.sub("one.ndjson")
+        try #"{"id":"e1","type":"agent.status","at":"2026-03-02T10:00:00Z","data":{"agent":"a1","status":"available"}}"#
+            .write(toFile: input, atomically: false, encoding: .utf8)
+        let (code, _, err) = try cli(["append", "--data", file + "/ledger", input])
+        #expect(code != 0 && err.contains("cannot create the directory \(file)/ledger: Not a directory"), "\(err)")
+        #expect(!err.contains("NSCocoaErrorDomain"))
+    }
+
     @Test func aConflictingIDIsRefused() throws {
         let dir = TemporaryDirectory("cli-conflict")
         let a = #"{"id":"a","type":"call.greeting","at":"2026-11-21T09:15:02Z","data":{"call_id":"c"}}"#

@@ -40,7 +40,15 @@ package final class Environment: @unchecked Sendable {
     /// Opens (creating when needed) the environment in directory `path`; with `removeOnClose` the
     /// directory is deleted when the environment is closed (a scratch environment).
     package init(path: String, configuration: EnvironmentConfiguration = .init(), removeOnClose: Bool = false) throws {
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch let e as NSError {
+            // Foundation's error printed as a dictionary dump; the system's reason says it all.
+            // On Linux the underlying error is a `POSIXError` value, which `as? NSError` misses.
+            let underlying = (e.userInfo[NSUnderlyingErrorKey] as? any Error).map { $0 as NSError }
+            guard let underlying, underlying.domain == NSPOSIXErrorDomain else { throw e }
+            throw StorageError(.invalidArgument, "cannot create the directory \(path): \(String(cString: strerror(Int32(underlying.code))))")
+        }
         var e: OpaquePointer?
         try check(mdb_env_create(&e))
         guard let e else { throw LMDBError(code: ENOMEM) }
