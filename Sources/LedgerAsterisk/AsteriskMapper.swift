@@ -48,6 +48,8 @@ public struct AsteriskMapper: Sendable {
     /// `EXIT*` lines waiting to see whether the dialplan sends the call to another queue.
     private var pendingExits: [String: PendingExit] = [:]
     private var nextExitCheck = Int64.min
+    /// Answers inferred from a `COMPLETE*` or transfer line so far (see `inferAnswer`).
+    public private(set) var inferredAnswers = 0
     /// The time of the last line mapped (see the held exits in `mapQueueLogLine`).
     private var previousLineEpoch = Int64.min
     /// Each agent's departments, to emit `agent.joined`/`agent.left` on changes only.
@@ -239,7 +241,7 @@ public struct AsteriskMapper: Sendable {
         func dInt(_ k: Int) -> Int? { Self.integer(d(k)) }
 
         func beginEvents() {
-            let hash = Self.fnv1a(line)
+            let hash = FNV1a.hash(line)
             if epoch != recentEpoch {
                 recentEpoch = epoch
                 recentLines.removeAll(keepingCapacity: true)
@@ -561,7 +563,7 @@ public struct AsteriskMapper: Sendable {
         idPrefix.removeAll(keepingCapacity: true)
         idPrefix.append(contentsOf: configuration.source.utf8)
         idPrefix.append(contentsOf: "-cdr-".utf8)
-        Self.appendHex(Self.fnv1a(line), to: &idPrefix)
+        Self.appendHex(FNV1a.hash(line), to: &idPrefix)
         rawMember = ("raw", .string(Self.text(line)))
         let callID = row.uniqueid.isEmpty ? String(decoding: idPrefix, as: UTF8.self) : row.uniqueid
         let max = configuration.internalMaxDigits
@@ -663,6 +665,7 @@ public struct AsteriskMapper: Sendable {
     private mutating func inferAnswer(_ callID: String, agent: String, member: String, _ department: String, at ms: Int64,
                                       from verb: String, into out: inout [Event]) {
         calls[callID, default: CallState()].answered = true
+        inferredAnswers += 1
         joinIfNew(agent, member: member, department, ms, into: &out)
         emit(.callRinging, "ring", ms, [("call_id", .string(callID)), ("agent", .string(agent)), ("inferred_from", .string(verb)), rawMember], into: &out)
         emit(.callAnswered, "answer", ms, [("call_id", .string(callID)), ("agent", .string(agent)), ("inferred_from", .string(verb)), rawMember], into: &out)
@@ -688,10 +691,10 @@ public struct AsteriskMapper: Sendable {
         emit(.agentStatus, "status", ms, o, into: &out)
     }
 
-    /// An event of the current line; `data` must already end with ``rawMember``.
     /// The ledger's call id of stint `n` (≥ 2) of Asterisk call `callID`.
     static func stintID(_ callID: String, _ n: Int) -> String { callID + "_" + String(n) }
 
+    /// An event of the current line; `data` must already end with ``rawMember``.
     private mutating func makeEvent(_ type: EventType, _ tag: String, _ ms: Int64, _ data: JSONObject) -> Event {
         let t = clock.eventMillis(utcMillis: ms)
         let prefixLength = idPrefix.count
@@ -734,12 +737,6 @@ public struct AsteriskMapper: Sendable {
             }
         }
         return digits == 0 ? nil : negative ? -v : v
-    }
-
-    static func fnv1a(_ b: ArraySlice<UInt8>) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for c in b { h = (h ^ UInt64(c)) &* 0x0000_0100_0000_01b3 }
-        return h
     }
 
     private static let hexDigits = Array("0123456789abcdef".utf8)

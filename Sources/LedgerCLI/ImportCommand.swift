@@ -257,9 +257,9 @@ struct AsteriskImporter {
             let bar = ProgressBar("importing queue_log", total: chunk.bytes.count)
             var done = 0
             for piece in AsteriskMapper.pieces(chunk.bytes[...]) {
-                let first = events.count
+                let first = events.count, inferred = mapper.inferredAnswers
                 queueLog.line += mapper.mapQueueLog(piece, firstLineNumber: queueLog.line + 1, endOfInput: false, into: &events)
-                try dropInferredAnswersStored(&events, from: first, in: log)
+                if mapper.inferredAnswers != inferred { try dropInferredAnswersStored(&events, from: first, in: log) }
                 if events.count >= 50_000 { try await append(&events, to: log) }
                 done += piece.count
                 bar.update(done)
@@ -304,7 +304,6 @@ struct AsteriskImporter {
     /// its call's `CONNECT` (the next rotated file imported on its own, say) found no answer in
     /// the mapper's memory, and a second, inferred one would show in the call's timeline.
     private mutating func dropInferredAnswersStored(_ events: inout [Event], from first: Int, in log: EventLog) throws {
-        guard events[first...].contains(where: { $0.data.members.contains { $0.key == "inferred_from" } }) else { return }
         var answered: [String: Bool] = [:]
         var keep: [Event] = []
         for e in events[first...] {

@@ -59,10 +59,8 @@ struct CLIError: Error, CustomStringConvertible {
         let ns = error as NSError
         guard ns.domain == NSCocoaErrorDomain else { return nil }
         let path = (ns.userInfo[NSFilePathErrorKey] as? String) ?? (ns.userInfo[NSURLErrorKey] as? URL)?.path
-        // On Linux the underlying error is a `POSIXError` value, which `as? NSError` misses.
-        var reason = (ns.userInfo[NSUnderlyingErrorKey] as? any Error).map { $0 as NSError }.map { underlying in
-            underlying.domain == NSPOSIXErrorDomain ? String(cString: strerror(Int32(underlying.code))) : underlying.localizedDescription
-        }
+        var reason = LedgerError.systemReason(of: ns)
+            ?? (ns.userInfo[NSUnderlyingErrorKey] as? any Error).map { ($0 as NSError).localizedDescription }
         if reason == nil, ns.code == CocoaError.fileNoSuchFile.rawValue || ns.code == CocoaError.fileReadNoSuchFile.rawValue {
             reason = "No such file or directory"
         }

@@ -65,7 +65,7 @@ public enum EventCodec {
     /// FNV-1a of the name into a small open-addressed table, then one comparison: a `Dictionary`
     /// of the names ran SipHash over every member of every event encoded, a sixth of the encoding.
     @inline(__always) static func knownKeyCode(_ key: String) -> Int? {
-        var i = Int(truncatingIfNeeded: fnv1a(key) & UInt64(keyTableMask))
+        var i = Int(truncatingIfNeeded: FNV1a.hash(key.utf8) & UInt64(keyTableMask))
         while true {
             let code = Int(keyTable[i])
             if code == 0 { return nil }
@@ -74,18 +74,12 @@ public enum EventCodec {
         }
     }
 
-    @inline(__always) private static func fnv1a(_ s: String) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return h
-    }
-
     private static let keyTableMask = 127
     /// Slot → code (0: empty); 128 slots for 33 names, so probes are short.
     private static let keyTable: [UInt8] = {
         var t = [UInt8](repeating: 0, count: keyTableMask + 1)
         for (k, name) in knownKeys.enumerated() {
-            var i = Int(truncatingIfNeeded: fnv1a(name) & UInt64(keyTableMask))
+            var i = Int(truncatingIfNeeded: FNV1a.hash(name.utf8) & UInt64(keyTableMask))
             while t[i] != 0 { i = (i + 1) & keyTableMask }
             t[i] = UInt8(k + 1)
         }

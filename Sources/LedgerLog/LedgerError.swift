@@ -55,3 +55,9 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible {
         return LedgerError(.storage, "\(error)")
     }
 }
+
+extension LedgerError {
+    /// The operating system's words for a Foundation file error or a POSIX error, or nil (for the
+    /// CLI's and the server's messages).
+    public static func systemReason(of error: any Error) -> String? { StorageError.systemReason(of: error) }
+}

@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import LedgerEvents
+import LedgerLog
 import LedgerReports
 import Metrics
 import Synchronization
@@ -103,11 +104,7 @@ final class AlertDelivery: Sendable {
             default: return "network error \(ns.code)"
             }
         }
-        // On Linux the underlying error is a `POSIXError` value, which `as? NSError` misses.
-        if let underlying = (ns.userInfo[NSUnderlyingErrorKey] as? any Error).map({ $0 as NSError }), underlying.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(underlying.code)))
-        }
-        if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
+        if let reason = LedgerError.systemReason(of: ns) { return reason }
         if ns.domain == NSCocoaErrorDomain, ns.code == CocoaError.fileNoSuchFile.rawValue || ns.code == CocoaError.fileReadNoSuchFile.rawValue {
             return "no such file"
         }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// An error of the storage layer, with a code to match on and a message for people.
 public struct StorageError: Error, Sendable, CustomStringConvertible {
     public struct Code: Sendable, Hashable, CustomStringConvertible {
@@ -33,6 +35,17 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { message }
 
+    /// The operating system's words (`No such file or directory`, `Not a directory`, …) for a
+    /// Foundation file error or a POSIX error, or nil for any other error.
+    public static func systemReason(of error: any Error) -> String? {
+        let ns = error as NSError
+        // On Linux the underlying error is a `POSIXError` value, which `as? NSError` misses.
+        if let underlying = (ns.userInfo[NSUnderlyingErrorKey] as? any Error).map({ $0 as NSError }),
+           underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        return ns.domain == NSPOSIXErrorDomain ? String(cString: strerror(Int32(ns.code))) : nil
+    }
 }
 
 extension StorageError.Code {

@@ -42,12 +42,10 @@ package final class Environment: @unchecked Sendable {
     package init(path: String, configuration: EnvironmentConfiguration = .init(), removeOnClose: Bool = false) throws {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch let e as NSError {
+        } catch {
             // Foundation's error printed as a dictionary dump; the system's reason says it all.
-            // On Linux the underlying error is a `POSIXError` value, which `as? NSError` misses.
-            let underlying = (e.userInfo[NSUnderlyingErrorKey] as? any Error).map { $0 as NSError }
-            guard let underlying, underlying.domain == NSPOSIXErrorDomain else { throw e }
-            throw StorageError(.invalidArgument, "cannot create the directory \(path): \(String(cString: strerror(Int32(underlying.code))))")
+            guard let reason = StorageError.systemReason(of: error) else { throw error }
+            throw StorageError(.invalidArgument, "cannot create the directory \(path): \(reason)")
         }
         var e: OpaquePointer?
         try check(mdb_env_create(&e))
