@@ -80,6 +80,19 @@ public struct AsteriskMapper: Sendable {
         self.configuration = configuration
         clock = LocalClock(configuration.timeZone)
         fields.reserveCapacity(12)
+        var normalized: [String: String] = [:]
+        for (line, department) in configuration.queueMap.lines { normalized[configuration.normalizedClient(line)] = department }
+        linesByNumber = normalized
+    }
+
+    /// The queue map's `line` entries by number normalised as clients are (see `department(ofLine:)`).
+    private let linesByNumber: [String: String]
+
+    /// The department owning dialled number `line`: the queue map's `line` entry written exactly
+    /// so, else one that is the same number in another form (`+15551234567`, `15551234567` and,
+    /// with country code 1, `5551234567`), as a client's number is matched.
+    func department(ofLine line: String) -> String? {
+        configuration.queueMap.lines[line] ?? linesByNumber[configuration.normalizedClient(line)]
     }
 
     // MARK: Whole inputs
@@ -328,7 +341,7 @@ public struct AsteriskMapper: Sendable {
                 let client = configuration.normalizedClient(rawClient)
                 var o = JSONObject([("call_id", .string(callID)), ("direction", "inbound"), ("client", .string(client))])
                 if let l = state.line { o.members.append(("line", .string(l))) }
-                o.members.append(("department", .string(state.line.flatMap { configuration.queueMap.lines[$0] } ?? department)))
+                o.members.append(("department", .string(state.line.flatMap { self.department(ofLine: $0) } ?? department)))
                 o.members.append(rawMember)
                 emit(.callStarted, "start", ms, o, into: &out)
                 let digits = ClientNumber(client).digits
@@ -411,7 +424,7 @@ public struct AsteriskMapper: Sendable {
                 let ext = dText(1)
                 o.members.append(("to_extension", .string(ext)))
                 o.members.append(("to_context", .string(dText(2))))
-                if let dept = configuration.queueMap.lines[ext] { o.members.append(("to_department", .string(dept))) }
+                if let dept = self.department(ofLine: ext) { o.members.append(("to_department", .string(dept))) }
             }
             let talk = dInt(4 + shift)
             // A transfer proves an answer: the database table may lack the CONNECT line.
@@ -609,7 +622,7 @@ public struct AsteriskMapper: Sendable {
         counted.verbs["CDR inbound", default: 0] += 1
         let app = row.lastapp.lowercased()
         let queueName = app == "queue" ? String(row.lastdata.split(separator: ",", omittingEmptySubsequences: false).first ?? "") : ""
-        let department = configuration.queueMap.lines[row.dst] ?? configuration.queueMap.lines[dstDigits]
+        let department = self.department(ofLine: row.dst) ?? self.department(ofLine: dstDigits)
             ?? (queueName.isEmpty ? nil : configuration.queueMap.department(queue: queueName))
         var o = JSONObject([("call_id", .string(callID)), ("direction", "inbound"), ("client", .string(client)), ("line", .string(row.dst))])
         if let department { o.members.append(("department", .string(department))) }

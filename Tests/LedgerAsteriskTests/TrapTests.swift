@@ -176,6 +176,22 @@ import Testing
         expectValid(events)
     }
 
+    /// A `line` of the queue map matches the dialled number in its other forms, as clients match.
+    @Test func aMappedLineMatchesItsNumberWrittenOtherwise() throws {
+        let log = """
+            1794819600|1794819600.9|NONE|NONE|DID|+1 (555) 123-4567
+            1794819600|1794819600.9|q-any|NONE|ENTERQUEUE||12125551309|1
+            1794819700|1794819700.1|NONE|NONE|DID|5551234567
+            1794819700|1794819700.1|q-any|NONE|ENTERQUEUE||12125551310|1
+            1794819800|1794819800.1|NONE|NONE|DID|5559999999
+            1794819800|1794819800.1|q-any|NONE|ENTERQUEUE||12125551311|1
+            """
+        let queueMap = try QueueMap(text: "line 15551234567 = sales\n")
+        let (events, _) = map(queueLog: log + "\n") { $0.queueMap = queueMap }
+        let departments = events.filter { $0.type == .callStarted }.map { $0.department ?? "" }
+        #expect(departments == ["sales", "sales", "q-any"])
+    }
+
     @Test func realtimeTimesThroughTheClockChangesKeepGoingForward() {
         // New York: 2026-11-01 01:00–02:00 happens twice; 2026-03-08 02:00–03:00 never happens.
         let log = """
