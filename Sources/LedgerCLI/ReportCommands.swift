@@ -29,6 +29,7 @@ struct Unprocessed: AsyncParsableCommand {
 
     func run() async throws {
         let engine = try Registry.openCaughtUp(global)
+        noteUnknownDepartment(engine, department)
         defer { engine.log.close() }
         let rows = try DepartmentView(engine: engine, department: department, cut: asOf.cut).unprocessed()
         try out.emit(table: { Terminal.table(EpisodeRow.header, rows.map(\.cells)) + "\(rows.count) open episode\(rows.count == 1 ? "" : "s")\n" },
@@ -53,6 +54,7 @@ struct Processed: AsyncParsableCommand {
 
     func run() async throws {
         let engine = try Registry.openCaughtUp(global)
+        noteUnknownDepartment(engine, department)
         defer { engine.log.close() }
         let view = try DepartmentView(engine: engine, department: department, cut: asOf.cut)
         var period: ReportPeriod?
@@ -112,6 +114,7 @@ struct DepartmentSummary: AsyncParsableCommand {
 
     func run() async throws {
         let engine = try Registry.openCaughtUp(global)
+        noteUnknownDepartment(engine, department)
         defer { engine.log.close() }
         let view = try DepartmentView(engine: engine, department: department, cut: asOf.cut)
         let period = try period(from, to, view.timeZone)
@@ -151,6 +154,7 @@ struct Calls: AsyncParsableCommand {
 
     func run() async throws {
         let engine = try Registry.openCaughtUp(global)
+        noteUnknownDepartment(engine, department)
         defer { engine.log.close() }
         let view = try DepartmentView(engine: engine, department: department, cut: asOf.cut)
         let rows = try view.callList(try period(from, to, view.timeZone), result: result, reason: reason)
@@ -259,4 +263,14 @@ struct Handle: AsyncParsableCommand {
 /// An empty `--department` names no department: refused rather than answered with an empty report.
 func requireDepartment(_ d: String) throws {
     guard !d.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--department: a department name, not empty") }
+}
+
+/// Says on standard error when no event names department `d` (its settings or members): a
+/// mistyped name ("Sales" for "sales") otherwise gives a report of nothing without a word.
+/// Only a note: a department may own lines without being configured.
+func noteUnknownDepartment(_ engine: ProjectionEngine, _ d: String) {
+    guard let known = try? engine.log.departments(), !known.isEmpty, !known.contains(d) else { return }
+    let similar = known.filter { $0.lowercased() == d.lowercased() }
+    Terminal.error("note: no department.configured or agent event names department \"\(d)\""
+                   + (similar.isEmpty ? " (departments: \(known.joined(separator: ", ")))" : "; did you mean \"\(similar[0])\"?"))
 }

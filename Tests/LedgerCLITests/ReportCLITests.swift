@@ -91,6 +91,11 @@ import Testing
         #expect(again.0 == 0 && again.1.contains("appended 0 events"), "\(again.1)")
         let other = try cli(["demo", "--data", data, "--days", "2"])
         #expect(other.0 == 1 && other.2.contains("already holds simulated events of seed 1 made with other options"), "\(other.2)")
+        // A mistyped department is noted on stderr (the report itself stays what it is).
+        let typo = try cli(["report", "unprocessed", "--data", data, "--department", "Sales", "--format", "json"])
+        #expect(typo.0 == 0 && typo.1.trimmingCharacters(in: .whitespacesAndNewlines) == "[]")
+        #expect(typo.2.contains("did you mean \"sales\"?"), "\(typo.2)")
+        #expect(try cli(["report", "unprocessed", "--data", data, "--department", "sales", "--format", "json"]).2.isEmpty)
     }
 
     @Test func handleRefusesClearlyAndMovesAnEpisodeToProcessed() throws {
