@@ -44,6 +44,28 @@ import Testing
     }
 }
 
+@Suite struct ServeAccessLogTests {
+    /// At `LOG_LEVEL=debug` every request leaves one line (method, path, status, time), tokens
+    /// never: not a header, not a `?token=`.
+    @Test func debugLevelLogsEachRequestWithoutItsToken() async throws {
+        let dir = TemporaryDirectory("serve-access-log")
+        let serve = try ServeProcess.start(arguments: ["serve", "--data", dir.sub("data"), "--port", "0"],
+                                           environment: ["CALL_LEDGER_TOKENS": "reader-token-9=ann:read", "LOG_LEVEL": "debug"])
+        defer { serve.killIfRunning() }
+        for (path, token) in [("/healthz", nil), ("/v1/events?limit=1&token=secret-query-token", nil), ("/v1/events?limit=1", "reader-token-9")] {
+            var r = URLRequest(url: URL(string: "http://127.0.0.1:\(serve.port)\(path)")!)
+            if let token { r.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+            _ = try await URLSession.shared.data(for: r)
+        }
+        serve.signal(SIGTERM)
+        serve.process.waitUntilExit()
+        let log = String(decoding: (serve.process.standardOutput as! Pipe).fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(log.contains("GET /healthz 200 "), "\(log)")
+        #expect(log.contains("GET /v1/events 401 ") && log.contains("GET /v1/events 200 "), "\(log)")
+        #expect(!log.contains("secret-query-token") && !log.contains("reader-token-9"))
+    }
+}
+
 @Suite struct ServeFilesCLITests {
     /// The server's `format=csv|xlsx` files are the CLI's `--format csv|xlsx` files: the same CSV
     /// text, and workbooks with the same sheets and values (read back with openpyxl).
