@@ -34,7 +34,7 @@ final class RunningServer: Sendable {
         configure(&config)
         let portBox = Mutex<Int?>(nil)
         let app = buildApplication(configuration: config, engine: engine) { p in portBox.withLock { $0 = p } }
-        task = Task { try await app.runService(gracefulShutdownSignals: []) }
+        task = Task(executorPreference: ServerThreads.shared) { try await app.runService(gracefulShutdownSignals: []) }
         var waited = 0
         while portBox.withLock({ $0 }) == nil && waited < 500 {
             try await Task.sleep(for: .milliseconds(20))
@@ -89,6 +89,43 @@ final class RunningServer: Sendable {
 }
 
 @Suite(.serialized) struct ServerTests {
+    /// The in-process server answers while every thread of the cooperative pool computes (as
+    /// the replay tests beside it do for minutes): it runs on `ServerThreads`.
+    @Test func theTestServerAnswersWhileThePoolIsBusy() async throws {
+        let server = try await RunningServer()
+        defer { Task { await server.stop() } }
+        final class Flags: Sendable {
+            let release = Atomic<Bool>(false)
+            let started = Atomic<Int>(0)
+        }
+        let flags = Flags()
+        // The pool has a thread per core: this body holds one (it waits synchronously below),
+        // the hogs the others.
+        let hogs = ProcessInfo.processInfo.activeProcessorCount - 1
+        var tasks: [Task<Void, Never>] = []
+        for _ in 0..<hogs {
+            tasks.append(Task.detached {
+                flags.started.add(1, ordering: .sequentiallyConsistent)
+                let until = ContinuousClock.now + .seconds(20)
+                while !flags.release.load(ordering: .sequentiallyConsistent) && ContinuousClock.now < until {}
+            })
+        }
+        while flags.started.load(ordering: .sequentiallyConsistent) < hogs { usleep(1000) }
+        var r = URLRequest(url: URL(string: "http://127.0.0.1:\(server.port)/healthz")!)
+        r.timeoutInterval = 5
+        // Synchronous on purpose: an `await` here would need the busy pool to resume.
+        let answer = Mutex<Int?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        URLSession.shared.dataTask(with: r) { _, response, _ in
+            answer.withLock { $0 = (response as? HTTPURLResponse)?.statusCode }
+            done.signal()
+        }.resume()
+        done.wait()
+        flags.release.store(true, ordering: .sequentiallyConsistent)
+        for t in tasks { await t.value }
+        #expect(answer.withLock { $0 } == 200)
+    }
+
     @Test func healthAuthAppendAndRead() async throws {
         let server = try await RunningServer()
         defer { Task { await server.stop() } }
