@@ -18,9 +18,8 @@ struct LeadOptions: ParsableArguments {
     var zone: TimeZone { TimeZone(identifier: timezone)! }
 
     func period() throws -> ReportPeriod {
-        // "All time" reaches from 1970 to 2100: far beyond any lead, and printable.
         let b = try bounds(from, to, zone)
-        return ReportPeriod(from: b.from ?? 0, to: b.to ?? 4_102_444_800_000)
+        return ReportPeriod.bounded(from: b.from, to: b.to)
     }
 }
 

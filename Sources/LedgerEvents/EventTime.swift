@@ -104,8 +104,9 @@ public struct EventTime: Sendable, Hashable, Comparable, CustomStringConvertible
         return .success(EventTime(milliseconds: ms, offsetMinutes: Int16(offset)))
     }
 
-    static let earliestMs = Int64(daysFromCivil(year: 0, month: 1, day: 1)) * 86_400_000
-    static let latestMs = Int64(daysFromCivil(year: 9999, month: 12, day: 31) + 1) * 86_400_000 - 1
+    /// The first and the last instant wire format v1 can carry (UTC years 0000–9999), in ms.
+    public static let earliestMs = Int64(daysFromCivil(year: 0, month: 1, day: 1)) * 86_400_000
+    public static let latestMs = Int64(daysFromCivil(year: 9999, month: 12, day: 31) + 1) * 86_400_000 - 1
 
     static func isLeap(_ y: Int) -> Bool { (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 }
 

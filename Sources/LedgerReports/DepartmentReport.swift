@@ -123,6 +123,13 @@ public struct ReportPeriod: Sendable {
         self.to = to
     }
 
+    /// `[from, to)`, an absent bound reaching to the end of what an event's `at` can be: without
+    /// bounds, every event. (Lead reports print their period: these ends print as the years
+    /// 0000 and 9999.)
+    public static func bounded(from: Int64?, to: Int64?) -> ReportPeriod {
+        ReportPeriod(from: from ?? EventTime.earliestMs, to: to ?? EventTime.latestMs + 1)
+    }
+
     /// A bound given as `YYYY-MM-DD` (local midnight in `tz`) or an RFC 3339 time.
     public static func instant(_ text: String, in tz: TimeZone) -> Int64? {
         if let d = Calendar2.day(of: text), text.count == 10 { return Calendar2.startOfDay(d, in: tz) }

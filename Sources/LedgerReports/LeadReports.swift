@@ -140,7 +140,7 @@ public struct LeadView {
             byType[f.type, default: ConversionRow(type: f.type)].add(f)
             total.add(f)
         }
-        return LeadConversion(from: Calendar2.rfc3339(p.from, in: timeZone), to: Calendar2.rfc3339(p.to, in: timeZone),
+        return LeadConversion(from: Calendar2.rfc3339(p.from, in: timeZone), to: Calendar2.rfc3339(min(p.to, EventTime.latestMs), in: timeZone),
                               types: byType.keys.sorted().map { byType[$0]! }, total: total)
     }
 

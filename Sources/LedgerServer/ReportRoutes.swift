@@ -85,7 +85,7 @@ struct ReportRoutes {
             let view = LeadView(engine: engine, cut: try cut(request), timeZone: tz)
             let from = try bound(request, "from", tz), to = try bound(request, "to", tz)
             try ordered(from, to)
-            let p = ReportPeriod(from: from ?? 0, to: to ?? 4_102_444_800_000)
+            let p = ReportPeriod.bounded(from: from, to: to)
             let type = request.uri.queryParameters["type"].map(String.init)
             switch try context.parameters.require("report") {
             case "conversion": let r = try view.conversion(p, type: type); return try respond(request, r, .leadConversion(r))

@@ -50,6 +50,23 @@ extension Scene {
         #expect(early.total.converted == 2 && early.total.toSale == 0)
     }
 
+    /// Without bounds, every lead: one from 1969 and one from 2100 too (the default period once
+    /// ran from 1970 to 2100 only).
+    @Test func anUnboundedPeriodHasEveryLead() async throws {
+        let dir = TemporaryDirectory("leads-all")
+        let s = Scene()
+        s.lead("NOW", type: "repair", 0, "10:00:00")
+        for (id, at) in [("OLD", "1969-12-31T23:59:59.999Z"), ("FAR", "2100-01-01T00:00:00Z"), ("LAST", "9999-12-31T23:59:59.999Z")] {
+            s.events.append(Event(id: id, type: .leadCreated, at: try EventTime(rfc3339: at), source: "scene",
+                                  data: ["lead_id": .string(id), "type": "repair"]))
+        }
+        let engine = try await s.engine(dir)
+        let all = try LeadView(engine: engine).conversion(.bounded(from: nil, to: nil))
+        #expect(all.total.leads == 4)
+        #expect(all.from == "0000-01-01T00:00:00.000Z" && all.to == "9999-12-31T23:59:59.999Z")
+        #expect(try LeadView(engine: engine).conversion(.bounded(from: 0, to: nil)).total.leads == 3)
+    }
+
     @Test func reassignmentStatusBackAndForthAndConversionAfterFailure() async throws {
         let dir = TemporaryDirectory("leads-rules")
         let s = Scene()
