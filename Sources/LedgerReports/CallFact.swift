@@ -28,6 +28,9 @@ public struct CallFact: Codable, Sendable, Equatable {
     public var rings: [Ring]
     public var answeredAt: Int64?
     public var answeredBy: String?
+    /// The answers after the first (an agent a call was transferred to picking up), in
+    /// occurrence order: each answering agent talks from its own answer to the end (reports.md).
+    public var laterAnswers: [Answer] = []
     public var transfers: [Transfer]
     public var endedAt: Int64?
     public var endedBy: String?
@@ -58,6 +61,11 @@ public struct CallFact: Codable, Sendable, Equatable {
         public var outcome: String?
     }
 
+    public struct Answer: Codable, Sendable, Equatable {
+        public var agent: String
+        public var at: Int64
+    }
+
     public struct Transfer: Codable, Sendable, Equatable {
         public var at: Int64
         public var agent: String
@@ -71,6 +79,18 @@ public struct CallFact: Codable, Sendable, Equatable {
     public var talker: String? {
         guard answeredAt != nil else { return nil }
         return isInbound ? answeredBy : (dialler ?? answeredBy)
+    }
+
+    /// Every agent talking on the call and from when, each once (its first answer): "talking from
+    /// `call.answered` to `call.ended` of a call it answered (inbound) or dialled (outbound)". After
+    /// a transfer the agent who picked it up talks too; the one who answered first is on the call
+    /// until its end, as the events tell nothing else. Outbound, only the dialler.
+    public var talkers: [Answer] {
+        guard let a = answeredAt, let first = talker else { return [] }
+        var out = [Answer(agent: first, at: a)]
+        guard isInbound else { return out }
+        for x in laterAnswers where !out.contains(where: { $0.agent == x.agent }) { out.append(x) }
+        return out
     }
     public var isInProgress: Bool { endedAt == nil }
 
@@ -131,7 +151,10 @@ public struct CallFact: Codable, Sendable, Equatable {
                 }
             case .callAnswered:
                 answers.append((d.string("agent"), at))
-                guard f.answeredAt == nil else { continue }
+                guard f.answeredAt == nil else {
+                    if let agent = d.string("agent") { f.laterAnswers.append(Answer(agent: agent, at: at)) }
+                    continue
+                }
                 f.answeredAt = at
                 f.answeredBy = d.string("agent")
                 // Waiting in the queue ends at the answer, even one dated after the end.

@@ -25,6 +25,7 @@ extension CallFact: BinaryFact {
         w.string(endedBy)
         w.string(endCause)
         w.bool(queuedAfterEnd)
+        w.array(laterAnswers) { w, x in w.string(x.agent); w.int(x.at) }
     }
 
     public init(from r: inout FactReader) throws {
@@ -53,6 +54,7 @@ extension CallFact: BinaryFact {
         endedBy = try r.optionalString()
         endCause = try r.optionalString()
         queuedAfterEnd = try r.bool()
+        laterAnswers = try r.array { r in Answer(agent: try r.string(), at: try r.int64()) }
     }
 }
 

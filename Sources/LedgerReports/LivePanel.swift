@@ -293,12 +293,13 @@ public struct LiveView {
         if m.outboundLastHour == 0 { m.noData.formUnion(["successful_outbound_pct", "dial_success_pct"]) }
 
         // Agents: presence from their status events, talks from the calls they are on.
-        var talksByAgent: [String: [CallFact]] = [:]
+        // Each answering agent talks from its own answer (after a transfer, two of them).
+        var talksByAgent: [String: [(call: CallFact, from: Int64)]] = [:]
         var seenTalk = Set<String>()
-        for c in facts {
-            guard let agent = c.talker, memberSet.contains(agent), let a = c.answeredAt, a <= T,
-                  seenTalk.insert(c.callID).inserted else { continue }
-            talksByAgent[agent, default: []].append(c)
+        for c in facts where seenTalk.insert(c.callID).inserted {
+            for t in c.talkers where t.at <= T && memberSet.contains(t.agent) {
+                talksByAgent[t.agent, default: []].append((c, t.at))
+            }
         }
         var talkSum: Int64 = 0, loggedSum: Int64 = 0, loggedInSomeMoment = 0
         for agent in members {
@@ -308,8 +309,8 @@ public struct LiveView {
             let presence = Presence(statuses.map { ($0.event.at.milliseconds, $0.event.data.string("status") ?? "offline") })
             let logged = presence.loggedIn(from: windowStart, to: T)
             if presence.loggedInAtSomeMoment(after: windowStart, through: T) { loggedInSomeMoment += 1 }
-            let talks = (talksByAgent[agent] ?? []).sorted { ($0.answeredAt!, $0.callID) < ($1.answeredAt!, $1.callID) }
-            let talkIntervals = talks.map { c in (c.answeredAt!, min(c.endedAt ?? T, T)) }
+            let talks = (talksByAgent[agent] ?? []).sorted { ($0.from, $0.call.callID) < ($1.from, $1.call.callID) }
+            let talkIntervals = talks.map { t in (t.from, min(t.call.endedAt ?? T, T)) }
             // Talking time inside the hour, whatever the status (a call taken on a break counts).
             let talkMs = Intervals.length(Intervals.clip(Intervals.union(talkIntervals), from: windowStart, to: T))
             let loggedMs = Intervals.length(logged)
@@ -320,21 +321,21 @@ public struct LiveView {
             row.avgInboundTalkS = mean((agentInboundTalks[agent] ?? []).map { Double($0) / 1000 })
             row.avgOutboundTalkS = mean((agentOutboundTalks[agent] ?? []).map { Double($0) / 1000 })
 
-            let current = talks.last { ($0.endedAt.map { $0 > T } ?? true) }
+            let current = talks.last { ($0.call.endedAt.map { $0 > T } ?? true) }
             let last = presence.latest
             if let current {
                 row.status = "talking"
-                let queued = current.isInbound && current.stints.contains { $0.department == department }
+                let queued = current.call.isInbound && current.call.stints.contains { $0.department == department }
                 row.call = queued ? "queue" : "personal"
                 if queued { m.agentsOnQueueCalls += 1 } else { m.agentsOnPersonalCalls += 1 }
-                row.since = Calendar2.rfc3339(current.answeredAt!, in: tz)
-                row.inStatusS = Double(T - current.answeredAt!) / 1000
+                row.since = Calendar2.rfc3339(current.from, in: tz)
+                row.inStatusS = Double(T - current.from) / 1000
             } else if let last {
                 row.status = last.status
                 var since = last.at
                 if last.status == "available" || last.status == "dnd" {
                     // Free since the later of the status change and the end of the last talk.
-                    for c in talks { if let e = c.endedAt, e <= T { since = max(since, e) } }
+                    for t in talks { if let e = t.call.endedAt, e <= T { since = max(since, e) } }
                 }
                 if last.status == "available" { m.freeAgents += 1 }
                 row.since = Calendar2.rfc3339(since, in: tz)

@@ -10,8 +10,9 @@ public struct CallsProjection: Projection {
     /// 4: an outbound call's dialler known from its answer. 5: `end`/`open`, `talk-end`/`talk-open` keys.
     /// 6: rings closed by their own end when they have one; `no_route` wins among routing failures;
     /// a queue sent after the end remembered for the missed reason. 7: a ring after the first
-    /// answer (a transfer) closed by its own agent's later answer.
-    public let version = 7
+    /// answer (a transfer) closed by its own agent's later answer. 8: every answering agent's
+    /// talk (`talk` keys for the agent a call was transferred to).
+    public let version = 8
     public init() {}
 
     public func entities(touchedBy e: RecordedEvent, source: any EventSource) -> [String] {
@@ -25,9 +26,9 @@ public struct CallsProjection: Projection {
     public func queryKeys(of c: CallFact) -> [QueryKey] {
         var keys: [QueryKey] = []
         // A talk is found without knowing the call's department: an agent's personal calls count too.
-        if let a = c.answeredAt, let agent = c.talker {
-            keys.append(QueryKey("talk", agent, time: a))
-            keys.append(c.endedAt.map { QueryKey("talk-end", agent, time: $0) } ?? QueryKey("talk-open", agent))
+        for t in c.talkers {
+            keys.append(QueryKey("talk", t.agent, time: t.at))
+            keys.append(c.endedAt.map { QueryKey("talk-end", t.agent, time: $0) } ?? QueryKey("talk-open", t.agent))
         }
         guard let s = c.startedAt else { return keys }
         if c.isInbound {

@@ -93,6 +93,35 @@ import Testing
         #expect(a4.status == "available" && a4.inStatusS == 900 && a4.occupancyPct == 0 && a4.name == nil)
     }
 
+    /// reports.md: an agent is talking "from `call.answered` to `call.ended` of a call it answered":
+    /// after a transfer, the agent who picked it up talks too (from its own answer), and the one
+    /// who answered first is on the call until its end. Once only the first answer counted.
+    @Test func theAgentACallIsTransferredToIsTalking() async throws {
+        let dir = TemporaryDirectory("live-transfer")
+        let s = Scene()
+        s.standardSetup()
+        status(s, "a1", "09:00:00", "available")
+        status(s, "a2", "09:00:00", "available")
+        // a1 answers at 10:30:05, transfers to a2 at 10:40:00, a2 answers at 10:40:05; no end by 11:00.
+        s.inbound("t1", from: "79000000001", 0, "10:30:00", [queued(1), ringing(2, "a1"), answered(5, "a1"),
+                                                             (600, .callTransferred, ["agent": "a1", "to_agent": "a2"]),
+                                                             ringing(601, "a2"), answered(605, "a2")])
+        let engine = try await s.engine(dir)
+        let T = instant(s, 0, "11:00:00")
+        for cut in [Cut.all, .occurredAt(EventTime(milliseconds: T))] {
+            let p = try LiveView(engine: engine, department: "sales", at: T, cut: cut).panel()
+            let rows = Dictionary(uniqueKeysWithValues: p.agents.map { ($0.agent, $0) })
+            let a1 = try #require(rows["a1"]), a2 = try #require(rows["a2"])
+            #expect(a2.status == "talking" && a2.call == "queue" && a2.since == "2026-11-16T10:40:05.000+03:00" && a2.inStatusS == 1195)
+            #expect(a2.talkSLastHour == 1195)
+            #expect(a1.status == "talking" && a1.inStatusS == 1795 && a1.talkSLastHour == 1795)
+            #expect(p.metrics.freeAgents == 0 && p.metrics.agentsOnQueueCalls == 2 && p.metrics.agentsOnPersonalCalls == 0)
+            #expect(abs(p.metrics.occupancyPct - 100.0 * (1795 + 1195) / 7200) < 1e-9)
+            // The call was answered once, by a1.
+            #expect(a1.answeredLastHour == 1 && a2.answeredLastHour == 0 && p.metrics.answeredLastHour == 1)
+        }
+    }
+
     @Test func asOfEqualsAFreshReplayOfTheCut() async throws {
         let dir = TemporaryDirectory("live-asof")
         let s = busyHour()

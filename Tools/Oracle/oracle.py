@@ -891,14 +891,25 @@ def live_panel(m, D, T, horizon_ms=None, occupancy="spec", sl_threshold="call", 
         if direction == "outbound":
             outbound.append({"call_id": cid, "t": st["t"], "agent": agent, "department": sd.get("department"),
                              "ans": ans["t"] if ans else None, "end": end["t"] if end else None})
+        # reports.md: "talking from call.answered to call.ended of a call it answered (inbound) or
+        # dialled (outbound)": inbound, every agent that answered (after a transfer, two), each
+        # from its first answer.
+        talkers = []
         if ans is not None and agent is not None:
-            if H0 is not None and ans["t"] < H0:
+            talkers.append((agent, ans["t"]))
+            if direction != "outbound":
+                for e in evs:
+                    a2 = e["data"].get("agent") if e["type"] == "call.answered" else None
+                    if a2 is not None and all(a2 != x for x, _ in talkers):
+                        talkers.append((a2, e["t"]))
+        for agent, at in talkers:
+            if H0 is not None and at < H0:
                 continue
             rec_d = None
             if direction != "outbound":
                 c = m.calls.get(cid)
                 rec_d = c["final"] if c else None
-            talks[agent].append({"call_id": cid, "a": ans["t"], "b": end["t"] if end else None,
+            talks[agent].append({"call_id": cid, "a": at, "b": end["t"] if end else None,
                                  "dir": direction, "queued_in": queued_in, "answered_in": rec_d})
 
     def queue_call_of(tk):
