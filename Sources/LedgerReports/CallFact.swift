@@ -73,7 +73,10 @@ public struct CallFact: Codable, Sendable, Equatable {
         public var toDepartment: String?
     }
 
-    public var isInbound: Bool { direction == "inbound" }
+    /// `call.started` says so, or, while it has not arrived (late delivery, a cut by position),
+    /// the call was queued: queues distribute inbound calls. The live panel counts such a call in
+    /// its queue and its agent's talk; reports by period still need the start.
+    public var isInbound: Bool { direction == "inbound" || direction == nil && !stints.isEmpty }
 
     /// The agent on the line once the call is answered: who picked up (inbound) or who dialled (outbound).
     public var talker: String? {

@@ -222,7 +222,8 @@ public struct LiveView {
         var inboundTalks: [Int64] = []
         var agentInboundTalks: [String: [Int64]] = [:]
         for c in facts where c.isInbound {
-            guard let s = c.startedAt, s <= T else { continue }
+            // A queued call whose start has not arrived: its queue is what the panel shows.
+            guard let s = c.startedAt ?? c.stints.first?.queuedAt, s <= T else { continue }
             // Each call against the target in force when it started (events.md: replays use the
             // settings valid at each call's time).
             let callSLMs = Self.milliseconds(timeline.settings(at: s).serviceLevelSeconds)

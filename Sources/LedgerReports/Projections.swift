@@ -11,7 +11,8 @@ public struct CallsProjection: Projection {
     /// 6: rings closed by their own end when they have one; `no_route` wins among routing failures;
     /// a queue sent after the end remembered for the missed reason. 7: a ring after the first
     /// answer (a transfer) closed by its own agent's later answer. 8: every answering agent's
-    /// talk (`talk` keys for the agent a call was transferred to).
+    /// talk (`talk` keys for the agent a call was transferred to); a queued call whose
+    /// `call.started` has not arrived is inbound (`end`/`open` keys).
     public let version = 8
     public init() {}
 
@@ -30,15 +31,16 @@ public struct CallsProjection: Projection {
             keys.append(QueryKey("talk", t.agent, time: t.at))
             keys.append(c.endedAt.map { QueryKey("talk-end", t.agent, time: $0) } ?? QueryKey("talk-open", t.agent))
         }
-        guard let s = c.startedAt else { return keys }
         if c.isInbound {
             for d in c.departments {
-                keys.append(QueryKey("dept", d, time: s))
+                // Periods select by the start: a call whose start has not arrived is in none.
+                if let s = c.startedAt { keys.append(QueryKey("dept", d, time: s)) }
                 // A call without its end is in progress however long ago it started (events.md).
                 keys.append(c.endedAt.map { QueryKey("end", d, time: $0) } ?? QueryKey("open", d))
             }
             return keys
         }
+        guard let s = c.startedAt else { return keys }
         return [QueryKey("outbound", time: s)] + keys
     }
 

@@ -122,6 +122,39 @@ import Testing
         }
     }
 
+    /// Calls whose `call.started` has not arrived (late delivery; a cut by position before it):
+    /// their queue events and answers are what the panel counts (reports depend on the set of
+    /// events in the cut). Once only calls with a start counted.
+    @Test func queuedCallsWhoseStartIsMissingCount() async throws {
+        let dir = TemporaryDirectory("live-nostart")
+        let s = Scene()
+        s.standardSetup()
+        status(s, "a1", "09:00:00", "available")
+        func call(_ id: String, _ steps: [(String, EventType, JSONObject)]) {
+            for (time, type, data) in steps { s.add(type, 0, time, JSONObject([("call_id", .string(id))] + data.members)) }
+        }
+        // w3 waits since 10:59:00; x1 answered by a1 after 10 s, still talking; x2 hung up after 30 s.
+        call("w3", [("10:59:00", .callQueued, ["department": "sales"])])
+        call("x1", [("10:50:00", .callQueued, ["department": "sales"]), ("10:50:10", .callAnswered, ["agent": "a1"])])
+        call("x2", [("10:40:00", .callQueued, ["department": "sales"]), ("10:40:30", .callEnded, ["by": "client"])])
+        let withoutStarts = s.events.count
+        // The starts, appended after everything else.
+        for (id, time) in [("w3", "10:58:50"), ("x1", "10:49:55"), ("x2", "10:39:50")] {
+            s.add(.callStarted, 0, time, ["call_id": .string(id), "direction": "inbound", "client": "79000000001", "department": "sales"])
+        }
+        let engine = try await s.engine(dir)
+        let T = instant(s, 0, "11:00:00")
+        let early = try LiveView(engine: engine, department: "sales", at: T, cut: .position(UInt64(withoutStarts))).panel()
+        let late = try LiveView(engine: engine, department: "sales", at: T, cut: .occurredAt(EventTime(milliseconds: T))).panel()
+        for p in [early, late] {
+            let m = p.metrics
+            #expect(m.inQueue == 1 && m.maxQueueWaitS == 60)
+            #expect(m.answeredLastHour == 1 && m.missedLastHour == 1 && m.agentsOnQueueCalls == 1 && m.agentsOnPersonalCalls == 0)
+            #expect(p.agents.first?.status == "talking" && p.agents.first?.call == "queue")
+        }
+        #expect(early.metrics.avgQueueWaitS == 20 && late.metrics.avgQueueWaitS == 20)
+    }
+
     @Test func asOfEqualsAFreshReplayOfTheCut() async throws {
         let dir = TemporaryDirectory("live-asof")
         let s = busyHour()

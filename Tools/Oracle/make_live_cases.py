@@ -295,6 +295,36 @@ def build():
     c.at("sales", "10:00:00.000").at("support", "10:00:00.000")
     cases.append(c)
 
+    # 19. a transfer picked up by a second agent: both talk until the end (reports.md: talking from
+    # call.answered to call.ended of a call it answered)
+    c = Case("live_transfer_second_answer").setup([("s.ann", "sales"), ("s.bob", "sales"), ("s.cat", "sales")])
+    for a in ("s.ann", "s.bob", "s.cat"):
+        c.status(a, "09:00:00.000", "available")
+    c.queued_call("T1", X[1], "10:30:00.000", "10:30:01.000", "10:30:02.000", "10:30:05.000")
+    c.ev("call.transferred", "10:40:00.000", call_id="T1", agent="s.ann", to_agent="s.bob")
+    c.ev("call.ringing", "10:40:01.000", call_id="T1", agent="s.bob")
+    c.ev("call.answered", "10:40:05.000", call_id="T1", agent="s.bob")
+    c.queued_call("T2", X[2], "10:45:00.000", "10:45:01.000", "10:45:02.000", "10:45:05.000", "10:55:00.000", agent="s.cat")
+    c.ev("call.transferred", "10:50:00.000", call_id="T2", agent="s.cat", to_agent="s.bob")
+    c.ev("call.answered", "10:50:02.000", call_id="T2", agent="s.bob")
+    c.at("sales", "10:45:00.000", "11:00:00.000")
+    cases.append(c)
+
+    # 20. queued calls whose call.started is not in the log: the queue and the talks still count
+    c = Case("live_queued_without_start").setup([("s.ann", "sales"), ("s.bob", "sales")])
+    c.status("s.ann", "09:00:00.000", "available").status("s.bob", "09:00:00.000", "available")
+    c.ev("call.queued", "10:59:00.000", call_id="W3", department="sales")
+    c.ev("call.queued", "10:50:00.000", call_id="X1", department="sales")
+    c.ev("call.ringing", "10:50:02.000", call_id="X1", agent="s.ann")
+    c.ev("call.answered", "10:50:10.000", call_id="X1", agent="s.ann")
+    c.ev("call.queued", "10:40:00.000", call_id="X2", department="sales")
+    c.ev("call.ended", "10:40:30.000", call_id="X2", by="client")
+    c.ev("call.queued", "10:20:00.000", call_id="X3", department="sales")
+    c.ev("call.answered", "10:20:40.000", call_id="X3", agent="s.bob")
+    c.ev("call.ended", "10:25:00.000", call_id="X3", by="agent")
+    c.at("sales", "10:55:00.000", "11:00:00.000")
+    cases.append(c)
+
     return cases
 
 

@@ -270,14 +270,23 @@ class Model:
     def _build_calls(self):
         self.calls = {}            # call_id -> call summary (inbound)
         self.records = defaultdict(list)   # dept -> [(call, D) records]
+        # Queued calls whose call.started is not in the cut: only the live panel counts them
+        # (reports select calls by their start; the panel's queue is defined by call.queued).
+        self.calls_nostart = {}
+        self.records_nostart = defaultdict(list)
         self.outbound = []         # outbound call summaries
         self.inbound_contacts = []
         for cid, evs in self.calls_ev.items():
             evs.sort(key=lambda e: (e["t"], CALL_RANK.get(e["type"], 99), e["id"]))
             starts = [e for e in evs if e["type"] == "call.started"]
-            if not starts:
-                continue
-            st = starts[0]
+            nostart = not starts
+            if nostart:
+                queued = [e for e in evs if e["type"] == "call.queued"]
+                if not queued:
+                    continue
+                st = {"t": queued[0]["t"], "data": {"direction": "inbound"}}
+            else:
+                st = starts[0]
             sd = st["data"]
             ans_i = next((i for i, e in enumerate(evs) if e["type"] == "call.answered"), None)
             end_i = next((i for i, e in enumerate(evs) if e["type"] == "call.ended"), None)
@@ -352,8 +361,8 @@ class Model:
             c["rf_causes"] = [e["data"].get("cause") for e in evs if e["type"] == "call.routing_failed"]
             stop = ans or end
             c["total_wait"] = secs(stop["t"] - st["t"]) if stop else None
-            self.calls[cid] = c
-            if ans is not None:
+            (self.calls_nostart if nostart else self.calls)[cid] = c
+            if ans is not None and not nostart:
                 self.inbound_contacts.append({"t": ans["t"], "client": c["client"], "agent": ans["data"].get("agent"), "call_id": cid})
             # per-department records
             depts = []
@@ -395,9 +404,9 @@ class Model:
                 else:
                     rec["queue_wait"] = None
                     rec["queued"] = False
-                if rec["outcome"] == "missed":
+                if rec["outcome"] == "missed" and not nostart:
                     rec["reason"] = self._reason(c, D, rec, st, end)
-                self.records[D].append(rec)
+                (self.records_nostart if nostart else self.records)[D].append(rec)
 
     def _reason(self, c, D, rec, st, end):
         cfg = self.config_at(D, c["t"])
@@ -877,7 +886,9 @@ def live_panel(m, D, T, horizon_ms=None, occupancy="spec", sl_threshold="call", 
     for cid, evs in m.calls_ev.items():
         starts = [e for e in evs if e["type"] == "call.started"]
         if not starts:
-            continue
+            if cid not in m.calls_nostart:
+                continue
+            starts = [{"t": m.calls_nostart[cid]["t"], "data": {"direction": "inbound"}}]
         st = starts[0]
         sd = st["data"]
         ans = next((e for e in evs if e["type"] == "call.answered"), None)
@@ -907,7 +918,7 @@ def live_panel(m, D, T, horizon_ms=None, occupancy="spec", sl_threshold="call", 
                 continue
             rec_d = None
             if direction != "outbound":
-                c = m.calls.get(cid)
+                c = m.calls.get(cid) or m.calls_nostart.get(cid)
                 rec_d = c["final"] if c else None
             talks[agent].append({"call_id": cid, "a": at, "b": end["t"] if end else None,
                                  "dir": direction, "queued_in": queued_in, "answered_in": rec_d})
@@ -918,7 +929,7 @@ def live_panel(m, D, T, horizon_ms=None, occupancy="spec", sl_threshold="call", 
         return tk["dir"] != "outbound" and tk["answered_in"] == D and D in tk["queued_in"]
 
     # ---- queue records of D
-    recs = [r for r in m.records.get(D, []) if r["queued"]]
+    recs = [r for r in m.records.get(D, []) + m.records_nostart.get(D, []) if r["queued"]]
     if H0 is not None:
         recs = [r for r in recs if r["call"]["t"] >= H0]
     waiting = []
@@ -955,7 +966,7 @@ def live_panel(m, D, T, horizon_ms=None, occupancy="spec", sl_threshold="call", 
     imm = sum(1 for r in answered if immediate(r))
 
     # ---- inbound talk: D's answered calls whose talk ended in the window
-    inb = [r for r in m.records.get(D, []) if r["outcome"] == "answered" and r["call"]["end"] is not None
+    inb = [r for r in m.records.get(D, []) + m.records_nostart.get(D, []) if r["outcome"] == "answered" and r["call"]["end"] is not None
            and in_win(r["call"]["end"]["t"])]
     if H0 is not None:
         inb = [r for r in inb if r["call"]["ans"]["t"] >= H0]
