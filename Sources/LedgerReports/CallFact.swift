@@ -24,6 +24,9 @@ public struct CallFact: Codable, Sendable, Equatable {
     public var routingFailure: String?
     /// Queue stints up to the first answer (later queues are transfers, not the call's department).
     public var stints: [Stint]
+    /// Queues after the first answer (a transfer to another department's queue), each left at the
+    /// next queue elsewhere, an answer, or the end: the live panel shows the caller waiting there.
+    public var transferQueues: [Stint] = []
     /// Every offer to an agent, with how it ended.
     public var rings: [Ring]
     public var answeredAt: Int64?
@@ -128,6 +131,14 @@ public struct CallFact: Codable, Sendable, Equatable {
                 if f.routingFailure == nil || d.string("cause") == "no_route" { f.routingFailure = d.string("cause") }
             case .callQueued:
                 if f.endedAt != nil && f.answeredAt == nil { f.queuedAfterEnd = true }
+                if f.answeredAt != nil, f.endedAt == nil, let dept = d.string("department") {
+                    if let last = f.transferQueues.last, last.leftAt == nil {
+                        if last.department == dept { continue }
+                        f.transferQueues[f.transferQueues.count - 1].leftAt = at
+                    }
+                    f.transferQueues.append(Stint(department: dept, queuedAt: at, leftAt: nil))
+                    continue
+                }
                 guard f.answeredAt == nil, f.endedAt == nil, let dept = d.string("department") else { continue }
                 if let last = f.stints.last, last.leftAt == nil {
                     if last.department == dept { continue }  // a repeated queued for the same department
@@ -156,6 +167,7 @@ public struct CallFact: Codable, Sendable, Equatable {
                 answers.append((d.string("agent"), at))
                 guard f.answeredAt == nil else {
                     if let agent = d.string("agent") { f.laterAnswers.append(Answer(agent: agent, at: at)) }
+                    if let i = f.transferQueues.indices.last, f.transferQueues[i].leftAt == nil { f.transferQueues[i].leftAt = at }
                     continue
                 }
                 f.answeredAt = at
@@ -171,6 +183,7 @@ public struct CallFact: Codable, Sendable, Equatable {
                 f.endedBy = d.string("by")
                 f.endCause = d.string("cause")
                 if let i = f.stints.indices.last, f.stints[i].leftAt == nil { f.stints[i].leftAt = at }
+                if let i = f.transferQueues.indices.last, f.transferQueues[i].leftAt == nil { f.transferQueues[i].leftAt = at }
             default:
                 continue
             }

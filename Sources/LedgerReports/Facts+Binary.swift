@@ -26,6 +26,7 @@ extension CallFact: BinaryFact {
         w.string(endCause)
         w.bool(queuedAfterEnd)
         w.array(laterAnswers) { w, x in w.string(x.agent); w.int(x.at) }
+        w.array(transferQueues) { w, x in w.string(x.department); w.int(x.queuedAt); w.int(x.leftAt) }
     }
 
     public init(from r: inout FactReader) throws {
@@ -55,6 +56,7 @@ extension CallFact: BinaryFact {
         endCause = try r.optionalString()
         queuedAfterEnd = try r.bool()
         laterAnswers = try r.array { r in Answer(agent: try r.string(), at: try r.int64()) }
+        transferQueues = try r.array { r in Stint(department: try r.string(), queuedAt: try r.int64(), leftAt: try r.optionalInt64()) }
     }
 }
 

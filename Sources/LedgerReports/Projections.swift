@@ -12,8 +12,9 @@ public struct CallsProjection: Projection {
     /// a queue sent after the end remembered for the missed reason. 7: a ring after the first
     /// answer (a transfer) closed by its own agent's later answer. 8: every answering agent's
     /// talk (`talk` keys for the agent a call was transferred to); a queued call whose
-    /// `call.started` has not arrived is inbound (`end`/`open` keys).
-    public let version = 8
+    /// `call.started` has not arrived is inbound (`end`/`open` keys). 9: queues after the answer
+    /// (`end`/`open` keys in the departments of transfer queues too).
+    public let version = 9
     public init() {}
 
     public func entities(touchedBy e: RecordedEvent, source: any EventSource) -> [String] {
@@ -32,12 +33,16 @@ public struct CallsProjection: Projection {
             keys.append(c.endedAt.map { QueryKey("talk-end", t.agent, time: $0) } ?? QueryKey("talk-open", t.agent))
         }
         if c.isInbound {
-            for d in c.departments {
+            let departments = c.departments
+            for d in departments {
                 // Periods select by the start: a call whose start has not arrived is in none.
                 if let s = c.startedAt { keys.append(QueryKey("dept", d, time: s)) }
-                // A call without its end is in progress however long ago it started (events.md).
-                keys.append(c.endedAt.map { QueryKey("end", d, time: $0) } ?? QueryKey("open", d))
             }
+            // A call without its end is in progress however long ago it started (events.md). The
+            // live panel of a department it was transferred to finds it waiting there too.
+            var live = departments
+            for q in c.transferQueues where !live.contains(q.department) { live.append(q.department) }
+            for d in live { keys.append(c.endedAt.map { QueryKey("end", d, time: $0) } ?? QueryKey("open", d)) }
             return keys
         }
         guard let s = c.startedAt else { return keys }

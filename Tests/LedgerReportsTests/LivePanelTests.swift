@@ -155,6 +155,32 @@ import Testing
         #expect(early.metrics.avgQueueWaitS == 20 && late.metrics.avgQueueWaitS == 20)
     }
 
+    /// A call answered in sales and transferred to support's queue waits there: support's panel
+    /// shows it in its queue, and the support agent who picks it up is on a queue call. Sales
+    /// keeps it as answered (the call's department is its last queue before the answer).
+    @Test func aCallTransferredToAnotherQueueWaitsThere() async throws {
+        let dir = TemporaryDirectory("live-transfer-queue")
+        let s = Scene()
+        s.standardSetup()
+        status(s, "a1", "09:00:00", "available")
+        s.add(.agentStatus, 0, "09:00:00", ["agent": "b1", "status": "available"])
+        s.inbound("t2", from: "79000000002", 0, "11:50:00", [queued(1), ringing(5, "a1"), answered(10, "a1"),
+                                                             (298, .callTransferred, ["agent": "a1", "to_department": "support"]),
+                                                             (300, .callQueued, ["department": "support"]),
+                                                             ringing(655, "b1"), answered(660, "b1")])
+        let engine = try await s.engine(dir)
+        for cut in [Cut.all, .occurredAt(EventTime(milliseconds: instant(s, 0, "12:00:00")))] {
+            let support = try LiveView(engine: engine, department: "support", at: instant(s, 0, "12:00:00"), cut: cut).panel()
+            #expect(support.metrics.inQueue == 1 && support.metrics.maxQueueWaitS == 300)
+            #expect(support.metrics.answeredLastHour == 0 && support.metrics.missedLastHour == 0)
+            let sales = try LiveView(engine: engine, department: "sales", at: instant(s, 0, "12:00:00"), cut: cut).panel()
+            #expect(sales.metrics.inQueue == 0 && sales.metrics.answeredLastHour == 1)
+        }
+        let later = try LiveView(engine: engine, department: "support", at: instant(s, 0, "12:02:00"), cut: .all).panel()
+        #expect(later.metrics.inQueue == 0 && later.metrics.agentsOnQueueCalls == 1)
+        #expect(later.agents.first { $0.agent == "b1" }?.call == "queue")
+    }
+
     @Test func asOfEqualsAFreshReplayOfTheCut() async throws {
         let dir = TemporaryDirectory("live-asof")
         let s = busyHour()

@@ -310,6 +310,17 @@ def build():
     c.at("sales", "10:45:00.000", "11:00:00.000")
     cases.append(c)
 
+    # 19b. answered in sales, transferred into support's queue: waiting there, then picked up by a support agent
+    c = Case("live_transfer_into_queue").setup([("s.ann", "sales"), ("t.tom", "support")], depts=("sales", "support"))
+    c.status("s.ann", "09:00:00.000", "available").status("t.tom", "09:00:00.000", "available")
+    c.queued_call("Q1", X[1], "10:50:00.000", "10:50:01.000", "10:50:05.000", "10:50:10.000")
+    c.ev("call.transferred", "10:54:58.000", call_id="Q1", agent="s.ann", to_department="support")
+    c.ev("call.queued", "10:55:00.000", call_id="Q1", department="support")
+    c.ev("call.ringing", "11:00:55.000", call_id="Q1", agent="t.tom")
+    c.ev("call.answered", "11:01:00.000", call_id="Q1", agent="t.tom")
+    c.at("support", "11:00:00.000", "11:02:00.000").at("sales", "11:00:00.000")
+    cases.append(c)
+
     # 20. queued calls whose call.started is not in the log: the queue and the talks still count
     c = Case("live_queued_without_start").setup([("s.ann", "sales"), ("s.bob", "sales")])
     c.status("s.ann", "09:00:00.000", "available").status("s.bob", "09:00:00.000", "available")

@@ -948,6 +948,26 @@ def live_panel(m, D, T, horizon_ms=None, occupancy="spec", sl_threshold="call", 
         lv = mine[-1]["leave"] if mine else None
         if in_win(lv):
             left.append(r)
+    # Queues after the answer (a transfer into D's queue): waiting from that call.queued until the
+    # next queue elsewhere, an answer or the end. Only in_queue / max wait (README).
+    for cid, evs in m.calls_ev.items():
+        evs = sorted((e for e in evs if e["t"] <= T), key=lambda e: (e["t"], CALL_RANK.get(e["type"], 99), e["id"]))
+        answered_yet = ended = False
+        cur = None  # (dept, since) of the open transfer queue
+        for e in evs:
+            ty = e["type"]
+            if ty == "call.ended":
+                ended, cur = True, None
+            elif ty == "call.answered":
+                if answered_yet:
+                    cur = None
+                answered_yet = True
+            elif ty == "call.queued" and answered_yet and not ended:
+                dep = e["data"].get("department")
+                if cur is None or cur[0] != dep:
+                    cur = (dep, e["t"])
+        if cur is not None and cur[0] == D and (H0 is None or cur[1] >= H0):
+            waiting.append(secs(T - cur[1]))
     answered = [r for r in left if r["outcome"] == "answered"]
     missed = [r for r in left if r["outcome"] == "missed"]
     waits = [r["queue_wait"] for r in left if r["queue_wait"] is not None]
