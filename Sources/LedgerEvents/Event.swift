@@ -26,8 +26,8 @@ public struct Event: Sendable, Hashable {
     /// Whether `other` carries the same content (the test for an idempotent re-append):
     /// same type, same instant written the same way, same source, and `data` equal as JSON.
     public func hasSameContent(as other: Event) -> Bool {
-        id == other.id && type == other.type && at.isIdentical(to: other.at) && source == other.source
-            && data.isSemanticallyEqual(to: other.data)
+        id.utf8.elementsEqual(other.id.utf8) && type == other.type && at.isIdentical(to: other.at)
+            && (source?.utf8).elementsEqual(other.source?.utf8) && data.isSemanticallyEqual(to: other.data)
     }
 
     /// The canonical order of events: occurred time, then (for the same instant) the natural
@@ -62,6 +62,17 @@ public struct Event: Sendable, Hashable {
         if let source { o.members.append(("source", .string(source))) }
         o.members.append(("data", .object(data)))
         return o
+    }
+}
+
+extension Optional where Wrapped == String.UTF8View {
+    /// Both absent, or both present with the same bytes.
+    fileprivate func elementsEqual(_ other: String.UTF8View?) -> Bool {
+        switch (self, other) {
+        case (nil, nil): true
+        case let (a?, b?): a.elementsEqual(b)
+        default: false
+        }
     }
 }
 

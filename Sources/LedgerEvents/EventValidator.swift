@@ -290,9 +290,17 @@ enum TimeZoneCache {
         return ok
     }
 
-    /// `UTC`, or `Area/Location[/…]` of ASCII letters, digits, `_`, `+`, `-` (as in Schemas/).
+    /// The IANA zone names without an area (tzdata's own and its backward links; `Factory` is not
+    /// a place): `GMT`, `CET`, `Japan`, … (as in Schemas/).
+    static let namesWithoutArea: Set<String> = [
+        "CET", "CST6CDT", "Cuba", "EET", "EST", "EST5EDT", "Egypt", "Eire", "GB", "GB-Eire", "GMT", "GMT+0", "GMT-0", "GMT0", "Greenwich", "HST", "Hongkong", "Iceland", "Iran", "Israel", "Jamaica", "Japan", "Kwajalein", "Libya", "MET", "MST", "MST7MDT", "NZ", "NZ-CHAT", "Navajo", "PRC", "PST8PDT", "Poland", "Portugal", "ROC", "ROK", "Singapore", "Turkey", "UCT", "UTC", "Universal", "W-SU", "WET", "Zulu",
+    ]
+
+    /// One of ``namesWithoutArea``, or `Area/Location[/…]` of ASCII letters, digits, `_`, `+`, `-`
+    /// (as in Schemas/). Abbreviations that are no IANA name (`PST`) are refused even where
+    /// Foundation maps them to a zone.
     static func hasZoneShape(_ name: String) -> Bool {
-        if name == "UTC" { return true }
+        if namesWithoutArea.contains(name) { return true }
         let parts = name.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count >= 2 else { return false }
         for (k, part) in parts.enumerated() {

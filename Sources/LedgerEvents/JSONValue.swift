@@ -46,19 +46,68 @@ public enum JSONValue: Sendable, Hashable {
     }
 
     /// Equality as JSON means it: object members compared regardless of their order,
-    /// numbers compared by value when their texts differ (`1.0` equals `1`).
+    /// numbers compared by their exact decimal value when their texts differ (`1.0` equals `1`
+    /// and `1e2` equals `100`, but `12345678901234567890` is not `12345678901234567891`, which a
+    /// `Double` would round together), and strings and keys by their exact characters (`String`'s
+    /// `==` takes "é" and "e" + U+0301 for equal: an idempotent re-append must not).
     public func isSemanticallyEqual(to other: JSONValue) -> Bool {
         switch (self, other) {
         case (.null, .null): return true
         case let (.bool(a), .bool(b)): return a == b
-        case let (.number(a), .number(b)): return a == b || (Double(a) != nil && Double(a) == Double(b))
-        case let (.string(a), .string(b)): return a == b
+        case let (.number(a), .number(b)): return a == b || Self.sameDecimal(a, b)
+        case let (.string(a), .string(b)): return a.utf8.elementsEqual(b.utf8)
         case let (.array(a), .array(b)):
             guard a.count == b.count else { return false }
             return zip(a, b).allSatisfy { $0.isSemanticallyEqual(to: $1) }
         case let (.object(a), .object(b)): return a.isSemanticallyEqual(to: b)
         default: return false
         }
+    }
+
+    /// Whether two JSON number literals (already checked against JSON's grammar) have the same
+    /// exact value: each as sign, significant digits and a power of ten. Zero has no sign.
+    static func sameDecimal(_ a: String, _ b: String) -> Bool {
+        guard let x = decimal(a), let y = decimal(b) else { return false }
+        return x.negative == y.negative && x.digits == y.digits && x.exponent == y.exponent
+    }
+
+    /// `-?int(.frac)?([eE][+-]?exp)?` as (negative, digits without leading or trailing zeros,
+    /// exponent of the last digit); nil for an exponent too long to add up (then only identical
+    /// texts are equal).
+    static func decimal(_ text: String) -> (negative: Bool, digits: [UInt8], exponent: Int)? {
+        var bytes = Array(text.utf8)[...]
+        let negative = bytes.first == UInt8(ascii: "-")
+        if negative { bytes = bytes.dropFirst() }
+        var digits: [UInt8] = []
+        var exponent = 0
+        var inFraction = false
+        while let c = bytes.first, c != UInt8(ascii: "e"), c != UInt8(ascii: "E") {
+            bytes = bytes.dropFirst()
+            if c == UInt8(ascii: ".") { inFraction = true; continue }
+            if digits.isEmpty && c == UInt8(ascii: "0") {
+                if inFraction { exponent -= 1 }
+                continue
+            }
+            digits.append(c)
+            if inFraction { exponent -= 1 }
+        }
+        if !bytes.isEmpty {
+            bytes = bytes.dropFirst()
+            var sign = 1
+            if let c = bytes.first, c == UInt8(ascii: "+") || c == UInt8(ascii: "-") {
+                if c == UInt8(ascii: "-") { sign = -1 }
+                bytes = bytes.dropFirst()
+            }
+            let e = String(decoding: bytes.drop { $0 == UInt8(ascii: "0") }, as: UTF8.self)
+            guard e.utf8.count <= 15 else { return nil }
+            exponent += sign * (Int(e) ?? 0)
+        }
+        while digits.last == UInt8(ascii: "0") {
+            digits.removeLast()
+            exponent += 1
+        }
+        if digits.isEmpty { return (false, [], 0) }
+        return (negative, digits, exponent)
     }
 }
 
@@ -96,7 +145,9 @@ public struct JSONObject: Sendable, Hashable {
     public func isSemanticallyEqual(to other: JSONObject) -> Bool {
         guard members.count == other.members.count else { return false }
         for m in members {
-            guard let v = other[m.key], m.value.isSemanticallyEqual(to: v) else { return false }
+            // Keys by their exact characters, as strings are (see JSONValue.isSemanticallyEqual).
+            guard let v = other.members.first(where: { $0.key.utf8.elementsEqual(m.key.utf8) })?.value,
+                  m.value.isSemanticallyEqual(to: v) else { return false }
         }
         return true
     }

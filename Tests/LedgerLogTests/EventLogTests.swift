@@ -81,6 +81,29 @@ import Testing
         #expect(log.lastPosition == 1)
     }
 
+    /// "The same content" is exact: strings by their characters (not Unicode equivalence), numbers
+    /// by their exact value (not rounded to a Double). A re-append that differs only in writing
+    /// (`1.0` for `1`, `1e2` for `100`, members in another order) is still a duplicate.
+    @Test func contentThatDiffersOnlyInUnicodeFormOrBeyondADoubleIsAConflict() async throws {
+        let dir = TemporaryDirectory()
+        let log = try EventLog(directory: dir.path)
+        func event(_ id: String, _ data: String) throws -> Event {
+            let json = #"{"id":"\#(id)","type":"call.greeting","at":"2026-11-21T09:15:02Z","data":\#(data)}"#
+            return try EventValidator.validate(JSONParser.parse(Array(json.utf8)), index: 0).get()
+        }
+        let first: [(String, String)] = [
+            ("u", #"{"call_id":"café"}"#), ("k", #"{"call_id":"c","xé":1}"#),
+            ("n", #"{"call_id":"c","n":12345678901234567890}"#), ("d", #"{"call_id":"c","n":1,"m":100,"p":0.10,"z":0}"#),
+        ]
+        _ = try await log.append(first.map { try event($0.0, $0.1) })
+        for (id, data) in [("u", #"{"call_id":"café"}"#), ("k", #"{"call_id":"c","xé":1}"#),
+                           ("n", #"{"call_id":"c","n":12345678901234567891}"#)] {
+            await #expect(throws: LedgerError.self, "\(id) \(data)") { try await log.append([try event(id, data)]) }
+        }
+        let again = try await log.append([try event("d", #"{"m":1e2,"call_id":"c","n":1.0,"p":1E-1,"z":-0.0}"#)])
+        #expect(again.appended == 0 && again.duplicates == 1 && log.lastPosition == 4)
+    }
+
     @Test func aBadEventInTheMiddleRejectsTheBatchAndStoresNothing() async throws {
         let dir = TemporaryDirectory()
         let log = try EventLog(directory: dir.path)
