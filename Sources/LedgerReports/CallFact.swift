@@ -87,6 +87,14 @@ public struct CallFact: Codable, Sendable, Equatable {
         return isInbound ? answeredBy : (dialler ?? answeredBy)
     }
 
+    /// Every agent who picked the call up (inbound: the first answer and any after a transfer),
+    /// each once, in order.
+    public var answerers: [String] {
+        var out: [String] = []
+        for a in [answeredBy].compactMap({ $0 }) + laterAnswers.map(\.agent) where !out.contains(a) { out.append(a) }
+        return out
+    }
+
     /// Every agent talking on the call and from when, each once (its first answer): "talking from
     /// `call.answered` to `call.ended` of a call it answered (inbound) or dialled (outbound)". After
     /// a transfer the agent who picked it up talks too; the one who answered first is on the call
@@ -194,10 +202,11 @@ public struct CallFact: Codable, Sendable, Equatable {
             if let a = f.answeredAt, f.rings[i].at <= a {
                 f.rings[i].endedAt = a
                 f.rings[i].outcome = f.rings[i].agent == f.answeredBy ? "answered" : "answered_elsewhere"
-            } else if let own = answers.first(where: { $0.agent == f.rings[i].agent && $0.at >= f.rings[i].at }) {
-                // Rung after the first answer (a transfer) and picked up by that agent.
-                f.rings[i].endedAt = own.at
-                f.rings[i].outcome = "answered"
+            } else if let next = answers.first(where: { $0.at >= f.rings[i].at }) {
+                // Rung after the first answer (a transfer): closed by the next answer, its own
+                // agent's or another's ("answered_elsewhere if another agent answered").
+                f.rings[i].endedAt = next.at
+                f.rings[i].outcome = next.agent == f.rings[i].agent ? "answered" : "answered_elsewhere"
             } else if let e = f.endedAt {
                 f.rings[i].endedAt = e
                 f.rings[i].outcome = "caller_hung_up"

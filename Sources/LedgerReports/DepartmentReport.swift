@@ -348,16 +348,17 @@ public struct DepartmentView {
                 }
                 if let j = rung.firstIndex(where: { $0.slot == k }) { rung[j].flags |= flags } else { rung.append((k, flags)) }
             }
+            // "Answered" as the reports count it: a call still going on is not yet (reports.md).
+            // Every agent who picked it up: after a transfer, the one it went to answered it too.
+            let answerers = outcome == .answered ? c.answerers : []
             for (k, flags) in rung {
                 rows[k].offered += 1
-                // "Answered" as the reports count it: a call still going on is not yet (reports.md).
-                let answeredByAgent = outcome == .answered && c.answeredBy == rows[k].agent
-                if !answeredByAgent && flags & 1 != 0 { rows[k].missedOffered += 1 }
+                if !answerers.contains(rows[k].agent) && flags & 1 != 0 { rows[k].missedOffered += 1 }
                 if flags & 2 != 0 { rows[k].rejected += 1 }
                 if isMissed { missedRang[k] += 1 }
             }
             // Someone neither a member nor rung (a pickup from elsewhere) gets no row.
-            if outcome == .answered, let a = c.answeredBy, let k = slots[a] { rows[k].answered += 1 }
+            for a in answerers { if let k = slots[a] { rows[k].answered += 1 } }
         }
         // Callback attempts: outbound calls by the agent, started in the period, to a client with an
         // open episode of the department.

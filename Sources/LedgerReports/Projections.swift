@@ -13,8 +13,9 @@ public struct CallsProjection: Projection {
     /// answer (a transfer) closed by its own agent's later answer. 8: every answering agent's
     /// talk (`talk` keys for the agent a call was transferred to); a queued call whose
     /// `call.started` has not arrived is inbound (`end`/`open` keys). 9: queues after the answer
-    /// (`end`/`open` keys in the departments of transfer queues too).
-    public let version = 9
+    /// (`end`/`open` keys in the departments of transfer queues too). 10: a ring after the first
+    /// answer is closed by the next answer, another agent's too (`answered_elsewhere`).
+    public let version = 10
     public init() {}
 
     public func entities(touchedBy e: RecordedEvent, source: any EventSource) -> [String] {

@@ -346,14 +346,22 @@ class Model:
             answers = [(k, e) for k, e in enumerate(evs) if e["type"] == "call.answered"]
             for r in rings:
                 if r["outcome"] is None:
+                    later = [e for k, e in answers if k > r["i"]]
                     if ans is not None and ans_i > r["i"]:
                         r["outcome"] = "answered" if ans["data"].get("agent") == r["agent"] else "answered_elsewhere"
-                    elif any(k > r["i"] and e["data"].get("agent") == r["agent"] for k, e in answers):
-                        # rung after the first answer (a transfer) and answered by that agent
-                        r["outcome"] = "answered"
+                    elif later:
+                        # rung after the first answer (a transfer): closed by the next answer,
+                        # its own agent's or another's
+                        r["outcome"] = "answered" if later[0]["data"].get("agent") == r["agent"] else "answered_elsewhere"
                     elif end is not None:
                         r["outcome"] = "caller_hung_up"
             c["rings"] = rings
+            # every agent who picked the call up (after a transfer, more than one)
+            c["answerers"] = []
+            for _, e in answers:
+                a2 = e["data"].get("agent")
+                if a2 is not None and a2 not in c["answerers"]:
+                    c["answerers"].append(a2)
             c["ivr_options"] = [e["data"]["option"] for e in evs if e["type"] == "call.ivr" and e["data"].get("option") is not None]
             c["has_greeting"] = any(e["type"] == "call.greeting" for e in evs)
             c["has_ivr"] = any(e["type"] == "call.ivr" for e in evs)
@@ -662,12 +670,13 @@ class Model:
             offered = answered = missed_off = rejected = 0
             for r in recs:
                 mine = [x for x in r["rings"] if x["agent"] == ag]
-                if r.get("result", r["outcome"]) == "answered" and r.get("answered_by") == ag:
+                # answered by the agent: it picked the call up, first or after a transfer
+                got = r.get("result", r["outcome"]) == "answered" and ag in r["call"]["answerers"]
+                if got:
                     answered += 1
                 if not mine:
                     continue
                 offered += 1
-                got = r.get("result", r["outcome"]) == "answered" and r.get("answered_by") == ag
                 if not got and any(x["outcome"] in MISSED_RING_OUTCOMES for x in mine):
                     missed_off += 1
                 if any(x["outcome"] == "rejected" for x in mine):
