@@ -87,24 +87,23 @@ public struct CallFact: Codable, Sendable, Equatable {
         return isInbound ? answeredBy : (dialler ?? answeredBy)
     }
 
-    /// Every agent who picked the call up (inbound: the first answer and any after a transfer),
-    /// each once, in order.
-    public var answerers: [String] {
-        var out: [String] = []
-        for a in [answeredBy].compactMap({ $0 }) + laterAnswers.map(\.agent) where !out.contains(a) { out.append(a) }
+    /// Every agent who picked the call up, each once at its first answer, in order: the first
+    /// answer and any after a transfer.
+    public var answers: [Answer] {
+        guard let a = answeredAt else { return [] }
+        var out = answeredBy.map { [Answer(agent: $0, at: a)] } ?? []
+        for x in laterAnswers where !out.contains(where: { $0.agent == x.agent }) { out.append(x) }
         return out
     }
 
-    /// Every agent talking on the call and from when, each once (its first answer): "talking from
-    /// `call.answered` to `call.ended` of a call it answered (inbound) or dialled (outbound)". After
-    /// a transfer the agent who picked it up talks too; the one who answered first is on the call
-    /// until its end, as the events tell nothing else. Outbound, only the dialler.
+    /// Every agent talking on the call and from when: "talking from `call.answered` to
+    /// `call.ended` of a call it answered (inbound) or dialled (outbound)". Inbound, each of
+    /// ``answers``: after a transfer the agent who picked it up talks too, and the one who
+    /// answered first is on the call until its end, as the events tell nothing else. Outbound,
+    /// only the dialler.
     public var talkers: [Answer] {
         guard let a = answeredAt, let first = talker else { return [] }
-        var out = [Answer(agent: first, at: a)]
-        guard isInbound else { return out }
-        for x in laterAnswers where !out.contains(where: { $0.agent == x.agent }) { out.append(x) }
-        return out
+        return isInbound ? answers : [Answer(agent: first, at: a)]
     }
     public var isInProgress: Bool { endedAt == nil }
 

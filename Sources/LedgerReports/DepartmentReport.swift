@@ -350,7 +350,7 @@ public struct DepartmentView {
             }
             // "Answered" as the reports count it: a call still going on is not yet (reports.md).
             // Every agent who picked it up: after a transfer, the one it went to answered it too.
-            let answerers = outcome == .answered ? c.answerers : []
+            let answerers = outcome == .answered ? c.answers.map(\.agent) : []
             for (k, flags) in rung {
                 rows[k].offered += 1
                 if !answerers.contains(rows[k].agent) && flags & 1 != 0 { rows[k].missedOffered += 1 }
