@@ -76,6 +76,8 @@ struct Append: AsyncParsableCommand {
         let batch = try log.beginAppend()
         var issues: [ValidationIssue] = []
         var line = 1
+        // The blank lines the parser skips, to name a refused event by its line as problems are.
+        var blankLines: [Int] = []
         do {
             while let piece = try next() {
                 switch EventLog.prepare(ndjson: piece, firstLine: line) {
@@ -84,7 +86,7 @@ struct Append: AsyncParsableCommand {
                     if issues.isEmpty { batch.cancel() }
                     issues += err.issues
                 }
-                line += piece.count { $0 == 0x0A }
+                line = Self.countLines(piece, from: line, blank: &blankLines)
             }
         } catch {
             batch.cancel()
@@ -106,10 +108,39 @@ struct Append: AsyncParsableCommand {
             if e.code == .conflict, let i = e.eventIndex {
                 // No stored position: the id repeats an earlier line of this same input.
                 let clash = e.existingPosition.map { "is already stored at position \($0)" } ?? "appears earlier in this input"
-                throw CLIError("rejected: event \(i + 1) of the input (id \"\(e.eventID ?? "?")\"): this id \(clash) with different content; nothing was stored. Send new content under a new id.", isConflict: true)
+                var eventLine = i + 1
+                for b in blankLines where b <= eventLine { eventLine += 1 }
+                throw CLIError("rejected: line \(eventLine) (event \(i + 1) of the input, id \"\(e.eventID ?? "?")\"): this id \(clash) with different content; nothing was stored. Send new content under a new id.", isConflict: true)
             }
             throw CLIError("append failed: \(e.message)")
         }
+    }
+}
+
+extension Append {
+    /// The number of the line after `piece`, whose first line is `first`; appends the numbers of
+    /// its blank lines to `blank` by the parser's rule (only spaces and tabs, one trailing CR
+    /// allowed: see `NDJSONReader`).
+    static func countLines(_ piece: [UInt8], from first: Int, blank: inout [Int]) -> Int {
+        var line = first
+        var content = false, carriageReturn = false
+        for b in piece {
+            switch b {
+            case 0x0A:
+                if !content { blank.append(line) }
+                line += 1
+                content = false
+                carriageReturn = false
+            case 0x20, 0x09:
+                if carriageReturn { content = true }
+            case 0x0D:
+                if carriageReturn { content = true }
+                carriageReturn = true
+            default:
+                content = true
+            }
+        }
+        return line
     }
 }
 

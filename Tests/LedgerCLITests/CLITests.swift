@@ -134,7 +134,10 @@ func cli(_ args: [String], stdin: String? = nil, env: [String: String] = [:]) th
         let b = #"{"id":"b","type":"call.greeting","at":"2026-11-21T09:15:02Z","data":{"call_id":"c"}}"#
         let (code2, _, err2) = try cli(["append", "-", "--data", dir.path, "--piece-bytes", "1"], stdin: [b, a2].joined(separator: "\n"))
         #expect(code2 != 0)
-        #expect(err2.contains(#"event 2 of the input (id "a")"#) && err2.contains("position 1"))
+        #expect(err2.contains(#"line 2 (event 2 of the input, id "a")"#) && err2.contains("position 1"))
+        // Named by its line, as a problem is, blank lines (spaces, tabs, a CR) included.
+        let (code4, _, err4) = try cli(["append", "-", "--data", dir.path, "--piece-bytes", "1"], stdin: ["", b, " \t\r", "", a2].joined(separator: "\n"))
+        #expect(code4 != 0 && err4.contains(#"line 5 (event 2 of the input, id "a")"#), "\(err4)")
         // Twice in one input with different content: named as such, not as "position 0".
         let c1 = #"{"id":"c","type":"call.greeting","at":"2026-11-21T09:15:02Z","data":{"call_id":"c"}}"#
         let c2 = #"{"id":"c","type":"call.greeting","at":"2026-11-21T09:15:04Z","data":{"call_id":"c"}}"#
