@@ -119,26 +119,14 @@ struct Append: AsyncParsableCommand {
 
 extension Append {
     /// The number of the line after `piece`, whose first line is `first`; appends the numbers of
-    /// its blank lines to `blank` by the parser's rule (only spaces and tabs, one trailing CR
-    /// allowed: see `NDJSONReader`).
+    /// its blank lines (those the parser skips) to `blank`.
     static func countLines(_ piece: [UInt8], from first: Int, blank: inout [Int]) -> Int {
         var line = first
-        var content = false, carriageReturn = false
-        for b in piece {
-            switch b {
-            case 0x0A:
-                if !content { blank.append(line) }
-                line += 1
-                content = false
-                carriageReturn = false
-            case 0x20, 0x09:
-                if carriageReturn { content = true }
-            case 0x0D:
-                if carriageReturn { content = true }
-                carriageReturn = true
-            default:
-                content = true
-            }
+        var start = 0
+        while let end = piece[start...].firstIndex(of: 0x0A) {
+            if NDJSONReader.isBlank(piece, start..<end) { blank.append(line) }
+            line += 1
+            start = end + 1
         }
         return line
     }

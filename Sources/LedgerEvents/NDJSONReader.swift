@@ -81,6 +81,15 @@ public enum NDJSONReader {
         var newlines = 0
     }
 
+    /// Whether the line `bytes[line]` (without its LF) is one the reader skips: only spaces and
+    /// tabs, before at most one trailing CR.
+    public static func isBlank(_ bytes: [UInt8], _ line: Range<Int>) -> Bool {
+        var end = line.upperBound
+        if end > line.lowerBound && bytes[end - 1] == 0x0D { end -= 1 }
+        for k in line.lowerBound..<end where bytes[k] != 0x20 && bytes[k] != 0x09 { return false }
+        return true
+    }
+
     /// Splits `bytes[range]` into lines and makes each non-blank one into a `T`.
     private static func parseChunk<T: Sendable>(
         _ bytes: [UInt8], _ range: Range<Int>, firstLine: Int,
@@ -96,9 +105,7 @@ public enum NDJSONReader {
             while end < n && bytes[end] != 0x0A { end += 1 }
             var e = end
             if e > start && bytes[e - 1] == 0x0D { e -= 1 }
-            var blank = true
-            for k in start..<e where bytes[k] != 0x20 && bytes[k] != 0x09 { blank = false; break }
-            if !blank {
+            if !isBlank(bytes, start..<end) {
                 switch make(bytes, start..<e, chunk.lines) {
                 case .success(let event): chunk.events.append(event)
                 case .failure(let err):
