@@ -103,7 +103,7 @@ public func buildApplication(configuration: LedgerServerConfiguration, engine: P
                              onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
     LedgerMetrics.bootstrap()
     let router = Router(context: LedgerRequestContext.self)
-    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: RequestMetricsMiddleware())
     router.add(middleware: EdgeMiddleware())
     let log = engine.log
     LedgerMetrics.observe(log)

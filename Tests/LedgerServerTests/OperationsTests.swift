@@ -44,7 +44,32 @@ import Testing
         #expect((samples["ledger_append_batch_size_count{}"] ?? 0) >= 1)
         #expect(samples["ledger_projection_lag_events{projection=\"calls\"}"] == 0)
         #expect(samples["ledger_projection_checkpoint{projection=\"clients\"}"] == 200)
-        #expect(samples.keys.contains { $0.hasPrefix("http_server_request_duration") })
+        // Per route, method and status; a 4xx is also an error.
+        func sample(_ name: String, _ labels: String...) -> Double {
+            samples.first { k, _ in k.hasPrefix(name + "{") && labels.allSatisfy { k.contains($0) } }?.value ?? 0
+        }
+        #expect(sample("hb_requests_total", "http_route=\"/v1/events\"", "http_request_method=\"POST\"", "http_response_status_code=\"200\"") >= 1)
+        #expect(sample("http_server_request_duration_count", "http_route=\"/v1/events\"", "http_response_status_code=\"400\"") >= 1)
+        #expect(sample("hb_request_errors_total", "http_route=\"/v1/events\"", "error_type=\"400\"") >= 1)
+        #expect(sample("hb_request_errors_total", "http_route=\"/v1/events\"", "error_type=\"200\"") == 0)
+    }
+
+    /// A stream is timed to its end (the other bodies when the handler returns, so they stay one write).
+    @Test func aStreamedResponseIsCountedWhenItEnds() async throws {
+        let server = try await RunningServer()
+        defer { Task { await server.stop() } }
+        #expect(try await server.request("POST", "/v1/events", token: "appender-token-1", body: Self.simulatedArray(3)).0 == 200)
+        let (s, body) = try await server.request("GET", "/v1/events/stream?limit=2", token: "reader-token-1")
+        #expect(s == 200 && body.components(separatedBy: "\ndata: ").count == 3)
+        var counted = false
+        for _ in 0..<40 where !counted {
+            let text = try await server.request("GET", "/metrics").1
+            counted = text.split(separator: "\n").contains {
+                $0.hasPrefix("hb_requests{") && $0.contains("http_route=\"/v1/events/stream\"") && $0.contains("http_response_status_code=\"200\"")
+            }
+            if !counted { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(counted)
     }
 
     @Test func projectionStatusNamesEveryReadModel() async throws {
