@@ -49,9 +49,7 @@ struct EventRoutes {
             let r = try await log.append(events)
             LedgerMetrics.appendRequest("ok")
             LedgerMetrics.appended(r)
-            return jsonResponse(["appended": .number(String(r.appended)), "duplicates": .number(String(r.duplicates)),
-                                 "last_position": .number(String(r.lastPosition)),
-                                 "positions": .array(r.positions.map { .number(String($0)) })])
+            return Self.appendResponse(r)
         } catch let e as LedgerError where e.code == .conflict {
             LedgerMetrics.appendRequest("conflict")
             throw APIError(.conflict, "conflict", e.message,
@@ -59,6 +57,26 @@ struct EventRoutes {
                                      // null: the other event of that id is earlier in this same batch
                                      "existing_position": e.existingPosition.map { .number(String($0)) } ?? .null])
         }
+    }
+
+    /// `{"appended":N,"duplicates":N,"last_position":P,"positions":[…]}`, written straight into
+    /// bytes: built as a `JSONValue` tree first, it was a tenth of a single-event append's handler.
+    static func appendResponse(_ r: AppendResult) -> Response {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(64 + 12 * r.positions.count)
+        bytes.append(contentsOf: #"{"appended":"#.utf8)
+        bytes.append(contentsOf: String(r.appended).utf8)
+        bytes.append(contentsOf: #","duplicates":"#.utf8)
+        bytes.append(contentsOf: String(r.duplicates).utf8)
+        bytes.append(contentsOf: #","last_position":"#.utf8)
+        bytes.append(contentsOf: String(r.lastPosition).utf8)
+        bytes.append(contentsOf: #","positions":["#.utf8)
+        for (k, p) in r.positions.enumerated() {
+            if k > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(contentsOf: String(p).utf8)
+        }
+        bytes.append(contentsOf: "]}\n".utf8)
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     /// Bodies smaller than this (about 100 events) are parsed on the request's own task.

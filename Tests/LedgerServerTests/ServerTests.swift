@@ -157,6 +157,10 @@ final class RunningServer: Sendable {
         let (s2, b2) = try await server.request("POST", "/v1/events", token: "admin-token-1", body: lines.joined(separator: "\n"))
         let dup = try JSONParser.parse(b2).objectValue!["duplicates"]
         #expect(s2 == 200 && dup == .number("300"))
+        // A batch of a new event and a duplicate: the answer names each one's position, in order.
+        let fresh = lines[0].replacingOccurrences(of: "sim1-", with: "one-more-")
+        let (s2b, b2b) = try await server.request("POST", "/v1/events", token: "appender-token-1", body: fresh + "\n" + lines[4])
+        #expect(s2b == 200 && b2b == #"{"appended":1,"duplicates":1,"last_position":301,"positions":[301,5]}"# + "\n")
 
         // A bad event in the middle: 400 naming it, nothing stored.
         var bad = Array(lines.suffix(from: 200).prefix(3)).map { $0.replacingOccurrences(of: "sim1-", with: "new-") }
@@ -167,7 +171,7 @@ final class RunningServer: Sendable {
         #expect(err.string("error") == "invalid_events")
         let problem = err["problems"]!.arrayValue![0].objectValue!
         #expect(problem["index"] == .number("1") && problem.string("id") == "bad-1" && problem.string("field") == "data.department")
-        #expect(server.engine.log.lastPosition == 300)
+        #expect(server.engine.log.lastPosition == 301)
         // The same in a body large enough to be parsed on the ingest threads: an NDJSON body of
         // 300 new events with a bad one on line 151 is refused, naming that line, and stores nothing.
         var large = lines.map { $0.replacingOccurrences(of: "sim1-", with: "big-") }
@@ -177,7 +181,7 @@ final class RunningServer: Sendable {
         #expect(s6 == 400)
         let largeProblem = try JSONParser.parse(b6).objectValue!["problems"]!.arrayValue![0].objectValue!
         #expect(largeProblem["line"] == .number("151") && largeProblem.string("id") == "bad-2" && largeProblem.string("field") == "data.department")
-        #expect(server.engine.log.lastPosition == 300)
+        #expect(server.engine.log.lastPosition == 301)
         // Malformed JSON (small and large) and a conflicting id.
         #expect(try await server.request("POST", "/v1/events", token: "appender-token-1", body: "[{\"id\":").0 == 400)
         let (s7, b7) = try await server.request("POST", "/v1/events", token: "appender-token-1", body: "[" + lines.joined(separator: ",") + ",{\"id\":")
