@@ -376,31 +376,48 @@ public final class EventLog: Sendable {
 
     /// Every event of one call (`call.*` events with this `call_id`), in log order.
     /// `through` bounds the positions read (an as-of query's cut): later ones are not even read.
-    public func events(callID: String, through: UInt64 = .max) throws -> [RecordedEvent] {
-        try entityEvents(.call, Array(callID.utf8), through: through) { $0.type.isCallEvent && $0.callID == callID }
+    ///
+    /// `decoded`: events already read from the log at consecutive positions (a page of
+    /// ``events(after:limit:)``); the call's events among them are taken from there instead of
+    /// being read and decoded again. The result is the same.
+    public func events(callID: String, through: UInt64 = .max, decoded: [RecordedEvent] = []) throws -> [RecordedEvent] {
+        try entityEvents(.call, Array(callID.utf8), through: through, decoded: decoded) { $0.type.isCallEvent && $0.callID == callID }
     }
 
     /// Every event naming this client (`call.started`, `missed.handled`, `lead.created`), in log order.
     /// Numbers are compared normalised; for a hidden number, only the dismissals (`missed.handled`)
     /// naming one: it has no calls or leads of its own.
-    public func events(client: ClientNumber, through: UInt64 = .max) throws -> [RecordedEvent] {
+    /// `decoded` as in ``events(callID:through:decoded:)``.
+    public func events(client: ClientNumber, through: UInt64 = .max, decoded: [RecordedEvent] = []) throws -> [RecordedEvent] {
         guard !client.isHidden else {
-            return try entityEvents(.client, Self.hiddenClientKey, through: through) { $0.type == .missedHandled && $0.client?.isHidden == true }
+            return try entityEvents(.client, Self.hiddenClientKey, through: through, decoded: decoded) {
+                $0.type == .missedHandled && $0.client?.isHidden == true
+            }
         }
-        return try entityEvents(.client, Array(client.digits.utf8), through: through) { $0.client == client }
+        return try entityEvents(.client, Array(client.digits.utf8), through: through, decoded: decoded) { $0.client == client }
     }
 
-    /// Every `lead.*` event of one lead, in log order.
-    public func events(leadID: String, through: UInt64 = .max) throws -> [RecordedEvent] {
-        try entityEvents(.lead, Array(leadID.utf8), through: through) { $0.leadID == leadID }
+    /// Every `lead.*` event of one lead, in log order. `decoded` as in ``events(callID:through:decoded:)``.
+    public func events(leadID: String, through: UInt64 = .max, decoded: [RecordedEvent] = []) throws -> [RecordedEvent] {
+        try entityEvents(.lead, Array(leadID.utf8), through: through, decoded: decoded) { $0.leadID == leadID }
     }
 
-    private func entityEvents(_ index: Index, _ key: [UInt8], through: UInt64 = .max,
+    private func entityEvents(_ index: Index, _ key: [UInt8], through: UInt64 = .max, decoded page: [RecordedEvent] = [],
                               where keep: (Event) -> Bool) throws -> [RecordedEvent] {
         try reading {
             var ps = try store.positions(entity: index.rawValue, key: key)
             if let past = ps.firstIndex(where: { $0 > through }) { ps.removeSubrange(past...) }  // ascending
-            return try decoded(at: ps, where: keep)
+            // The positions the page holds (it is gapless) are the last ones: only those before it are read.
+            guard let first = page.first?.position, page[page.count - 1].position - first == UInt64(page.count - 1),
+                  let inPage = ps.firstIndex(where: { $0 >= first }), ps[ps.count - 1] <= page[page.count - 1].position else {
+                return try decoded(at: ps, where: keep)
+            }
+            var out = try decoded(at: Array(ps[..<inPage]), where: keep)
+            for p in ps[inPage...] {
+                let r = page[Int(p - first)]
+                if keep(r.event) { out.append(r) }
+            }
+            return out
         }
     }
 

@@ -88,6 +88,10 @@ struct LogEventSource: EventSource {
     let log: EventLog
     let cut: ResolvedCut
     var stored: StoredFacts? = nil
+    /// The catch-up page being applied (its last event ends the cut): the events of its calls,
+    /// clients and leads are taken from it rather than read and decoded again. Most calls a live
+    /// page touches are new in it, and re-reading them was most of a worker's time under load.
+    var page: [RecordedEvent] = []
 
     func storedFact<P: Projection>(of projection: P, entity: String) throws -> P.Fact? {
         try stored?.record(projection.name, entity).map { try FactCoder.decode(P.Fact.self, from: $0.fact, at: $0.offset) }
@@ -103,9 +107,15 @@ struct LogEventSource: EventSource {
         events.filter(cut.contains).sorted(by: RecordedEvent.byOccurrence)
     }
 
-    func events(callID: String) throws -> [RecordedEvent] { filtered(try log.events(callID: callID, through: cut.maxPosition)) }
-    func events(client: ClientNumber) throws -> [RecordedEvent] { filtered(try log.events(client: client, through: cut.maxPosition)) }
-    func events(leadID: String) throws -> [RecordedEvent] { filtered(try log.events(leadID: leadID, through: cut.maxPosition)) }
+    func events(callID: String) throws -> [RecordedEvent] {
+        filtered(try log.events(callID: callID, through: cut.maxPosition, decoded: page))
+    }
+    func events(client: ClientNumber) throws -> [RecordedEvent] {
+        filtered(try log.events(client: client, through: cut.maxPosition, decoded: page))
+    }
+    func events(leadID: String) throws -> [RecordedEvent] {
+        filtered(try log.events(leadID: leadID, through: cut.maxPosition, decoded: page))
+    }
     func events(department: String) throws -> [RecordedEvent] { filtered(try log.events(department: department)) }
     func events(agent: String) throws -> [RecordedEvent] { filtered(try log.events(agent: agent)) }
 }

@@ -202,7 +202,7 @@ public final class ProjectionEngine: Sendable {
     /// another; a page that lost the race throws ``CheckpointMoved`` and is not written.
     func apply(_ s: Slot, store: ProjectionStore, _ page: [RecordedEvent], after checkpoint: UInt64) throws {
         guard let last = page.last else { return }
-        let source = MemoizingSource(LogEventSource(log: log, cut: ResolvedCut(maxPosition: last.position, maxAt: nil)))
+        let source = MemoizingSource(LogEventSource(log: log, cut: ResolvedCut(maxPosition: last.position, maxAt: nil), page: page))
         var seen = Set<String>()
         var entities: [String] = []
         for e in page {

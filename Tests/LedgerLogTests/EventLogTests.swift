@@ -125,6 +125,43 @@ import Testing
         #expect(try log.events(after: 0, limit: 10).isEmpty)
     }
 
+    /// A catch-up page's own events are reused, not re-read: the result is the same for every
+    /// call, client and lead, whether the entity is new in the page, began before it, or is not in it.
+    @Test func entityReadsReusingAPageEqualReadsFromTheLog() async throws {
+        let dir = TemporaryDirectory()
+        var config = SimulatorConfiguration()
+        config.days = 1
+        config.seed = 11
+        let events = try NDJSONReader.parse(Array(TrafficSimulator(config).lines().prefix(3000).joined(separator: "\n").utf8)).get()
+        let log = try EventLog(directory: dir.path)
+        _ = try await log.append(events)
+        var compared = 0
+        for (after, size) in [(0, 3000), (0, 700), (1200, 450), (2999, 1), (2500, 500)] {
+            let page = try log.events(after: UInt64(after), limit: size)
+            let through = page.last!.position
+            let window = try log.events(after: 0, limit: 3000).filter { $0.position <= through }
+            // Entities of the page, and some that only appear before it.
+            for r in Array(page.prefix(300)) + Array(window.prefix(100)) {
+                let e = r.event
+                if e.type.isCallEvent, let c = e.callID {
+                    #expect(try log.events(callID: c, through: through, decoded: page) == log.events(callID: c, through: through))
+                    compared += 1
+                }
+                if let client = e.client {
+                    #expect(try log.events(client: client, through: through, decoded: page) == log.events(client: client, through: through))
+                }
+                if let lead = e.leadID {
+                    #expect(try log.events(leadID: lead, through: through, decoded: page) == log.events(leadID: lead, through: through))
+                }
+            }
+        }
+        #expect(compared > 500)
+        // A page with a gap is not trusted: the log is read instead, with the same result.
+        let gapped = try log.events(after: 0, limit: 10) + log.events(after: 20, limit: 10)
+        let c = gapped.compactMap(\.event.callID).first!
+        #expect(try log.events(callID: c, through: 30, decoded: gapped) == log.events(callID: c, through: 30))
+    }
+
     @Test func indexesFindCallsClientsLeadsAndTimeRanges() async throws {
         let dir = TemporaryDirectory()
         let log = try EventLog(directory: dir.path)
