@@ -132,17 +132,31 @@ func get(_ server: Server, _ path: String) async throws -> (Int, Double) {
     return (Int(response.status.code), now() - t0)
 }
 
-/// Group commits so far, from the server's `/metrics`: how many, records per commit, mean duration.
-func commitSummary(_ server: Server) async -> String {
+/// The server's `/metrics` samples (`name{labels}` → value); nil when it does not answer.
+func metricValues(_ server: Server) async -> [String: Double]? {
     var r = HTTPClientRequest(url: "http://127.0.0.1:\(server.port)/metrics")
     r.method = .GET
     guard let response = try? await client.execute(r, timeout: .seconds(10)),
-          let body = try? await response.body.collect(upTo: 1 << 24) else { return "(no /metrics)" }
+          let body = try? await response.body.collect(upTo: 1 << 24) else { return nil }
     var values: [String: Double] = [:]
     for line in String(buffer: body).split(separator: "\n") where !line.hasPrefix("#") {
         let parts = line.split(separator: " ")
         if parts.count == 2, let v = Double(parts[1]) { values[String(parts[0])] = v }
     }
+    return values
+}
+
+/// How far the `calls` read model got: S3's report covers every call it has applied, so the
+/// further it is, the more a report reads (a faster projection makes S3's reports larger).
+func readModelSummary(_ server: Server) async -> String {
+    guard let values = await metricValues(server), let head = values["ledger_last_position"],
+          let calls = values["ledger_projection_checkpoint{projection=\"calls\"}"] else { return "(no /metrics)" }
+    return String(format: "read model calls at %.0f of %.0f events (%.0f %%)", calls, head, head > 0 ? 100 * calls / head : 0)
+}
+
+/// Group commits so far, from the server's `/metrics`: how many, records per commit, mean duration.
+func commitSummary(_ server: Server) async -> String {
+    guard let values = await metricValues(server) else { return "(no /metrics)" }
     let commits = values["ledger_commit_group_records_count"] ?? 0
     let records = values["ledger_commit_group_records_sum"] ?? 0
     let seconds = values["ledger_commit_duration_seconds_sum"] ?? 0
@@ -276,8 +290,10 @@ if options.only != "s2" {
     report["reads_p99_ms"] = percentile(rl, 99) * 1000
     report["reads_count"] = Double(rl.count)
     note("    \(rate(evs)) events/s, request p50 \(ms(percentile(lat, 50))) p90 \(ms(percentile(lat, 90))) p99 \(ms(percentile(lat, 99))) max \(ms(lat.max() ?? 0)), failures \(r.failures.withLock { $0.count })")
+    // Read before the commit summary: the read models keep catching up after the load stops.
+    let models = await readModelSummary(server)
     note("    server: \(await commitSummary(server))")
-    note("    reports during ingest: \(rl.count) answered, p50 \(ms(percentile(rl, 50))) p99 \(ms(percentile(rl, 99))), failures \(readFailures.value.withLock { $0 })")
+    note("    reports during ingest: \(rl.count) answered, p50 \(ms(percentile(rl, 50))) p99 \(ms(percentile(rl, 99))), failures \(readFailures.value.withLock { $0 }); at the end, \(models)")
 }
 // One target alone (`--only`, for profiling the server): its figures are the notes above.
 if options.only == "s1" { try await client.shutdown().get(); exit(0) }
