@@ -119,8 +119,9 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
                 return response
             }
             let body = response.body
+            let recording = StreamRecording { metrics.record(since: started, active: active) }
             response.body = ResponseBody(contentLength: nil) { writer in
-                defer { metrics.record(since: started, active: active) }
+                defer { recording.finish() }
                 try await body.write(writer)
             }
             return response
@@ -132,6 +133,25 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
             throw error
         }
     }
+}
+
+/// Records a streamed response once: when its body has been written, or when the body is
+/// dropped unwritten (a `HEAD` of a stream: ``HeadAsGetResponder`` sends the head only), so the
+/// active-requests gauge never keeps a request that is over.
+final class StreamRecording: Sendable {
+    private let pending: Mutex<(@Sendable () -> Void)?>
+
+    init(_ record: @escaping @Sendable () -> Void) { pending = Mutex(record) }
+
+    func finish() {
+        let record = pending.withLock { p -> (@Sendable () -> Void)? in
+            defer { p = nil }
+            return p
+        }
+        record?()
+    }
+
+    deinit { finish() }
 }
 
 /// The metric handles of ``RequestMetricsMiddleware``, made once per method and per (route,
