@@ -90,7 +90,7 @@ struct LogEventSource: EventSource {
     var stored: StoredFacts? = nil
     /// The catch-up page being applied (its last event ends the cut): the events of its calls,
     /// clients and leads are taken from it rather than read and decoded again. Most calls a live
-    /// page touches are new in it, and re-reading them was most of a worker's time under load.
+    /// page touches are new in it, and re-reading them was a fifth of a worker's time under load.
     var page: [RecordedEvent] = []
 
     func storedFact<P: Projection>(of projection: P, entity: String) throws -> P.Fact? {
