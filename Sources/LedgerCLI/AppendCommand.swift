@@ -106,11 +106,23 @@ struct Append: AsyncParsableCommand {
         } catch let e as LedgerError {
             ProgressBar.phase("")
             if e.code == .conflict, let i = e.eventIndex {
+                func line(_ k: Int) -> Int {
+                    var eventLine = k + 1
+                    for b in blankLines where b <= eventLine { eventLine += 1 }
+                    return eventLine
+                }
                 // No stored position: the id repeats an earlier line of this same input.
-                let clash = e.existingPosition.map { "is already stored at position \($0)" } ?? "appears earlier in this input"
-                var eventLine = i + 1
-                for b in blankLines where b <= eventLine { eventLine += 1 }
-                throw CLIError("rejected: line \(eventLine) (event \(i + 1) of the input, id \"\(e.eventID ?? "?")\"): this id \(clash) with different content; nothing was stored. Send new content under a new id.", isConflict: true)
+                func clash(_ p: UInt64?) -> String { p.map { "is already stored at position \($0)" } ?? "appears earlier in this input" }
+                let count = max(e.conflictCount, e.conflicts.count, 1)
+                guard count > 1 else {
+                    throw CLIError("rejected: line \(line(i)) (event \(i + 1) of the input, id \"\(e.eventID ?? "?")\"): this id \(clash(e.existingPosition)) with different content; nothing was stored. Send new content under a new id.", isConflict: true)
+                }
+                for c in e.conflicts.prefix(maxErrors) {
+                    Terminal.error("error: line \(line(c.eventIndex)) (event \(c.eventIndex + 1) of the input, id \"\(c.eventID)\"): this id \(clash(c.existingPosition)) with different content")
+                }
+                let shown = min(maxErrors, e.conflicts.count)
+                if count > shown { Terminal.error("… and \(count - shown) more conflicting events") }
+                throw CLIError("rejected: \(count) events reuse an id of other content; nothing was stored. Send new content under new ids.", isConflict: true)
             }
             throw CLIError("append failed: \(e.message)")
         }

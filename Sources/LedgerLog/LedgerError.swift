@@ -18,10 +18,30 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// For `.invalidEvents`: every problem, by event and field.
     public var issues: [ValidationIssue]
-    /// For `.conflict`: the offending event's index in the batch, its id, and where that id is stored.
+    /// For `.conflict`: the (first) offending event's index in the batch, its id, and where that id is stored.
     public var eventIndex: Int?
     public var eventID: String?
     public var existingPosition: UInt64?
+    /// For `.conflict`: the conflicting events in batch order, the first one above included (at
+    /// most a thousand are listed: see ``conflictCount``).
+    public var conflicts: [Conflict] = []
+    /// For `.conflict`: how many events of the batch conflict.
+    public var conflictCount = 0
+
+    /// An event whose id is already taken by other content.
+    public struct Conflict: Sendable, Equatable {
+        /// Its index in the batch.
+        public var eventIndex: Int
+        public var eventID: String
+        /// Where its id is stored; nil when the id is an earlier event of the same batch.
+        public var existingPosition: UInt64?
+
+        public init(eventIndex: Int, eventID: String, existingPosition: UInt64?) {
+            self.eventIndex = eventIndex
+            self.eventID = eventID
+            self.existingPosition = existingPosition
+        }
+    }
 
     init(_ code: Code, _ message: String, issues: [ValidationIssue] = [], eventIndex: Int? = nil,
          eventID: String? = nil, existingPosition: UInt64? = nil) {
@@ -40,11 +60,21 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible {
         if let s = error as? StorageError {
             switch s.code {
             case .conflict:
-                let id = s.recordIndex.flatMap { records.indices.contains($0) ? String(decoding: records[$0].id, as: UTF8.self) : nil }
+                func id(_ k: Int) -> String? { records.indices.contains(k) ? String(decoding: records[k].id, as: UTF8.self) : nil }
+                let first = s.recordIndex.flatMap(id)
                 var m = "event \(s.recordIndex ?? -1)"
-                if let id { m += " (id \"\(id)\")" }
-                m += ": id: " + s.message + "; nothing was stored. Send a new id for new content."
-                return LedgerError(.conflict, m, eventIndex: s.recordIndex, eventID: id, existingPosition: s.existingPosition)
+                if let first { m += " (id \"\(first)\")" }
+                m += ": id: " + s.message
+                let count = max(s.conflictCount, 1)
+                if count > 1 { m += "; and \(count - 1) more event\(count == 2 ? "" : "s") with the id of other content" }
+                m += "; nothing was stored. Send a new id for new content."
+                var e = LedgerError(.conflict, m, eventIndex: s.recordIndex, eventID: first, existingPosition: s.existingPosition)
+                e.conflicts = s.conflicts.map { Conflict(eventIndex: $0.recordIndex, eventID: id($0.recordIndex) ?? "", existingPosition: $0.existingPosition) }
+                if e.conflicts.isEmpty, let k = s.recordIndex {
+                    e.conflicts = [Conflict(eventIndex: k, eventID: first ?? "", existingPosition: s.existingPosition)]
+                }
+                e.conflictCount = max(count, e.conflicts.count)
+                return e
             case .corrupted:
                 return LedgerError(.corrupted, s.message + ". Run `call-ledger verify` and restore from a backup.")
             default:

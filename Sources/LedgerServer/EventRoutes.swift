@@ -52,10 +52,16 @@ struct EventRoutes {
             return Self.appendResponse(r)
         } catch let e as LedgerError where e.code == .conflict {
             LedgerMetrics.appendRequest("conflict")
+            // existing_position null: the other event of that id is earlier in this same batch.
+            func position(_ p: UInt64?) -> JSONValue { p.map { .number(String($0)) } ?? .null }
+            let all: [JSONValue] = e.conflicts.map {
+                .object(JSONObject([("index", .number(String($0.eventIndex))), ("id", .string($0.eventID)),
+                                    ("existing_position", position($0.existingPosition))]))
+            }
             throw APIError(.conflict, "conflict", e.message,
                            details: ["index": .number(String(e.eventIndex ?? -1)), "id": e.eventID.map { .string($0) } ?? .null,
-                                     // null: the other event of that id is earlier in this same batch
-                                     "existing_position": e.existingPosition.map { .number(String($0)) } ?? .null])
+                                     "existing_position": position(e.existingPosition),
+                                     "conflicts": .array(all), "conflict_count": .number(String(max(e.conflictCount, all.count)))])
         }
     }
 

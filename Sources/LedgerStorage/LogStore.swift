@@ -455,7 +455,8 @@ public final class LogStore: Sendable {
             var isNew = [Bool](repeating: false, count: records.count)
             // id hash → 1 + index of its first record in this request.
             var firstInRequest: HashSlots? = records.count > 1 ? HashSlots(minimumCapacity: records.count) : nil
-            var rejection: StorageError?
+            // Every conflict of the request is named, not only the first: the producer mends them at once.
+            var conflicts = ConflictList()
             let known = try storedPositions(of: records, index: index, generation: generation)
             for k in records.indices {
                 if let p = known[k] {
@@ -464,9 +465,8 @@ public final class LogStore: Sendable {
                         positions[k] = p
                         continue
                     }
-                    rejection = StorageError(.conflict, "id already stored at position \(p) with different content",
-                                             recordIndex: k, existingPosition: p)
-                    break
+                    conflicts.append(.init(recordIndex: k, existingPosition: p, message: "id already stored at position \(p) with different content"))
+                    continue
                 }
                 if let inTransaction, let i = Self.earlier(records[k], inTransaction, added, requests) {
                     let other = requests[added[i].request].records[added[i].record]
@@ -475,25 +475,25 @@ public final class LogStore: Sendable {
                         positions[k] = position
                         continue
                     }
-                    rejection = StorageError(.conflict, "id already stored at position \(position) with different content",
-                                             recordIndex: k, existingPosition: position)
-                    break
+                    conflicts.append(.init(recordIndex: k, existingPosition: position,
+                                           message: "id already stored at position \(position) with different content"))
+                    continue
                 }
                 if let firstInRequest, let j = Self.first(records[k], in: records, before: k, firstInRequest) {
                     if sameContent(records[j].payload, records[k].payload) {
                         positions[k] = UInt64.max - UInt64(j)  // resolved after pass 2
                         continue
                     }
-                    rejection = StorageError(.conflict, "id repeated in the batch with different content (first at index \(j))",
-                                             recordIndex: k)
-                    break
+                    conflicts.append(.init(recordIndex: k, existingPosition: nil,
+                                           message: "id repeated in the batch with different content (first at index \(j))"))
+                    continue
                 }
                 if firstInRequest?[records[k].idHash] == nil {
                     firstInRequest?.updateValue(UInt64(k + 1), forKey: records[k].idHash)
                 }
                 isNew[k] = true
             }
-            if let rejection {
+            if let rejection = conflicts.error {
                 results.append(.failure(rejection))
                 continue
             }
@@ -534,6 +534,9 @@ public final class LogStore: Sendable {
         var added: [Added] = []
         // id hash → 1 + index of its first new record in the batch.
         var first = HashSlots(minimumCapacity: max(1024, streamed.count))
+        // After a conflict nothing more is written (the transaction is aborted), but the rest of
+        // the batch is still looked up, so that every conflict is named.
+        var conflicts = ConflictList()
         var done = 0
         while true {
             if done == streamed.count {
@@ -550,30 +553,50 @@ public final class LogStore: Sendable {
                         positions.append(p)
                         continue
                     }
-                    throw StorageError(.conflict, "id already stored at position \(p) with different content",
-                                       recordIndex: g, existingPosition: p)
+                    conflicts.append(.init(recordIndex: g, existingPosition: p, message: "id already stored at position \(p) with different content"))
+                    positions.append(0)
+                    continue
                 }
                 if let j = Self.first(streamed[g], in: streamed, before: g, first) {
                     if sameContent(streamed[j].payload, streamed[g].payload) {
                         positions.append(positions[j])
                         continue
                     }
-                    throw StorageError(.conflict, "id repeated in the batch with different content (first at index \(j))",
-                                       recordIndex: g)
+                    conflicts.append(.init(recordIndex: g, existingPosition: nil,
+                                           message: "id repeated in the batch with different content (first at index \(j))"))
+                    positions.append(0)
+                    continue
                 }
                 if first[streamed[g].idHash] == nil { first.updateValue(UInt64(g + 1), forKey: streamed[g].idHash) }
+                positions.append(0)
+                guard conflicts.count == 0 else { continue }
                 h.position += 1
                 try RecordFormat.put(txn, log, position: h.position, recordedAt: h.recordedAt, payload: streamed[g].payload, flags: MDB_APPEND)
-                positions.append(h.position)
+                positions[g] = h.position
                 added.append(Added(request: 0, record: g, position: h.position))
             }
             done = streamed.count
         }
         if stream.wasCancelled { throw StorageError(.cancelled, "the batch was cancelled; nothing was stored") }
+        if let rejection = conflicts.error { throw rejection }
         if h.position == start.position { h.recordedAt = start.recordedAt }
         let outcome = AppendOutcome(positions: positions, appended: added.count, duplicates: positions.count - added.count,
                                     recordedAt: h.recordedAt)
         return (outcome, h, added)
+    }
+
+    /// The conflicts of one request: the first ``StorageError/maxConflictsListed``, and how many.
+    private struct ConflictList {
+        private var listed: [StorageError.Conflict] = []
+        private(set) var count = 0
+
+        mutating func append(_ c: StorageError.Conflict) {
+            count += 1
+            if listed.count < StorageError.maxConflictsListed { listed.append(c) }
+        }
+
+        /// The request's `.conflict`, or nil when it has none.
+        var error: StorageError? { listed.isEmpty ? nil : StorageError.conflicting(listed, count: count) }
     }
 
     /// Whether a record under an id already taken repeats it (a no-op) rather than conflicts.

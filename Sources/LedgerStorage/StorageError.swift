@@ -18,11 +18,28 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
         public static let lmdb = Code(raw: "lmdb")
     }
 
+    /// One record whose id is taken by other content.
+    public struct Conflict: Sendable, Equatable {
+        /// The record's index in the request.
+        public var recordIndex: Int
+        /// The position holding its id, or nil when the id is an earlier record of the same request.
+        public var existingPosition: UInt64?
+        public var message: String
+    }
+
     public var code: Code
     public var message: String
-    /// For `.conflict`: the record's index in the request and the position already holding its id.
+    /// For `.conflict`: the (first) record's index in the request and the position already holding its id.
     public var recordIndex: Int?
     public var existingPosition: UInt64?
+    /// For `.conflict`: the conflicting records of the request, in order (the first is the one
+    /// above), so a producer can mend them all at once: at most ``maxConflictsListed`` of them.
+    public var conflicts: [Conflict] = []
+    /// For `.conflict`: how many records of the request conflict (listed or not).
+    public var conflictCount = 0
+    /// A re-sent file of a million changed events makes a million conflicts: the first ones tell
+    /// what is wrong, the count how much.
+    public static let maxConflictsListed = 1000
     public var cause: (any Error)?
 
     init(_ code: Code, _ message: String, recordIndex: Int? = nil, existingPosition: UInt64? = nil, cause: (any Error)? = nil) {
@@ -31,6 +48,15 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
         self.recordIndex = recordIndex
         self.existingPosition = existingPosition
         self.cause = cause
+    }
+
+    /// The `.conflict` naming the conflicts of a request (`count` of them in all); `conflicts`
+    /// must not be empty.
+    static func conflicting(_ conflicts: [Conflict], count: Int) -> StorageError {
+        var e = StorageError(.conflict, conflicts[0].message, recordIndex: conflicts[0].recordIndex, existingPosition: conflicts[0].existingPosition)
+        e.conflicts = conflicts
+        e.conflictCount = count
+        return e
     }
 
     public var description: String { message }

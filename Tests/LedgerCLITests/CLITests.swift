@@ -143,6 +143,10 @@ func cli(_ args: [String], stdin: String? = nil, env: [String: String] = [:]) th
         let c2 = #"{"id":"c","type":"call.greeting","at":"2026-11-21T09:15:04Z","data":{"call_id":"c"}}"#
         let (code3, _, err3) = try cli(["append", "-", "--data", dir.path], stdin: [c1, c2].joined(separator: "\n"))
         #expect(code3 != 0 && err3.contains("appears earlier in this input") && !err3.contains("position 0"), "\(err3)")
+        // Several conflicts, in pieces of a streamed input: each named by its line.
+        let (code5, _, err5) = try cli(["append", "-", "--data", dir.path, "--piece-bytes", "1"], stdin: [b, a2, c1, c2].joined(separator: "\n"))
+        #expect(code5 != 0 && err5.contains(#"line 2 (event 2 of the input, id "a")"#) && err5.contains(#"line 4 (event 4 of the input, id "c")"#)
+                && err5.contains("2 events reuse an id"), "\(err5)")
         #expect(try cli(["events", "--data", dir.path]).1.split(separator: "\n").count == 1)
     }
 }

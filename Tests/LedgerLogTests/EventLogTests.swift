@@ -79,6 +79,20 @@ import Testing
             try await log.append([makeEvent("z"), makeEvent("z", data: ["call_id": "c2", "department": "sales"])])
         }
         #expect(log.lastPosition == 1)
+        // Every conflict of a batch is named, in order, not only the first.
+        _ = try await log.append([makeEvent("d")])
+        do {
+            _ = try await log.append([makeEvent("e"), changed, makeEvent("f"), makeEvent("d", data: ["call_id": "c3", "department": "x"]),
+                                      makeEvent("f", data: ["call_id": "c4", "department": "y"])])
+            Issue.record("a batch with conflicts was stored")
+        } catch let e as LedgerError {
+            #expect(e.code == .conflict && e.eventIndex == 1 && e.conflictCount == 3)
+            #expect(e.conflicts == [.init(eventIndex: 1, eventID: "a", existingPosition: 1), .init(eventIndex: 3, eventID: "d", existingPosition: 2),
+                                    .init(eventIndex: 4, eventID: "f", existingPosition: nil)])
+            #expect(e.message.contains("and 2 more events"))
+        }
+        #expect(log.lastPosition == 2)
+        #expect(try log.event(id: "e") == nil)
     }
 
     /// "The same content" is exact: strings by their characters (not Unicode equivalence), numbers

@@ -189,6 +189,12 @@ final class RunningServer: Sendable {
         let changed = lines[0].replacingOccurrences(of: "\"source\":\"", with: "\"source\":\"x")
         let (s4, b4) = try await server.request("POST", "/v1/events", token: "appender-token-1", body: changed)
         #expect(s4 == 409 && b4.contains("\"existing_position\":1"))
+        // Every conflict of the batch, in order.
+        let changed3 = lines[2].replacingOccurrences(of: "\"source\":\"", with: "\"source\":\"y")
+        let (s8, b8) = try await server.request("POST", "/v1/events", token: "appender-token-1", body: [changed, lines[1], changed3].joined(separator: "\n"))
+        let conflict = try JSONParser.parse(b8).objectValue!
+        #expect(s8 == 409 && conflict["conflict_count"] == .number("2"))
+        #expect(conflict["conflicts"]!.arrayValue!.map { $0.objectValue!["existing_position"]! } == [.number("1"), .number("3")])
 
         // Read back in pages: the envelope as sent plus position and recorded_at.
         #expect(try await server.request("GET", "/v1/events?after=0&limit=5", token: "appender-token-1").0 == 403)
