@@ -123,7 +123,7 @@ public enum CallColumns {
         case "call_id": r.callID
         case "line": r.line ?? ""
         case "client": r.client ?? ""
-        case "started_at": short ? Cells.short(r.startedAt) : r.startedAt
+        case "started_at": short ? Cells.short(r.startedAt) : r.startedAt ?? ""
         case "result": r.result
         case "reason": r.reason ?? ""
         case "ivr_options": r.ivrOptions.joined(separator: " ")

@@ -151,7 +151,9 @@ public struct CallRow: Codable, Sendable, Equatable, ExplicitNulls {
     public var callID: String
     public var line: String?
     public var client: String?
-    public var startedAt: String
+    /// Null only in a call's summary (`call ID`) when its `call.started` has not arrived: nothing
+    /// is guessed. The call list selects calls by their start, so it never has such a row.
+    public var startedAt: String?
     public var result: String
     public var reason: String?
     public var ivrOptions: [String]
@@ -189,7 +191,7 @@ extension DepartmentView {
         }
         var missedReason: String?
         if case .missed = outcome { missedReason = reason(c.reasonInputs(in: department)).rawValue }
-        return CallRow(callID: c.callID, line: c.line, client: c.client.flatMap { $0.isEmpty ? nil : $0 }, startedAt: Calendar2.rfc3339(c.startedAt ?? 0, in: timeZone),
+        return CallRow(callID: c.callID, line: c.line, client: c.client.flatMap { $0.isEmpty ? nil : $0 }, startedAt: c.startedAt.map { Calendar2.rfc3339($0, in: timeZone) },
                        result: outcome.name, reason: missedReason, ivrOptions: c.ivr.compactMap(\.option),
                        queueWaitS: c.queueWait(in: department), totalWaitS: c.totalWait,
                        answeredBy: answeredHere ? c.answeredBy : nil, lastRung: Self.lastRung(rings), rung: rung)

@@ -138,6 +138,24 @@ import Testing
         #expect(text.contains("never queued") && !text.contains("queue wait  s"), "\(text)")
     }
 
+    /// A call whose `call.started` has not arrived has no start in its summary (not 1970): nothing
+    /// is guessed. It is in no period of the call list.
+    @Test func aCallWithoutItsStartHasANullStart() throws {
+        let dir = TemporaryDirectory("cli-no-start")
+        let data = dir.sub("data")
+        let events = [
+            #"{"id":"q","type":"call.queued","at":"2026-11-16T10:00:00+03:00","data":{"call_id":"m1","department":"sales"}}"#,
+            #"{"id":"e","type":"call.ended","at":"2026-11-16T10:01:00+03:00","data":{"call_id":"m1","by":"client"}}"#,
+        ]
+        #expect(try cli(["append", "-", "--data", data], stdin: events.joined(separator: "\n")).0 == 0)
+        let (code, out, err) = try cli(["call", "m1", "--data", data, "--format", "json"])
+        #expect(code == 0, "\(err)")
+        let summary = try JSONParser.parse(out).objectValue!["summary"]!.arrayValue!
+        #expect(summary.count == 1 && summary[0].objectValue!["started_at"] == .null && summary[0].objectValue!.string("result") == "missed")
+        let (_, calls, _) = try cli(["report", "calls", "--data", data, "--department", "sales", "--from", "2026-11-16", "--to", "2026-11-17", "--format", "json"])
+        #expect(try JSONParser.parse(calls).arrayValue!.isEmpty)
+    }
+
     /// A PBX whose clock runs ahead opens an episode after this machine's "now": the dismissal is
     /// stamped when the episode opened, so it closes it (it was stored, closed nothing, and each
     /// retry stored another).
