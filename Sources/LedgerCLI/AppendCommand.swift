@@ -113,7 +113,7 @@ struct Append: AsyncParsableCommand {
                 }
                 // No stored position: the id repeats an earlier line of this same input.
                 func clash(_ p: UInt64?) -> String { p.map { "is already stored at position \($0)" } ?? "appears earlier in this input" }
-                let count = max(e.conflictCount, e.conflicts.count, 1)
+                let count = e.conflictCount
                 guard count > 1 else {
                     throw CLIError("rejected: line \(line(i)) (event \(i + 1) of the input, id \"\(e.eventID ?? "?")\"): this id \(clash(e.existingPosition)) with different content; nothing was stored. Send new content under a new id.", isConflict: true)
                 }

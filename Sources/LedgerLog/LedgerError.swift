@@ -65,15 +65,11 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible {
                 var m = "event \(s.recordIndex ?? -1)"
                 if let first { m += " (id \"\(first)\")" }
                 m += ": id: " + s.message
-                let count = max(s.conflictCount, 1)
-                if count > 1 { m += "; and \(count - 1) more event\(count == 2 ? "" : "s") with the id of other content" }
+                if s.conflictCount > 1 { m += "; and \(s.conflictCount - 1) more event\(s.conflictCount == 2 ? "" : "s") with the id of other content" }
                 m += "; nothing was stored. Send a new id for new content."
                 var e = LedgerError(.conflict, m, eventIndex: s.recordIndex, eventID: first, existingPosition: s.existingPosition)
                 e.conflicts = s.conflicts.map { Conflict(eventIndex: $0.recordIndex, eventID: id($0.recordIndex) ?? "", existingPosition: $0.existingPosition) }
-                if e.conflicts.isEmpty, let k = s.recordIndex {
-                    e.conflicts = [Conflict(eventIndex: k, eventID: first ?? "", existingPosition: s.existingPosition)]
-                }
-                e.conflictCount = max(count, e.conflicts.count)
+                e.conflictCount = s.conflictCount
                 return e
             case .corrupted:
                 return LedgerError(.corrupted, s.message + ". Run `call-ledger verify` and restore from a backup.")

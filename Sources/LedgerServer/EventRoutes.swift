@@ -61,7 +61,7 @@ struct EventRoutes {
             throw APIError(.conflict, "conflict", e.message,
                            details: ["index": .number(String(e.eventIndex ?? -1)), "id": e.eventID.map { .string($0) } ?? .null,
                                      "existing_position": position(e.existingPosition),
-                                     "conflicts": .array(all), "conflict_count": .number(String(max(e.conflictCount, all.count)))])
+                                     "conflicts": .array(all), "conflict_count": .number(String(e.conflictCount))])
         }
     }
 

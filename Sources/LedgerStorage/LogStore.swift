@@ -465,7 +465,7 @@ public final class LogStore: Sendable {
                         positions[k] = p
                         continue
                     }
-                    conflicts.append(.init(recordIndex: k, existingPosition: p, message: "id already stored at position \(p) with different content"))
+                    conflicts.append(.stored(k, at: p))
                     continue
                 }
                 if let inTransaction, let i = Self.earlier(records[k], inTransaction, added, requests) {
@@ -475,8 +475,7 @@ public final class LogStore: Sendable {
                         positions[k] = position
                         continue
                     }
-                    conflicts.append(.init(recordIndex: k, existingPosition: position,
-                                           message: "id already stored at position \(position) with different content"))
+                    conflicts.append(.stored(k, at: position))
                     continue
                 }
                 if let firstInRequest, let j = Self.first(records[k], in: records, before: k, firstInRequest) {
@@ -484,8 +483,7 @@ public final class LogStore: Sendable {
                         positions[k] = UInt64.max - UInt64(j)  // resolved after pass 2
                         continue
                     }
-                    conflicts.append(.init(recordIndex: k, existingPosition: nil,
-                                           message: "id repeated in the batch with different content (first at index \(j))"))
+                    conflicts.append(.repeated(k, firstAt: j))
                     continue
                 }
                 if firstInRequest?[records[k].idHash] == nil {
@@ -553,7 +551,7 @@ public final class LogStore: Sendable {
                         positions.append(p)
                         continue
                     }
-                    conflicts.append(.init(recordIndex: g, existingPosition: p, message: "id already stored at position \(p) with different content"))
+                    conflicts.append(.stored(g, at: p))
                     positions.append(0)
                     continue
                 }
@@ -562,8 +560,7 @@ public final class LogStore: Sendable {
                         positions.append(positions[j])
                         continue
                     }
-                    conflicts.append(.init(recordIndex: g, existingPosition: nil,
-                                           message: "id repeated in the batch with different content (first at index \(j))"))
+                    conflicts.append(.repeated(g, firstAt: j))
                     positions.append(0)
                     continue
                 }

@@ -25,6 +25,16 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
         /// The position holding its id, or nil when the id is an earlier record of the same request.
         public var existingPosition: UInt64?
         public var message: String
+
+        /// Record `index` reuses the id stored at `position`.
+        static func stored(_ index: Int, at position: UInt64) -> Conflict {
+            Conflict(recordIndex: index, existingPosition: position, message: "id already stored at position \(position) with different content")
+        }
+
+        /// Record `index` reuses the id of record `first` of the same request.
+        static func repeated(_ index: Int, firstAt first: Int) -> Conflict {
+            Conflict(recordIndex: index, existingPosition: nil, message: "id repeated in the batch with different content (first at index \(first))")
+        }
     }
 
     public var code: Code
