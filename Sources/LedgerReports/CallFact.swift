@@ -27,6 +27,9 @@ public struct CallFact: Codable, Sendable, Equatable {
     /// Queues after the first answer (a transfer to another department's queue), each left at the
     /// next queue elsewhere, an answer, or the end: the live panel shows the caller waiting there.
     public var transferQueues: [Stint] = []
+    /// Every queue the call waited in, before the answer and after a transfer: where the live
+    /// panel sees a caller waiting, and what makes an agent's call a queue call.
+    public var queueStints: [Stint] { stints + transferQueues }
     /// Every offer to an agent, with how it ended.
     public var rings: [Ring]
     public var answeredAt: Int64?

@@ -228,7 +228,7 @@ public struct LiveView {
             // settings valid at each call's time).
             let callSLMs = Self.milliseconds(timeline.settings(at: s).serviceLevelSeconds)
             // Waiting in this department's queue now, before an answer or after a transfer to it.
-            for st in c.stints + c.transferQueues where st.department == department && st.queuedAt <= T && (st.leftAt.map { $0 > T } ?? true) {
+            for st in c.queueStints where st.department == department && st.queuedAt <= T && (st.leftAt.map { $0 > T } ?? true) {
                 m.inQueue += 1
                 m.maxQueueWaitS = max(m.maxQueueWaitS, Double(T - st.queuedAt) / 1000)
             }
@@ -327,7 +327,7 @@ public struct LiveView {
             let last = presence.latest
             if let current {
                 row.status = "talking"
-                let queued = current.call.isInbound && (current.call.stints + current.call.transferQueues).contains { $0.department == department }
+                let queued = current.call.isInbound && current.call.queueStints.contains { $0.department == department }
                 row.call = queued ? "queue" : "personal"
                 if queued { m.agentsOnQueueCalls += 1 } else { m.agentsOnPersonalCalls += 1 }
                 row.since = Calendar2.rfc3339(current.from, in: tz)
