@@ -261,6 +261,8 @@ if options.only != "s2" {
     let until = now() + seconds
     let t0 = now()
     let readLatencies = Shared<[Double]>([])
+    // (seconds into the run, which path, latency): the report's cost grows with the calls applied.
+    let readTrace = Shared<[(at: Double, path: Int, latency: Double)]>([])
     let readFailures = Shared(0)
     async let ingestResults = ingest(server, bodies: Array(bodies.dropFirst()), eventsPerBody: batchLines.dropFirst().map(\.count),
                                      clients: 8, until: until)
@@ -271,7 +273,10 @@ if options.only != "s2" {
         while now() < until {
             do {
                 let (status, latency) = try await get(server, paths[k % paths.count])
-                if status == 200 { readLatencies.value.withLock { $0.append(latency) } } else { readFailures.value.withLock { $0 += 1 } }
+                if status == 200 {
+                    readLatencies.value.withLock { $0.append(latency) }
+                    readTrace.value.withLock { $0.append((now() - t0, k % paths.count, latency)) }
+                } else { readFailures.value.withLock { $0 += 1 } }
             } catch { readFailures.value.withLock { $0 += 1 } }
             k += 1
             try? await Task.sleep(for: .milliseconds(50))
@@ -290,6 +295,15 @@ if options.only != "s2" {
     report["reads_p99_ms"] = percentile(rl, 99) * 1000
     report["reads_count"] = Double(rl.count)
     note("    \(rate(evs)) events/s, request p50 \(ms(percentile(lat, 50))) p90 \(ms(percentile(lat, 90))) p99 \(ms(percentile(lat, 99))) max \(ms(lat.max() ?? 0)), failures \(r.failures.withLock { $0.count })")
+    let trace = readTrace.value.withLock { $0 }
+    for (k, name) in ["unprocessed queue", "month report"].enumerated() {
+        let own = trace.filter { $0.path == k }
+        let quarters = (0..<4).map { q in
+            own.filter { Int($0.at / seconds * 4) == q }.map(\.latency).max().map(ms) ?? "-"
+        }
+        note("    reports, \(name): p50 \(ms(percentile(own.map(\.latency), 50))) p99 \(ms(percentile(own.map(\.latency), 99))); "
+             + "slowest in each quarter of the run: \(quarters.joined(separator: ", "))")
+    }
     // Read before the commit summary: the read models keep catching up after the load stops.
     let models = await readModelSummary(server)
     note("    server: \(await commitSummary(server))")
