@@ -538,18 +538,13 @@ public struct AsteriskMapper: Sendable {
             counted.problem("cdr: field too long", "cdr line \(number): uniqueid, src, dst, channel and dstchannel are at most \(longest) bytes (they become the ledger's identities)")
             return
         }
-        func localTime(_ text: String, _ field: String) -> Int64?? {
+        func localTime(_ text: String, _ field: String, notBefore: Int64?) -> Int64?? {
             if text.isEmpty { return .some(nil) }
             guard let local = LocalClock.parseLocal(Array(text.utf8)[...]) else {
                 counted.problem("cdr: bad time", "cdr line \(number): \(field) \"\(text)\" is not \"YYYY-MM-DD HH:MM:SS\"")
                 return nil
             }
-            return .some(clock.utcMillis(localMillis: local))
-        }
-        guard let startOpt = localTime(row.start, "start"), let start = startOpt,
-              let answerOpt = localTime(row.answer, "answer"), let endOpt = localTime(row.end, "end") else {
-            if row.start.isEmpty { counted.problem("cdr: bad time", "cdr line \(number): start is empty") }
-            return
+            return .some(clock.utcMillis(localMillis: local, notBefore: notBefore))
         }
         // Seconds, at most a day and a half in any real call: also keeps the arithmetic below in range.
         guard (0...200_000).contains(row.duration ?? 0), (0...200_000).contains(row.billsec ?? 0) else {
@@ -558,6 +553,18 @@ public struct AsteriskMapper: Sendable {
         }
         let duration = Int64(row.duration ?? 0)
         let billsec = Int64(row.billsec ?? 0)
+        // A local time the autumn change repeats is read with what else the row tells: the start
+        // is not before the channel was made (the epoch in its uniqueid), the end is the start
+        // plus the duration and the answer the end minus the billed seconds (both counted by
+        // Asterisk in seconds, hence the slack).
+        let made = CDRRow.epochMillis(ofUniqueID: row.uniqueid) ?? CDRRow.epochMillis(ofUniqueID: row.linkedid)
+        guard let startOpt = localTime(row.start, "start", notBefore: made.map { $0 - 2_000 }), let start = startOpt,
+              let endOpt = localTime(row.end, "end", notBefore: row.duration.map { _ in start + duration * 1000 - 2_000 }) else {
+            if row.start.isEmpty { counted.problem("cdr: bad time", "cdr line \(number): start is empty") }
+            return
+        }
+        let billedFrom = (endOpt ?? start + duration * 1000) - billsec * 1000
+        guard let answerOpt = localTime(row.answer, "answer", notBefore: row.billsec.map { _ in billedFrom - 2_000 }) else { return }
         let answered = row.disposition == "ANSWERED"
         var end = endOpt ?? start + duration * 1000
         var answer = answerOpt ?? (answered ? end - billsec * 1000 : nil)
@@ -899,6 +906,13 @@ struct CDRRow {
         disposition = c[14]
         if c.count >= 17, Self.looksLikeUniqueID(c[16]) { uniqueid = c[16] }
         if c.count >= 21 { linkedid = c[19] }
+    }
+
+    /// The epoch of a uniqueid (`1700000000.42`: when the channel was made), in milliseconds, or nil.
+    static func epochMillis(ofUniqueID s: String) -> Int64? {
+        guard looksLikeUniqueID(s), let dot = s.firstIndex(of: "."), let seconds = Int64(s[..<dot]),
+              (0...4_102_444_800).contains(seconds) else { return nil }
+        return seconds * 1000
     }
 
     /// `1700000000.42`: the epoch and a sequence (what `loguniqueid=yes` writes).

@@ -39,8 +39,11 @@ struct LocalClock: Sendable {
     /// it forward by the gap (02:30 → 03:30 daylight), as clocks and most libraries do. In a
     /// repeated hour (autumn) the first (daylight) reading wins, unless `inOrder` (times written
     /// as things happen, like queue_log lines) and that reading would go back more than five
-    /// minutes before the last one: then it is the second pass through the hour.
-    mutating func utcMillis(localMillis local: Int64, inOrder: Bool = false) -> Int64 {
+    /// minutes before the last one: then it is the second pass through the hour. With `notBefore`
+    /// (what else is known of the instant: a CDR's start is not before its channel was made, its
+    /// end is its start plus its duration), the earliest reading not before it wins, or the
+    /// latest reading when both are before it.
+    mutating func utcMillis(localMillis local: Int64, inOrder: Bool = false, notBefore: Int64? = nil) -> Int64 {
         // The offsets in force a day either side of the local quarter hour (read as UTC) cover any one
         // transition; equal (nearly always), there is one reading.
         let s = local >= 0 ? local / 1000 : (local - 999) / 1000
@@ -66,7 +69,12 @@ struct LocalClock: Sendable {
         switch readings.count {
         case 0: utc = local - Int64(before) * 1000  // skipped: the offset from before the jump
         case 1: utc = readings[0]
-        default: utc = inOrder && readings[0] < lastInOrder - 300_000 && readings[1] >= lastInOrder - 300_000 ? readings[1] : readings[0]
+        default:
+            if let notBefore {
+                utc = readings.first { $0 >= notBefore } ?? readings[readings.count - 1]
+            } else {
+                utc = inOrder && readings[0] < lastInOrder - 300_000 && readings[1] >= lastInOrder - 300_000 ? readings[1] : readings[0]
+            }
         }
         if inOrder { lastInOrder = max(lastInOrder, utc) }
         return utc

@@ -39,6 +39,35 @@ import Testing
         #expect(bad.problems[1].hasPrefix("cdr line 2: duration -120"))
     }
 
+    @Test func cdrTimesInTheRepeatedHourAreReadWithTheUniqueidAndTheDuration() {
+        // New York, 2026-11-01: 01:00–02:00 is lived twice, EDT (05:00–06:00Z), then EST (06:00–07:00Z).
+        func row(_ start: String, _ answer: String, _ end: String, _ duration: Int, _ billsec: Int, _ disposition: String,
+                 _ uniqueid: String, lastapp: String = "Hangup", dstchannel: String = "") -> String {
+            ["", "5551234", "2125550100", "from-pstn", "", "SIP/trunk-1", dstchannel, lastapp, "", start, answer, end]
+                .map { "\"\($0)\"" }.joined(separator: ",") + ",\(duration),\(billsec),\"\(disposition)\",\"DOCUMENTATION\",\"\(uniqueid)\",\"\""
+        }
+        let cdr = [
+            // The same wall times twice: the channel's epoch (06:30Z, then 05:30Z) says which pass.
+            row("2026-11-01 01:30:00", "", "2026-11-01 01:32:00", 120, 0, "NO ANSWER", "1793514600.1"),
+            row("2026-11-01 01:30:00", "", "2026-11-01 01:32:00", 120, 0, "NO ANSWER", "1793511000.2"),
+            // Started before the change (00:30 EDT), answered and ended after it: the duration and
+            // the billed seconds say 01:05 and 01:10 are standard time.
+            row("2026-11-01 00:30:00", "2026-11-01 01:05:00", "2026-11-01 01:10:00", 6000, 300, "ANSWERED", "1793507400.3",
+                lastapp: "Dial", dstchannel: "PJSIP/201-0000002a"),
+        ].joined(separator: "\n") + "\n"
+        let (events, stats) = map(cdr: cdr) { $0.timeZone = TimeZone(identifier: "America/New_York")! }
+        #expect(stats.malformed == 0 && stats.problems.isEmpty)
+        func at(_ call: String, _ type: EventType) -> String? { events.first { $0.callID == call && $0.type == type }?.at.rfc3339UTC }
+        func offset(_ call: String, _ type: EventType) -> Int16? { events.first { $0.callID == call && $0.type == type }?.at.offsetMinutes }
+        #expect(at("1793514600.1", .callStarted) == "2026-11-01T06:30:00.000Z" && at("1793514600.1", .callEnded) == "2026-11-01T06:32:00.000Z")
+        #expect(offset("1793514600.1", .callStarted) == -300)
+        #expect(at("1793511000.2", .callStarted) == "2026-11-01T05:30:00.000Z" && at("1793511000.2", .callEnded) == "2026-11-01T05:32:00.000Z")
+        #expect(offset("1793511000.2", .callStarted) == -240)
+        #expect(at("1793507400.3", .callStarted) == "2026-11-01T04:30:00.000Z")
+        #expect(at("1793507400.3", .callAnswered) == "2026-11-01T06:05:00.000Z")
+        #expect(at("1793507400.3", .callEnded) == "2026-11-01T06:10:00.000Z")
+    }
+
     /// A follower running for months forgets calls and queue entries a while after their last
     /// line (it used to keep every call it ever mapped), and maps exactly as if it remembered them.
     @Test func aLongFollowForgetsOldCallsAndMapsTheSame() {
