@@ -147,6 +147,24 @@ public final class EventLog: Sendable {
         try await append(Self.prepare(events))
     }
 
+    /// Appends `events` only if no event of `client` (a `call.started`, `missed.handled` or
+    /// `lead.created` naming it) was appended after `position`. The check is made in the write
+    /// transaction, which serialises every writer of the ledger, this process's or another's: a
+    /// decision taken on the log as of `position` (this client's episode is open) cannot be taken
+    /// twice on the same state by two writers.
+    /// - Throws: ``LedgerError`` `.conditionFailed` when such an event came after `position`
+    ///   (nothing stored), or as ``append(_:)-([Event])``.
+    public func append(_ events: [Event], ifNothingOfClient client: ClientNumber, after position: UInt64) async throws -> AppendResult {
+        let prepared = Self.prepare(events)
+        let key = client.isHidden ? Self.hiddenClientKey : Array(client.digits.utf8)
+        do {
+            let o = try await store.append(prepared.records, condition: AppendCondition(index: Index.client.rawValue, key: key, after: position))
+            return AppendResult(appended: o.appended, duplicates: o.duplicates, lastPosition: o.positions.max() ?? 0, positions: o.positions)
+        } catch {
+            throw LedgerError.from(error, records: prepared.records)
+        }
+    }
+
     /// Events encoded for storage and ready to append: encoding is CPU work that can be done on
     /// whatever thread parsed them (the server does it on its ingest threads). Holds only the
     /// encoded records, so a large input can be parsed and encoded piece by piece without

@@ -12,6 +12,9 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible {
         case corrupted
         /// Storage failed (disk, LMDB).
         case storage
+        /// An append's precondition no longer held when it was written (nothing was stored): the
+        /// caller decides again on what the log holds now.
+        case conditionFailed
     }
 
     public var code: Code
@@ -73,6 +76,8 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible {
                 return e
             case .corrupted:
                 return LedgerError(.corrupted, s.message + ". Run `call-ledger verify` and restore from a backup.")
+            case .conditionFailed:
+                return LedgerError(.conditionFailed, s.message + "; nothing was stored.")
             default:
                 return LedgerError(.storage, s.message)
             }

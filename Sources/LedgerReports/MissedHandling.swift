@@ -31,6 +31,26 @@ public enum MissedHandling {
         // both find the episode open and both append (the second is refused as nothing to dismiss).
         while !inFlight.withLock({ $0.insert(department).inserted }) { try await Task.sleep(for: .milliseconds(2)) }
         defer { inFlight.withLock { _ = $0.remove(department) } }
+        // Another process (a second server, the CLI) can dismiss at the same moment: the append
+        // holds only if nothing of the client came after what this decision was made on, and is
+        // decided again otherwise (the other dismissal has closed the episode by then).
+        var attempts = 0
+        while true {
+            do {
+                return try await handleOnce(engine: engine, department: department, client: client, by: by, reason: reason,
+                                            comment: comment, now: now)
+            } catch let e as LedgerError where e.code == .conditionFailed {
+                attempts += 1
+                if attempts == 20 {
+                    throw Refusal(description: "client \(client)'s calls kept changing in \(department) while dismissing (20 tries): nothing was stored; try again")
+                }
+            }
+        }
+    }
+
+    private static func handleOnce(engine: ProjectionEngine, department: String, client: String, by: String, reason: String,
+                                   comment: String?, now: Date) async throws -> EpisodeRow {
+        let seen = engine.log.lastPosition
         try engine.catchUp()
         let view = try DepartmentView(engine: engine, department: department)
         let open = try view.unprocessed()
@@ -51,7 +71,7 @@ public enum MissedHandling {
         let opened = (try? EventTime(rfc3339: episode.openedAt).milliseconds) ?? clock
         let at = EventTime(milliseconds: max(clock, opened))
         let event = Event(id: "handled-\(UUID().uuidString.lowercased())", type: .missedHandled, at: at, source: "call-ledger", data: data)
-        _ = try await engine.log.append([event])
+        _ = try await engine.log.append([event], ifNothingOfClient: ClientNumber(stored), after: seen)
         try engine.catchUp()
         guard let row = try view.processed(limit: 50).first(where: { $0.client == number.digits && $0.closedHow == "dismissed" }) else {
             throw Refusal(description: "the dismissal was stored but the episode did not close; check the audit")

@@ -290,12 +290,23 @@ public final class LogStore: Sendable {
     /// Concurrent calls share one transaction and one fsync.
     /// - Throws: ``StorageError`` (`.conflict`, `.closed`, `.lmdb`).
     public func append(_ records: [PendingRecord]) async throws -> AppendOutcome {
+        try await append(records, condition: nil)
+    }
+
+    /// Appends `records` as ``append(_:)`` does, provided `condition` still holds in the write
+    /// transaction, where every other writer (this process's or another's) is serialised: a
+    /// check made before appending, and then the append, would let two writers both pass it.
+    /// - Throws: ``StorageError`` `.conditionFailed` (nothing stored) when it no longer holds.
+    public func append(_ records: [PendingRecord], condition: AppendCondition?) async throws -> AppendOutcome {
         guard let writer else { throw StorageError(.closed, "the store was opened read-only") }
         for r in records where r.id.isEmpty || r.id.count > 400 {
             throw StorageError(.invalidArgument, "record id must be 1–400 bytes")
         }
+        if let condition, !entities.indices.contains(condition.index) {
+            throw StorageError(.invalidArgument, "no entity index \(condition.index)")
+        }
         return try await withCheckedThrowingContinuation { c in
-            writer.enqueue(WriteRequest(records: records, continuation: c))
+            writer.enqueue(WriteRequest(records: records, continuation: c, condition: condition))
         }
     }
 
@@ -427,6 +438,24 @@ public final class LogStore: Sendable {
         return found
     }
 
+    /// Whether a record indexed under `c`'s key comes after `c.after`: written earlier in this
+    /// transaction (`added`), in the tail (which holds other processes' records too, taken in
+    /// before this), or in the LMDB index (a fresh snapshot if the tail dropped a chunk since
+    /// `index` began, as in ``storedPositions(of:index:generation:)``).
+    private func isBroken(_ c: AppendCondition, index: Transaction, generation: Int, added: [Added], _ requests: [WriteRequest]) throws -> Bool {
+        for a in added where requests[a.request].records[a.record].entityKeys.contains(where: { $0.index == c.index && $0.key == c.key }) {
+            return true
+        }
+        let (pending, now) = tail.withLock { ($0.positions(entity: c.index, key: c.key), $0.generation) }
+        if pending.contains(where: { $0 > c.after }) { return true }
+        var later = false
+        func look(_ txn: Transaction) throws {
+            try txn.duplicates(entities[c.index], Keys.entity(c.key)) { if Keys.readUInt64($0) > c.after { later = true } }
+        }
+        if now == generation { try look(index) } else { try indexEnv.read { try look($0) } }
+        return later
+    }
+
     /// A record written by this commit: where it is in the requests, and its position.
     /// Indices, not a copy of the record: copying one retains and releases its four arrays.
     struct Added {
@@ -449,6 +478,10 @@ public final class LogStore: Sendable {
         // 1 + index in `added`; a hash shared by two ids falls back to a search of `added`.
         var inTransaction: HashSlots? = requests.count > 1 ? HashSlots(minimumCapacity: added.capacity) : nil
         for (q, request) in requests.enumerated() {
+            if let c = request.condition, try isBroken(c, index: index, generation: generation, added: added, requests) {
+                results.append(.failure(StorageError(.conditionFailed, "a record indexed under the condition's key was appended after position \(c.after)")))
+                continue
+            }
             // Pass 1: look every id up, so a rejected request writes nothing.
             let records = request.records
             var positions = [UInt64](repeating: 0, count: records.count)
@@ -801,6 +834,22 @@ struct WriteRequest: Sendable {
     let continuation: CheckedContinuation<AppendOutcome, any Error>
     /// A batch streamed part by part (``AppendStream``): `records` is empty, the parts come from here.
     var stream: AppendChannel? = nil
+    var condition: AppendCondition? = nil
+}
+
+/// What must still be true when an append is written: no record indexed under `key` in entity
+/// index `index` after position `after`. For a decision made on what the log held at `after`
+/// (a dismissal checks that the client's episode is still open).
+public struct AppendCondition: Sendable, Equatable {
+    public var index: Int
+    public var key: [UInt8]
+    public var after: UInt64
+
+    public init(index: Int, key: [UInt8], after: UInt64) {
+        self.index = index
+        self.key = key
+        self.after = after
+    }
 }
 
 /// The one thread that writes: LMDB write transactions are bound to the thread that began them,

@@ -16,6 +16,8 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
         public static let cancelled = Code(raw: "cancelled")
         /// LMDB failed (the cause says how).
         public static let lmdb = Code(raw: "lmdb")
+        /// The append's ``AppendCondition`` no longer held when it was written (nothing was stored).
+        public static let conditionFailed = Code(raw: "condition_failed")
     }
 
     /// One record whose id is taken by other content.
