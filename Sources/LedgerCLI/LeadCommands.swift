@@ -12,10 +12,12 @@ struct LeadOptions: ParsableArguments {
     @Option(help: "IANA time zone for dates and output times (default UTC).") var timezone: String = "UTC"
 
     func validate() throws {
-        guard TimeZone(identifier: timezone) != nil else { throw ValidationError("--timezone: unknown zone \(timezone)") }
+        guard EventValidator.ianaTimeZone(timezone) != nil else {
+            throw ValidationError("--timezone: unknown zone \(timezone); use an IANA name such as Europe/Moscow or UTC")
+        }
     }
 
-    var zone: TimeZone { TimeZone(identifier: timezone)! }
+    var zone: TimeZone { EventValidator.ianaTimeZone(timezone)! }
 
     func period() throws -> ReportPeriod {
         let b = try bounds(from, to, zone)

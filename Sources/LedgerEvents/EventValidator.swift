@@ -278,6 +278,15 @@ public enum DismissalReason: String, Sendable, CaseIterable, Codable {
     case other
 }
 
+extension EventValidator {
+    /// The zone of an IANA name as `department.configured` accepts it (`Europe/Moscow`, `UTC`,
+    /// `GMT`), or nil. Abbreviations that are no IANA name (`PST`, `MSK`) are refused even where
+    /// Foundation maps them to a zone, so a report's zone option reads names as the events do.
+    public static func ianaTimeZone(_ name: String) -> TimeZone? {
+        TimeZoneCache.isKnown(name) ? TimeZone(identifier: name) : nil
+    }
+}
+
 /// Checks zone names: the shape by hand (a regex `$` would let a trailing newline through),
 /// then Foundation, which accepts `UTC` and aliases its `knownTimeZoneIdentifiers` omits.
 enum TimeZoneCache {

@@ -81,7 +81,9 @@ struct ReportRoutes {
         group.get("leads/:report") { request, context in
             _ = try context.require(.read)
             let tzName = request.uri.queryParameters["timezone"].map(String.init) ?? "UTC"
-            guard let tz = TimeZone(identifier: tzName) else { throw bad("timezone: unknown zone \(tzName)") }
+            guard let tz = EventValidator.ianaTimeZone(tzName) else {
+                throw bad("timezone: unknown zone \(tzName); use an IANA name such as Europe/Moscow or UTC")
+            }
             let view = LeadView(engine: engine, cut: try cut(request), timeZone: tz)
             let from = try bound(request, "from", tz), to = try bound(request, "to", tz)
             try ordered(from, to)

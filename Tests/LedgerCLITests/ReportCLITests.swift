@@ -226,5 +226,9 @@ import Testing
         #expect(code == 0 && table.contains("leads had missed calls"))
         #expect(try cli(["report", "lost-leads", "--data", data, "--format", "xlsx", "--output", dir.sub("lost.xlsx")]).0 == 0)
         #expect(FileManager.default.fileExists(atPath: dir.sub("lost.xlsx")))
+        // Zones are IANA names, as department.configured takes them: an abbreviation is refused.
+        let (bad, _, message) = try cli(["report", "lead-conversion", "--data", data, "--timezone", "PST"])
+        #expect(bad == 64 && message.contains("--timezone: unknown zone PST"))
+        #expect(try cli(["report", "lead-conversion", "--data", data, "--timezone", "GMT"]).0 == 0)
     }
 }

@@ -267,6 +267,7 @@ final class RunningServer: Sendable {
         let leadKeys = try JSONParser.parse(leads).objectValue!.keys
         #expect(sl == 200 && leadKeys == ["from", "to", "types", "total"])
         #expect(try await server.request("GET", "/v1/leads/nope", token: token).0 == 404)
+        #expect(try await server.request("GET", "/v1/leads/conversion?timezone=PST", token: token).0 == 400)
         #expect(try await server.request("GET", "/v1/audit/dismissals?reason=spam", token: token).0 == 200)
         // Parameters are checked.
         #expect(try await server.request("GET", "/v1/departments/sales/report?from=2026-11-16", token: token).0 == 400)
