@@ -228,26 +228,38 @@ public final class LogStore: Sendable {
                     // Reused key buffers: a flush writes many 8- and 16-byte keys.
                     var position = [UInt8](repeating: 0, count: 8)
                     var timeKey = [UInt8](repeating: 0, count: 16)
+                    // Rows are in key order, so once one sorts after every key an index holds, so
+                    // does every later row: those are appended (MDB_APPEND), without a search from
+                    // the root and into full pages instead of split halves. Occurred times mostly
+                    // grow, and so do ids and call ids that start with a time.
+                    var past = PastTheEnd(try txn.last(self.ids)?.key)
                     // Another process writing to the ledger flushes the same records from its own
                     // tail: an entry already there with the same position is no conflict.
                     try ids.forEach { id, p in
                         Keys.write(p, into: &position, at: 0)
-                        do { try txn.put(self.ids, id, position, flags: MDB_NOOVERWRITE) } catch LMDBError.keyExists {
+                        let append = past.admits(id, distinct: true)
+                        do { try txn.put(self.ids, id, position, flags: append ? MDB_NOOVERWRITE | MDB_APPEND : MDB_NOOVERWRITE) } catch LMDBError.keyExists {
                             let stored = try txn.withValue(self.ids, Array(id)) { Keys.readUInt64($0) }
                             guard stored == p else { throw StorageError(.corrupted, "id indexed at position \(stored ?? 0) and \(p)") }
                         }
                         try checkpoint()
                     }
+                    past = PastTheEnd(try txn.last(time)?.key)
                     for (ms, p) in times {
                         Keys.write(UInt64(bitPattern: ms) ^ (1 << 63), into: &timeKey, at: 0)
                         Keys.write(p, into: &timeKey, at: 8)
-                        try txn.put(time, timeKey, [])
+                        let append = past.admits(timeKey, distinct: true)
+                        try txn.put(time, timeKey, [], flags: append ? MDB_APPEND : 0)
                         try checkpoint()
                     }
                     for (i, rows) in entityRows.enumerated() {
+                        past = PastTheEnd(try txn.last(entities[i])?.key)
                         try rows.forEach { key, p in
                             Keys.write(p, into: &position, at: 0)
-                            do { try txn.put(entities[i], key, position, flags: MDB_NODUPDATA) } catch LMDBError.keyExists {}
+                            // A key's later positions go in as duplicates: MDB_APPEND refuses a key
+                            // equal to the last one.
+                            let append = past.admits(key, distinct: false)
+                            do { try txn.put(entities[i], key, position, flags: append ? MDB_NODUPDATA | MDB_APPEND : MDB_NODUPDATA) } catch LMDBError.keyExists {}
                             try checkpoint()
                         }
                     }

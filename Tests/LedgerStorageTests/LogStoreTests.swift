@@ -45,6 +45,51 @@ func record(id: String, entity: UInt8, ms: Int64 = 0) -> PendingRecord {
         #expect(try store.positions(entity: 0, key: long) == [1])
     }
 
+    /// A flush appends the rows that sort after everything an index holds (`MDB_APPEND`) and puts
+    /// the others: flushes whose keys fall before, at and after the indexes' ends, and repeat keys,
+    /// leave every index exact.
+    @Test func flushesAppendPastTheEndAndPutTheRest() async throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        /// The payload carries the occurred time too (entity, ms high, ms low, id), so `verify`
+        /// derives the same time entries the append made.
+        struct Timed: RecordSchema {
+            func sameContent(stored: [UInt8], new: [UInt8]) -> Bool { stored == new }
+            func indexEntries(of payload: [UInt8]) throws -> PendingRecord {
+                PendingRecord(id: Array(payload.dropFirst(3)), payload: payload, occurredAt: Int64(payload[1]) << 8 | Int64(payload[2]),
+                              entityKeys: [EntityKey(index: 0, key: [payload[0]])])
+            }
+        }
+        func rec(_ id: String, _ entity: UInt8, _ ms: Int64) -> PendingRecord {
+            try! Timed().indexEntries(of: [entity, UInt8(ms >> 8), UInt8(ms & 255)] + Array(id.utf8))
+        }
+        let rounds: [[PendingRecord]] = [
+            [rec("m1", 5, 100), rec("m2", 9, 101), rec("m3", 9, 102)],
+            // Before, equal to and after each index's last key; a new key repeated.
+            [rec("a1", 1, 50), rec("m4", 9, 103), rec("z1", 12, 200), rec("z2", 12, 201), rec("b1", 5, 99)],
+            // All after: appended from the first row on (a new key, then repeats of it).
+            [rec("zz1", 20, 300), rec("zz2", 20, 301), rec("zz3", 21, 302)],
+        ]
+        var all: [PendingRecord] = []
+        for batch in rounds {
+            let store = try LogStore(path: dir, schema: Timed(), configuration: .init(entityIndexes: ["e"]))
+            _ = try await store.append(batch)
+            store.close()  // a small tail: flushed into the LMDB indexes
+            all += batch
+        }
+        let store = try LogStore(path: dir, schema: Timed(), configuration: .init(entityIndexes: ["e"]))
+        defer { store.close() }
+        #expect(store.unindexedCount == 0)
+        #expect(try store.verify().isClean)
+        for (k, r) in all.enumerated() {
+            #expect(try store.position(ofID: r.id) == UInt64(k + 1))
+        }
+        for key: UInt8 in [1, 5, 9, 12, 20, 21] {
+            let expected = all.indices.filter { all[$0].entityKeys[0].key == [key] }.map { UInt64($0 + 1) }
+            #expect(try store.positions(entity: 0, key: [key]) == expected)
+        }
+        #expect(try store.positions(occurredFrom: 0, to: 1000).map(\.position) == all.indices.sorted { all[$0].occurredAt < all[$1].occurredAt }.map { UInt64($0 + 1) })
+    }
+
     /// Indexes built under other rules are not trusted: a writable open with another `indexLayout`
     /// re-indexes the whole log by the schema's current rules; a read-only one indexes it in memory.
     @Test func indexesBuiltUnderAnotherLayoutAreRebuilt() async throws {

@@ -119,3 +119,48 @@ public enum KeyOrder {
         return order
     }
 }
+
+/// Tells which of a flush's rows, taken in key order, sort after every key an index held when
+/// the flush began (`last`, nil when it was empty): those can be put with `MDB_APPEND`.
+struct PastTheEnd {
+    private let last: [UInt8]?
+    private var reached: Bool
+    /// The previous row's key, once past the end (a key equal to it is not past the index's new end).
+    private var previous: [UInt8] = []
+
+    init(_ last: [UInt8]?) {
+        self.last = last
+        reached = last == nil
+    }
+
+    /// Whether `key` (the next row's, in order) can be appended. With `distinct: false` rows may
+    /// repeat a key, and a repeat is not appendable (LMDB's append refuses a key equal to the last).
+    mutating func admits(_ key: UnsafeRawBufferPointer, distinct: Bool) -> Bool {
+        if !reached {
+            guard let last, Self.sortsAfter(key, last) else { return false }
+            reached = true
+        } else if !distinct && !previous.isEmpty && Self.equal(key, previous) {
+            return false
+        }
+        if !distinct { previous.removeAll(keepingCapacity: true); previous.append(contentsOf: key) }
+        return true
+    }
+
+    /// ``admits(_:distinct:)`` of a key held in an array.
+    mutating func admits(_ key: [UInt8], distinct: Bool) -> Bool {
+        key.withUnsafeBytes { admits($0, distinct: distinct) }
+    }
+
+    /// LMDB's default key order: bytes as unsigned, then the shorter first.
+    static func sortsAfter(_ a: UnsafeRawBufferPointer, _ b: [UInt8]) -> Bool {
+        b.withUnsafeBytes { b in
+            let n = min(a.count, b.count)
+            let c = n == 0 ? 0 : memcmp(a.baseAddress!, b.baseAddress!, n)
+            return c != 0 ? c > 0 : a.count > b.count
+        }
+    }
+
+    private static func equal(_ a: UnsafeRawBufferPointer, _ b: [UInt8]) -> Bool {
+        a.count == b.count && b.withUnsafeBytes { b in a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 }
+    }
+}
