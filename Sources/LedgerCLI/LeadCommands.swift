@@ -39,7 +39,7 @@ struct LeadConversionReport: AsyncParsableCommand {
         let header = ["type", "leads", "to_order", "to_sale", "converted", "conversion_pct"]
         let rows = r.types + [r.total]
         func cells(_ x: ConversionRow) -> [String] {
-            [x.type ?? "total", String(x.leads), String(x.toOrder), String(x.toSale), String(x.converted), String(format: "%.1f", x.conversionPct)]
+            [x.type ?? "(all types)", String(x.leads), String(x.toOrder), String(x.toSale), String(x.converted), String(format: "%.1f", x.conversionPct)]
         }
         try out.emit(table: { Terminal.table(header, rows.map(cells)) }, json: { try reportJSON(r) }, export: .leadConversion(r))
     }

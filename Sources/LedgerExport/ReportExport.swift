@@ -175,12 +175,12 @@ extension ReportExport {
     public static func leadConversion(_ r: LeadConversion) -> ReportExport {
         let header = ["type", "leads", "to_order", "to_sale", "converted", "conversion_pct"]
         let rows = (r.types + [r.total]).map { x in
-            [x.type ?? "total", String(x.leads), String(x.toOrder), String(x.toSale), String(x.converted), String(format: "%.1f", x.conversionPct)]
+            [x.type ?? "(all types)", String(x.leads), String(x.toOrder), String(x.toSale), String(x.converted), String(format: "%.1f", x.conversionPct)]
         }
         return ReportExport(name: "lead-conversion", csv: { CSV.text(header, rows) }, sheets: {
             [XLSXSheet(name: "Lead conversion", columns: [("type", .text), ("leads", .integer), ("to_order", .integer),
                                                           ("to_sale", .integer), ("converted", .integer), ("conversion_pct", .decimal)],
-                       rows: (r.types + [r.total]).map { x in [.text(x.type ?? "total"), .number(Double(x.leads)), .number(Double(x.toOrder)),
+                       rows: (r.types + [r.total]).map { x in [.text(x.type ?? "(all types)"), .number(Double(x.leads)), .number(Double(x.toOrder)),
                                                                .number(Double(x.toSale)), .number(Double(x.converted)), .number(x.conversionPct)] })]
         })
     }

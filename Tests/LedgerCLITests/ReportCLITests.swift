@@ -226,6 +226,10 @@ import Testing
         #expect(code == 0 && table.contains("leads had missed calls"))
         #expect(try cli(["report", "lost-leads", "--data", data, "--format", "xlsx", "--output", dir.sub("lost.xlsx")]).0 == 0)
         #expect(FileManager.default.fileExists(atPath: dir.sub("lost.xlsx")))
+        // The total row is named so that no lead type (one called "total", say) reads like it.
+        let csv = try cli(["report", "lead-conversion", "--data", data, "--format", "csv"]).1
+        let lines = csv.split(whereSeparator: \.isNewline)
+        #expect(lines.last!.hasPrefix("(all types),") && lines.dropLast().allSatisfy { !$0.hasPrefix("(all types),") })
         // Zones are IANA names, as department.configured takes them: an abbreviation is refused.
         let (bad, _, message) = try cli(["report", "lead-conversion", "--data", data, "--timezone", "PST"])
         #expect(bad == 64 && message.contains("--timezone: unknown zone PST"))

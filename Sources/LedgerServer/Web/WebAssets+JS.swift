@@ -488,7 +488,7 @@ pages.leads = () => {
   dataPage(form, async () => {
     const p = target('x').params;
     const [conv, emp, lost, calls] = await Promise.all(['conversion', 'employees', 'lost', 'calls'].map(r => getJSON('/v1/leads/' + r + '?' + p)));
-    fill($('#conversion'), [...conv.types, conv.total], x => el('tr', { class: x.type == null ? 'total' : null }, td(x.type || 'total'),
+    fill($('#conversion'), [...conv.types, conv.total], x => el('tr', { class: x.type == null ? 'total' : null }, td(x.type == null ? '(all types)' : x.type),
       td(x.leads, 'num'), td(x.to_order, 'num'), td(x.to_sale, 'num'), td(x.converted, 'num'), td(x.conversion_pct.toFixed(1), 'num')));
     const body = $('#employees tbody'); body.replaceChildren();
     for (const e of emp.employees) {
