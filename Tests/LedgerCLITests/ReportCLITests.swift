@@ -1,6 +1,7 @@
 import Foundation
 import LedgerEvents
 @testable import LedgerProjections
+import Synchronization
 import LedgerTestSupport
 import Testing
 
@@ -177,6 +178,36 @@ import Testing
         #expect(try JSONParser.parse(queue).arrayValue!.isEmpty)
         let (_, audit, _) = try cli(["audit", "dismissals", "--data", data, "--format", "json"])
         #expect(try JSONParser.parse(audit).arrayValue!.count == 1)
+    }
+
+    /// Two processes dismissing the same episode at the same moment (two `handle`s here; a server
+    /// and a `handle` alike): one stores its dismissal, the other decides again and finds nothing
+    /// to dismiss, so the audit holds one dismissal per episode, never one that closed nothing.
+    @Test func twoProcessesDismissingOneEpisodeStoreOneDismissal() throws {
+        let dir = TemporaryDirectory("cli-handle-race")
+        let data = dir.sub("data")
+        let clients = (1...4).map { "7999000010\($0)" }
+        var events = [#"{"id":"r-0","type":"department.configured","at":"2026-11-16T00:00:00.000+03:00","data":{"department":"sales","timezone":"Europe/Moscow"}}"#]
+        for (k, c) in clients.enumerated() {
+            events += [
+                #"{"id":"r-\#(k)-1","type":"call.started","at":"2026-11-16T10:0\#(k):00.000+03:00","data":{"call_id":"R\#(k)","direction":"inbound","client":"\#(c)","department":"sales"}}"#,
+                #"{"id":"r-\#(k)-2","type":"call.queued","at":"2026-11-16T10:0\#(k):02.000+03:00","data":{"call_id":"R\#(k)","department":"sales"}}"#,
+                #"{"id":"r-\#(k)-3","type":"call.ended","at":"2026-11-16T10:0\#(k):30.000+03:00","data":{"call_id":"R\#(k)","by":"client"}}"#,
+            ]
+        }
+        #expect(try cli(["append", "--data", data, "-"], stdin: events.joined(separator: "\n") + "\n").0 == 0)
+        for c in clients {
+            let codes = Mutex<[Int32]>([])
+            DispatchQueue.concurrentPerform(iterations: 2) { k in
+                let r = try? cli(["handle", "--data", data, "--department", "sales", "--client", c, "--by", k == 0 ? "ann" : "bob", "--reason", "spam"])
+                codes.withLock { $0.append(r?.0 ?? -1) }
+            }
+            #expect(codes.withLock { $0.sorted() }.first == 0 && codes.withLock { $0.filter { $0 == 0 }.count } == 1)
+        }
+        let (_, audit, _) = try cli(["audit", "dismissals", "--data", data, "--format", "json"])
+        let rows = try JSONParser.parse(audit).arrayValue!
+        #expect(rows.count == clients.count)
+        #expect(rows.allSatisfy { $0.objectValue!["closed_episode"] != .null })
     }
 
     /// A number dialled as `0000 7 999…` is the client `007999…` (a leading 00 dropped, once): its
