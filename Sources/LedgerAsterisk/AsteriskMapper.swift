@@ -381,20 +381,33 @@ public struct AsteriskMapper: Sendable {
             emit(.callAnswered, "answer", ms, o, into: &out)
         case "COMPLETEAGENT", "COMPLETECALLER", "ABANDON":
             guard isCall() else { return }
+            let abandoned = verb == "ABANDON"
+            // COMPLETE*: hold, talk, original position; ABANDON: position, original position, wait.
+            // A field that is there must be a number: a damaged one is reported, not read as 0.
+            guard let first = optionalNumber(1, abandoned ? "position" : "hold time s", in: 0...86_400),
+                  let talkS = optionalNumber(2, abandoned ? "original position" : "talk time s", in: 0...86_400),
+                  let waitS = abandoned ? optionalNumber(3, "wait time s", in: 0...86_400) : .some(nil) else { return }
+            _ = first
+            // A completed call was bridged: the database table may lack the CONNECT line. Its
+            // answer is then inferred from the member, so one must be named.
+            var inferredBy: String?
+            if !abandoned, calls[callID]?.answered != true {
+                guard let agent = needAgent() else { return }
+                inferredBy = agent
+            }
             count(verb)
             beginEvents()
             if !pendingExits.isEmpty { pendingExits[callID] = nil }
-            // A completed call was bridged: the database table may lack the CONNECT line.
-            if verb != "ABANDON", calls[callID]?.answered != true, !member.isEmpty, member != "NONE", let agent = needAgent() {
-                inferAnswer(callID, agent: agent, member: member, department, at: ms - Int64(max(0, dInt(2) ?? 0)) * 1000, from: verb, into: &out)
+            if let agent = inferredBy {
+                inferAnswer(callID, agent: agent, member: member, department, at: ms - Int64(talkS ?? 0) * 1000, from: verb, into: &out)
             }
             calls[callID, default: CallState()].ended = true
             let by = verb == "COMPLETEAGENT" ? "agent" : "client"
             var o = JSONObject([("call_id", .string(callID)), ("by", .string(by))])
-            if verb == "ABANDON" {
+            if abandoned {
                 o.members.append(("cause", "abandon"))
-                if let wait = dInt(3) { o.members.append(("wait_s", .number(String(wait)))) }
-            } else if let talk = dInt(2) {
+                if let wait = waitS { o.members.append(("wait_s", .number(String(wait)))) }
+            } else if let talk = talkS {
                 o.members.append(("talk_s", .number(String(talk))))
             }
             o.members.append(rawMember)
@@ -412,11 +425,13 @@ public struct AsteriskMapper: Sendable {
             pendingExits[callID] = PendingExit(epoch: epoch, event: e)
         case "TRANSFER", "BLINDTRANSFER", "ATTENDEDTRANSFER":
             guard isCall(), let agent = needAgent() else { return }
+            // ATTENDEDTRANSFER LINK has two channel fields, so times sit one field later.
+            let shift = verb == "ATTENDEDTRANSFER" && dText(1) == "LINK" && data >= 6 ? 1 : 0
+            guard optionalNumber(3 + shift, "hold time s", in: 0...86_400) != nil,
+                  let talk = optionalNumber(4 + shift, "talk time s", in: 0...86_400) else { return }
             count(verb)
             beginEvents()
             var o = JSONObject([("call_id", .string(callID)), ("agent", .string(agent))])
-            // ATTENDEDTRANSFER LINK has two channel fields, so times sit one field later.
-            let shift = verb == "ATTENDEDTRANSFER" && dText(1) == "LINK" && data >= 6 ? 1 : 0
             if verb == "ATTENDEDTRANSFER" {
                 o.members.append(("method", .string(dText(1))))
                 o.members.append(("target", .string(dText(2 + shift))))
@@ -426,7 +441,6 @@ public struct AsteriskMapper: Sendable {
                 o.members.append(("to_context", .string(dText(2))))
                 if let dept = self.department(ofLine: ext) { o.members.append(("to_department", .string(dept))) }
             }
-            let talk = dInt(4 + shift)
             // A transfer proves an answer: the database table may lack the CONNECT line.
             if calls[callID]?.answered != true {
                 inferAnswer(callID, agent: agent, member: member, department, at: ms - Int64(max(0, talk ?? 0)) * 1000, from: verb, into: &out)

@@ -68,6 +68,34 @@ import Testing
         #expect(at("1793507400.3", .callEnded) == "2026-11-01T06:10:00.000Z")
     }
 
+    @Test func damagedTimesAndMissingMembersOfCompletionsAreReportedNotReadAsZero() {
+        let log = """
+            1700000000|1.1|q-a|NONE|ENTERQUEUE||2484363601|1
+            1700000020|1.1|q-a|NONE|COMPLETEAGENT|8|10|1
+            1700000000|2.1|q-a|NONE|ENTERQUEUE||2484363602|1
+            1700000070|2.1|q-a|PJSIP/201|COMPLETECALLER|10|abc|1
+            1700000000|3.1|q-a|NONE|ENTERQUEUE||2484363603|1
+            1700000009|3.1|q-a|NONE|ABANDON|x|y|z
+            1700000000|4.1|q-a|NONE|ENTERQUEUE||2484363604|1
+            1700000050|4.1|q-a|PJSIP/202|BLINDTRANSFER|300|from-internal|10|xx|1
+            1700000000|5.1|q-a|NONE|ENTERQUEUE||2484363605|1
+            1700000010|5.1|q-a|PJSIP/203|CONNECT|10|5.2|2
+            1700000070|5.1|q-a|NONE|COMPLETEAGENT|10|60|1
+            """
+        let (events, stats) = map(queueLog: log + "\n")
+        // Each damaged line is named and skipped: no answer inferred, no end, nothing read as 0.
+        #expect(stats.problems.count == 4)
+        #expect(stats.problems.contains { $0.hasPrefix("queue_log line 2: COMPLETEAGENT needs a member") })
+        #expect(stats.problems.contains { $0.hasPrefix("queue_log line 4: data2 (talk time s) of COMPLETECALLER \"abc\"") })
+        #expect(stats.problems.contains { $0.hasPrefix("queue_log line 6: data1 (position) of ABANDON \"x\"") })
+        #expect(stats.problems.contains { $0.hasPrefix("queue_log line 8: data4 (talk time s) of BLINDTRANSFER \"xx\"") })
+        for call in ["1.1", "2.1", "3.1", "4.1"] {
+            #expect(events.filter { $0.callID == call }.map(\.type) == [.callStarted, .callQueued])
+        }
+        // A completion of a call already answered needs no member: the answer is known.
+        #expect(events.filter { $0.callID == "5.1" }.map(\.type).last == .callEnded)
+    }
+
     /// A follower running for months forgets calls and queue entries a while after their last
     /// line (it used to keep every call it ever mapped), and maps exactly as if it remembered them.
     @Test func aLongFollowForgetsOldCallsAndMapsTheSame() {
