@@ -451,21 +451,13 @@ public final class LogStore: Sendable {
     }
 
     /// Whether a record indexed under `c`'s key comes after `c.after`: written earlier in this
-    /// transaction (`added`), in the tail (which holds other processes' records too, taken in
-    /// before this), or in the LMDB index (a fresh snapshot if the tail dropped a chunk since
-    /// `index` began, as in ``storedPositions(of:index:generation:)``).
-    private func isBroken(_ c: AppendCondition, index: Transaction, generation: Int, added: [Added], _ requests: [WriteRequest]) throws -> Bool {
+    /// transaction (`added`, not in the tail yet), or committed (``positions(entity:key:)``: the
+    /// tail, which holds other processes' records too, taken in before this, and the LMDB index).
+    private func isBroken(_ c: AppendCondition, added: [Added], _ requests: [WriteRequest]) throws -> Bool {
         for a in added where requests[a.request].records[a.record].entityKeys.contains(where: { $0.index == c.index && $0.key == c.key }) {
             return true
         }
-        let (pending, now) = tail.withLock { ($0.positions(entity: c.index, key: c.key), $0.generation) }
-        if pending.contains(where: { $0 > c.after }) { return true }
-        var later = false
-        func look(_ txn: Transaction) throws {
-            try txn.duplicates(entities[c.index], Keys.entity(c.key)) { if Keys.readUInt64($0) > c.after { later = true } }
-        }
-        if now == generation { try look(index) } else { try indexEnv.read { try look($0) } }
-        return later
+        return try positions(entity: c.index, key: c.key).contains { $0 > c.after }
     }
 
     /// A record written by this commit: where it is in the requests, and its position.
@@ -490,7 +482,7 @@ public final class LogStore: Sendable {
         // 1 + index in `added`; a hash shared by two ids falls back to a search of `added`.
         var inTransaction: HashSlots? = requests.count > 1 ? HashSlots(minimumCapacity: added.capacity) : nil
         for (q, request) in requests.enumerated() {
-            if let c = request.condition, try isBroken(c, index: index, generation: generation, added: added, requests) {
+            if let c = request.condition, try isBroken(c, added: added, requests) {
                 results.append(.failure(StorageError(.conditionFailed, "a record indexed under the condition's key was appended after position \(c.after)")))
                 continue
             }
