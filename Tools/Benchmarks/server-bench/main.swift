@@ -260,7 +260,6 @@ if options.only != "s2" {
     note("[1] ingest: 8 clients × batches of \(batchSize) for \(seconds) s, report endpoints polled meanwhile …")
     let until = now() + seconds
     let t0 = now()
-    let readLatencies = Shared<[Double]>([])
     // (seconds into the run, which path, latency): the report's cost grows with the calls applied.
     let readTrace = Shared<[(at: Double, path: Int, latency: Double)]>([])
     let readFailures = Shared(0)
@@ -274,7 +273,6 @@ if options.only != "s2" {
             do {
                 let (status, latency) = try await get(server, paths[k % paths.count])
                 if status == 200 {
-                    readLatencies.value.withLock { $0.append(latency) }
                     readTrace.value.withLock { $0.append((now() - t0, k % paths.count, latency)) }
                 } else { readFailures.value.withLock { $0 += 1 } }
             } catch { readFailures.value.withLock { $0 += 1 } }
@@ -287,7 +285,8 @@ if options.only != "s2" {
     let elapsed = now() - t0
     let evs = Double(r.events.withLock { $0 }) / elapsed
     let lat = r.latencies.withLock { $0 }
-    let rl = readLatencies.value.withLock { $0 }
+    let trace = readTrace.value.withLock { $0 }
+    let rl = trace.map(\.latency)
     report["ingest_events_per_s"] = evs
     report["ingest_p50_ms"] = percentile(lat, 50) * 1000
     report["ingest_p99_ms"] = percentile(lat, 99) * 1000
@@ -295,7 +294,6 @@ if options.only != "s2" {
     report["reads_p99_ms"] = percentile(rl, 99) * 1000
     report["reads_count"] = Double(rl.count)
     note("    \(rate(evs)) events/s, request p50 \(ms(percentile(lat, 50))) p90 \(ms(percentile(lat, 90))) p99 \(ms(percentile(lat, 99))) max \(ms(lat.max() ?? 0)), failures \(r.failures.withLock { $0.count })")
-    let trace = readTrace.value.withLock { $0 }
     for (k, name) in ["unprocessed queue", "month report"].enumerated() {
         let own = trace.filter { $0.path == k }
         let quarters = (0..<4).map { q in
