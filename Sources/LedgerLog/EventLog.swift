@@ -155,14 +155,8 @@ public final class EventLog: Sendable {
     /// - Throws: ``LedgerError`` `.conditionFailed` when such an event came after `position`
     ///   (nothing stored), or as ``append(_:)-([Event])``.
     public func append(_ events: [Event], ifNothingOfClient client: ClientNumber, after position: UInt64) async throws -> AppendResult {
-        let prepared = Self.prepare(events)
         let key = client.isHidden ? Self.hiddenClientKey : Array(client.digits.utf8)
-        do {
-            let o = try await store.append(prepared.records, condition: AppendCondition(index: Index.client.rawValue, key: key, after: position))
-            return AppendResult(appended: o.appended, duplicates: o.duplicates, lastPosition: o.positions.max() ?? 0, positions: o.positions)
-        } catch {
-            throw LedgerError.from(error, records: prepared.records)
-        }
+        return try await append(Self.prepare(events), condition: AppendCondition(index: Index.client.rawValue, key: key, after: position))
     }
 
     /// Events encoded for storage and ready to append: encoding is CPU work that can be done on
@@ -240,8 +234,13 @@ public final class EventLog: Sendable {
     /// Appends events encoded by ``prepare(_:)``, exactly as ``append(_:)-([Event])`` would.
     public func append(_ prepared: PreparedEvents) async throws -> AppendResult {
         guard prepared.count > 0 else { return AppendResult(appended: 0, duplicates: 0, lastPosition: 0, positions: []) }
+        return try await append(prepared, condition: nil)
+    }
+
+    /// The store's append of `prepared` under `condition`, its outcome and errors in the ledger's terms.
+    private func append(_ prepared: PreparedEvents, condition: AppendCondition?) async throws -> AppendResult {
         do {
-            let o = try await store.append(prepared.records)
+            let o = try await store.append(prepared.records, condition: condition)
             return AppendResult(appended: o.appended, duplicates: o.duplicates, lastPosition: o.positions.max() ?? 0,
                                 positions: o.positions)
         } catch {
