@@ -103,7 +103,7 @@ let package = Package(
         .testTarget(name: "LedgerServerTests", dependencies: ["LedgerServer", "LedgerExport", "LedgerLog", "LedgerEvents", "LedgerSimulator", "LedgerTestSupport"]),
         .testTarget(name: "LedgerAsteriskTests", dependencies: ["LedgerAsterisk", "LedgerReports", "LedgerProjections", "LedgerLog",
                                                                 "LedgerEvents", "LedgerTestSupport"]),
-        .testTarget(name: "LedgerCLITests", dependencies: ["LedgerEvents", "LedgerProjections", "LedgerSimulator", "LedgerTestSupport"]),
+        .testTarget(name: "LedgerCLITests", dependencies: ["LedgerEvents", "LedgerLog", "LedgerProjections", "LedgerSimulator", "LedgerTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

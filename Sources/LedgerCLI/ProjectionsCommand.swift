@@ -74,7 +74,8 @@ struct Projections: AsyncParsableCommand {
         func run() async throws {
             let engine = try Registry.engine(try global.openLog(existing: true))
             defer { engine.log.close() }
-            let status = try engine.status()
+            // An analyst's own projection kept in this ledger by their program is listed too.
+            let status = try engine.status() + engine.unregisteredStatus()
             switch format {
             case .json:
                 let enc = JSONEncoder()
@@ -82,7 +83,9 @@ struct Projections: AsyncParsableCommand {
                 print(String(decoding: try enc.encode(status), as: UTF8.self))
             case .table:
                 print(Terminal.table(["name", "version", "checkpoint", "lag", "state"], status.map { s in
-                    let state = s.failure.map { "failed at \($0.position): \($0.message)" }
+                    let state = s.state == .unregistered
+                        ? "not registered here: kept by another program, as it left it" + (s.failure.map { "; failed at \($0.position): \($0.message)" } ?? "")
+                        : s.failure.map { "failed at \($0.position): \($0.message)" }
                         ?? (s.state == .stale ? "stale: built by another version; rebuilt on the next report or serve" : s.state.rawValue)
                     return [s.name, String(s.version), String(s.checkpoint), String(s.lag), state]
                 }), terminator: "")

@@ -9,7 +9,9 @@ public struct ProjectionStatus: Sendable, Codable, Equatable {
     public enum State: String, Sendable, Codable {
         /// `stale`: the stored facts were computed under another version (or record layout) than
         /// the registered projection's; `prepare(_:)`, the workers or a rebuild replace them.
-        case running, rebuilding, failed, stale
+        /// `unregistered`: kept in this ledger by a program that registered it (an analyst's own
+        /// projection), but not registered on this engine: its facts are as that program left them.
+        case running, rebuilding, failed, stale, unregistered
     }
 
     public var name: String
@@ -82,6 +84,33 @@ public final class ProjectionEngine: Sendable {
     /// Name, version, checkpoint, lag and state of every projection.
     public func status() throws -> [ProjectionStatus] {
         try names.map { try status(of: $0) }
+    }
+
+    /// The projections whose state is stored under ``directory`` but that are not registered on
+    /// this engine (an analyst's projection, kept by their own program), by name. Their `version`
+    /// and `checkpoint` are as stored; a projection failed at an event says so in `failure`.
+    /// Opening them only reads: nothing is created or changed.
+    public func unregisteredStatus() -> [ProjectionStatus] {
+        // One at a time: LMDB's locks are per process, so two handles on one environment opened
+        // at once (two status requests) would drop each other's when one closes.
+        Self.inspecting.withLock { _ in unregisteredStatusLocked() }
+    }
+
+    private static let inspecting = Mutex<Void>(())
+
+    private func unregisteredStatusLocked() -> [ProjectionStatus] {
+        let head = log.lastPosition
+        let registered = Set(names)
+        let fm = FileManager.default
+        let found = ((try? fm.contentsOfDirectory(atPath: directory)) ?? []).filter { !registered.contains($0) }.sorted()
+        return found.compactMap { name -> ProjectionStatus? in
+            let folder = directory + "/" + name
+            guard let generation = Slot.pointedName(folder + "/CURRENT").nilIfEmpty, generation.hasPrefix("gen-"),
+                  fm.fileExists(atPath: folder + "/" + generation + "/data.mdb"),
+                  let meta = try? ProjectionStore(directory: folder + "/" + generation).meta() else { return nil }
+            return ProjectionStatus(name: name, version: meta.version, checkpoint: meta.checkpoint,
+                                    lag: head > meta.checkpoint ? head - meta.checkpoint : 0, state: .unregistered, failure: meta.failure)
+        }
     }
 
     /// The status of projection `name` alone (workers and monitors ask for theirs many times a
@@ -721,7 +750,7 @@ final class Slot: Sendable {
     }
 
     /// The generation the pointer file names (`gen-N`), or "" when there is none.
-    private static func pointedName(_ path: String) -> String {
+    static func pointedName(_ path: String) -> String {
         (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
     }
 
@@ -738,4 +767,8 @@ final class Slot: Sendable {
         try Data((name + "\n").utf8).write(to: URL(fileURLWithPath: tmp))
         if rename(tmp, path) != 0 { throw ProjectionError("cannot replace \(path): errno \(errno)") }
     }
+}
+
+private extension String {
+    var nilIfEmpty: String? { isEmpty ? nil : self }
 }

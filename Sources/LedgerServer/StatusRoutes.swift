@@ -12,7 +12,7 @@ struct StatusRoutes {
     func register(on group: RouterGroup<LedgerRequestContext>) {
         group.get("projections") { _, context in
             _ = try context.require(.read)
-            return jsonResponse(try OrderedJSONEncoder.encode(try engine.status()))
+            return jsonResponse(try OrderedJSONEncoder.encode(try engine.status() + engine.unregisteredStatus()))
         }
         group.get("departments") { _, context in
             _ = try context.require(.read)

@@ -1,5 +1,7 @@
 import Foundation
 import LedgerEvents
+import LedgerLog
+import LedgerProjections
 import LedgerTestSupport
 import Testing
 
@@ -37,6 +39,46 @@ import Testing
         #expect(final.arrayValue![0].objectValue!["lag"] == .number("0"))
     }
 
+    /// An analyst's projections, kept in the ledger by their own program, are listed by
+    /// `projections status` (CLI and API share it) as not registered here, with the checkpoint,
+    /// lag and failure they were left at.
+    @Test func statusListsProjectionsKeptByAnotherProgram() throws {
+        let dir = TemporaryDirectory("cli-unregistered")
+        let data = dir.sub("data")
+        #expect(try cli(["demo", "--data", data, "--days", "1"]).0 == 0)
+        let head: UInt64
+        do {
+            let log = try EventLog(directory: data)
+            defer { log.close() }
+            head = log.lastPosition
+            let firstCall = try #require(try log.events(after: 0, limit: Int(head)).first { $0.event.type == .callStarted }?.event.callID)
+            let engine = try ProjectionEngine(log: log)
+            try engine.register(InboundCalls())
+            try engine.register(RefusingProjection(badCall: firstCall))
+            try engine.catchUp()
+        }
+        let (code, out, err) = try cli(["projections", "status", "--data", data, "--format", "json"])
+        #expect(code == 0, "\(err)")
+        let rows = try #require(try JSONParser.parse(out).arrayValue?.compactMap(\.objectValue))
+        let byName = Dictionary(uniqueKeysWithValues: rows.map { ($0.string("name") ?? "", $0) })
+        // The built-in ones first, as before, then the analyst's, by name.
+        #expect(rows.prefix(4).allSatisfy { $0.string("state") == "running" })
+        #expect(rows.dropFirst(4).map { $0.string("name") ?? "" } == ["analyst-inbound-calls", "analyst-refusing"])
+        let inbound = try #require(byName["analyst-inbound-calls"])
+        #expect(inbound.string("state") == "unregistered")
+        #expect(inbound["checkpoint"]?.doubleValue == Double(head) && inbound["lag"]?.doubleValue == 0)
+        #expect(inbound["version"]?.doubleValue == 3)
+        let refusing = try #require(byName["analyst-refusing"])
+        #expect(refusing.string("state") == "unregistered")
+        #expect(refusing["failure"]?.objectValue?.string("message")?.contains("refuses") == true)
+        // Appends after it make its lag grow: the CLI does not apply them to a projection it cannot run.
+        let more = #"{"id":"extra-1","type":"agent.status","at":"2026-11-20T10:00:00Z","data":{"agent":"a-extra","status":"available"}}"#
+        #expect(try cli(["append", "-", "--data", data], stdin: more + "\n").0 == 0)
+        let table = try cli(["projections", "status", "--data", data]).1
+        let line = try #require(table.split(separator: "\n").first { $0.contains("analyst-inbound-calls") })
+        #expect(line.contains("not registered here") && line.contains(" 1 "), "\(line)")
+    }
+
     /// `departments` lists what the simulator configures (JSON equal to the server's list), in a table too.
     @Test func departmentsListsTheSimulatedDepartments() throws {
         let dir = TemporaryDirectory("cli-departments")
@@ -72,4 +114,32 @@ import Testing
         #expect(bad != 0)
         #expect(err.contains("give one of"))
     }
+}
+
+/// An analyst's projection, registered by their own program only: inbound calls by call id.
+private struct InboundCalls: Projection {
+    let name = "analyst-inbound-calls"
+    let version = 3
+    func entities(touchedBy e: RecordedEvent, source: any EventSource) -> [String] {
+        e.event.type == .callStarted ? [e.event.callID!] : []
+    }
+    func fact(of callID: String, source: any EventSource) throws -> Int64? {
+        try source.events(callID: callID).first { $0.event.type == .callStarted }?.event.at.milliseconds
+    }
+    func queryKeys(of at: Int64) -> [QueryKey] { [QueryKey(time: at)] }
+}
+
+/// Another, that stops at the call it refuses.
+private struct RefusingProjection: Projection {
+    let name = "analyst-refusing"
+    let version = 1
+    let badCall: String
+    func entities(touchedBy e: RecordedEvent, source: any EventSource) -> [String] {
+        e.event.type == .callStarted ? [e.event.callID!] : []
+    }
+    func fact(of callID: String, source: any EventSource) throws -> Int? {
+        if callID == badCall { throw ProjectionError("refuses call \(callID)") }
+        return 1
+    }
+    func queryKeys(of f: Int) -> [QueryKey] { [QueryKey("all")] }
 }
