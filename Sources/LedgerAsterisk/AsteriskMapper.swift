@@ -54,6 +54,7 @@ public struct AsteriskMapper: Sendable {
     private var previousLineEpoch = Int64.min
     /// Each agent's departments, to emit `agent.joined`/`agent.left` on changes only.
     private var memberships: [String: Set<String>] = [:]
+    /// Each agent's last status sent (a break with its reason).
     private var presence: [String: String] = [:]
     /// Member names and interfaces already translated to agent ids (a handful per center).
     private var agentIDs: [String: String] = [:]
@@ -459,6 +460,12 @@ public struct AsteriskMapper: Sendable {
             guard isCall(), let agent = needAgent() else { return }
             count(verb)
             beginEvents()
+            // The agent was rung and picked up (no ring line is written for that): the ring is
+            // a fact a ring report counts, so it is sent, at this line's time since when it began
+            // is not logged. Without it the ring's end alone counted for nobody.
+            joinIfNew(agent, member: member, department, ms, into: &out)
+            emit(.callRinging, "ring", ms, [("call_id", .string(callID)), ("agent", .string(agent)), ("inferred_from", .string(verb)), rawMember],
+                 into: &out)
             emit(.callRingEnded, "ringend", ms, [("call_id", .string(callID)), ("agent", .string(agent)), ("outcome", "rejected"),
                                                  ("cause", .string(verb == "AGENTDUMP" ? "agent_dump" : "incompatible_channels")), rawMember], into: &out)
         case "ADDMEMBER":
@@ -717,8 +724,11 @@ public struct AsteriskMapper: Sendable {
 
     private mutating func setStatus(_ agent: String, _ status: String, reason: String?, _ ms: Int64, into out: inout [Event]) {
         // PAUSEALL is followed by one PAUSE per queue: presence is per agent, so only changes count.
-        guard presence[agent] != status else { return }
-        presence[agent] = status
+        // A break's reason is part of it (lunch, then training: the panel shows why the agent is
+        // away); an unpause's reason ("Auto-Unpause") is not.
+        let state = status == "break" ? "break:" + (reason ?? "") : status
+        guard presence[agent] != state else { return }
+        presence[agent] = state
         var o = JSONObject([("agent", .string(agent)), ("status", .string(status))])
         if let reason { o.members.append(("reason", .string(reason))) }
         o.members.append(rawMember)

@@ -60,6 +60,10 @@ import Testing
         let dumps = events.filter { $0.type == .callRingEnded && $0.callID == "1380000500.15" }
         #expect(dumps.map { $0.data.string("cause")! } == ["agent_dump", "incompatible_channels"])
         #expect(dumps.allSatisfy { $0.data.string("outcome") == "rejected" && $0.agent == "2002" })
+        // Each is a ring of its own (the agent picked up: no ring line was written), at the line's time.
+        let dumpRings = events.filter { $0.type == .callRinging && $0.callID == "1380000500.15" && $0.agent == "2002" }
+        #expect(dumpRings.map { $0.data.string("inferred_from") ?? "" } == ["AGENTDUMP", "SYSCOMPAT"])
+        #expect(zip(dumpRings, dumps).allSatisfy { $0.at.milliseconds == $1.at.milliseconds })
         #expect(stats.verbs["PENALTY"] == 1 && stats.skipped["no event for this verb"] == 2)
         // SIP/2002 added by REALTIME, removed at the end: joined, available, left, offline.
         let agent2002 = events.filter { $0.agent == "2002" && !$0.type.isCallEvent }.map { $0.type.rawValue + ($0.data.string("status").map { ":" + $0 } ?? "") }
@@ -117,6 +121,26 @@ import Testing
         #expect(s201 == ["break", "available", "break/Auto-Pause", "available/Auto-Unpause", "offline"])
         let s202 = events.filter { $0.type == .agentStatus && $0.agent == "202" }.map { $0.data.string("status")! }
         #expect(s202 == ["available", "break", "offline"])
+    }
+
+    /// A break whose reason changes is sent again; the same reason repeated per queue is not,
+    /// nor is an unpause of an agent already available, whatever its reason.
+    @Test func aBreakWhoseReasonChangesIsSentAgain() throws {
+        let lines = [
+            "1794790000|MANAGER|q1|PJSIP/301|ADDMEMBER|",
+            "1794790010|NONE|NONE|PJSIP/301|PAUSEALL|lunch",
+            "1794790010|NONE|q1|PJSIP/301|PAUSE|lunch",
+            "1794790600|NONE|NONE|PJSIP/301|PAUSEALL|training",
+            "1794790600|NONE|q1|PJSIP/301|PAUSE|training",
+            "1794790900|NONE|q1|PJSIP/301|PAUSE|training",
+            "1794791200|NONE|q1|PJSIP/301|UNPAUSE|",
+            "1794791300|NONE|q1|PJSIP/301|UNPAUSE|Auto-Unpause",
+        ].joined(separator: "\n") + "\n"
+        var mapper = AsteriskMapper(configuration: AsteriskConfiguration())
+        var events: [Event] = []
+        mapper.mapQueueLog(Array(lines.utf8)[...], into: &events)
+        let statuses = events.filter { $0.type == .agentStatus }.map { $0.data.string("status")! + ($0.data.string("reason").map { "/" + $0 } ?? "") }
+        #expect(statuses == ["available", "break/lunch", "break/training", "available"])
     }
 
     @Test func realtimeExportsAreLocalTimeWithMicroseconds() throws {
