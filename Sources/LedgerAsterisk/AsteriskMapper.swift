@@ -32,7 +32,14 @@ public struct AsteriskMapper: Sendable {
         var started = false
         var answered = false
         var ended = false
+        /// When it ended (UTC seconds), once ``ended``.
+        var endedAt: Int64?
         var line: String?
+
+        mutating func end(at epoch: Int64) {
+            ended = true
+            endedAt = epoch
+        }
     }
 
     struct PendingExit: Sendable {
@@ -314,18 +321,24 @@ public struct AsteriskMapper: Sendable {
             }
             count(verb)
             beginEvents()
-            if !pendingExits.isEmpty, let p = pendingExits.removeValue(forKey: callID) {
+            // Written after its call's end or exit line but stamped before it, this is that call's
+            // own start, late in the file (lines of one call written out of order): not an
+            // overflow, not a new stint. The exit stays pending, the end stands.
+            let known = calls[callID]
+            let lateStart = known?.started != true
+                && (known?.endedAt.map { epoch <= $0 } ?? false || pendingExits[callID].map { epoch <= $0.epoch } ?? false)
+            if !lateStart, !pendingExits.isEmpty, let p = pendingExits.removeValue(forKey: callID) {
                 if epoch - p.epoch <= Int64(configuration.overflowWindowS) {
                     counted.verbs["(overflow)", default: 0] += 1
                 } else {
                     // Back in a queue long after it left one: a new attempt, the exit stands.
-                    calls[callID, default: CallState()].ended = true
+                    calls[callID, default: CallState()].end(at: p.epoch)
                     out.append(p.event)
                     counted.eventsMapped += 1
                 }
             }
             var state = calls[callID] ?? CallState()
-            if state.ended, rawCallID.utf8.count + 8 <= EventValidator.maxIdentityBytes {
+            if state.ended, !lateStart, rawCallID.utf8.count + 8 <= EventValidator.maxIdentityBytes {
                 // Queued again after the call ended: transferred to an extension that queues it,
                 // or back long after an exit. The ended call stays as it was (QueueMetrics counts
                 // a transfer as the end of the queue's part), and this stint is a call of its own
@@ -402,7 +415,7 @@ public struct AsteriskMapper: Sendable {
             if let agent = inferredBy {
                 inferAnswer(callID, agent: agent, member: member, department, at: ms - Int64(talkS ?? 0) * 1000, from: verb, into: &out)
             }
-            calls[callID, default: CallState()].ended = true
+            calls[callID, default: CallState()].end(at: epoch)
             let by = verb == "COMPLETEAGENT" ? "agent" : "client"
             var o = JSONObject([("call_id", .string(callID)), ("by", .string(by))])
             if abandoned {
@@ -452,7 +465,7 @@ public struct AsteriskMapper: Sendable {
             // part of it ends here, as queue statistics (QueueMetrics) count it. Without an end
             // the call would stay in progress, never answered, for good.
             if calls[callID]?.ended != true {
-                calls[callID, default: CallState()].ended = true
+                calls[callID, default: CallState()].end(at: epoch)
                 if !pendingExits.isEmpty { pendingExits[callID] = nil }
                 emit(.callEnded, "end", ms, [("call_id", .string(callID)), ("by", "agent"), ("cause", "transferred"), rawMember], into: &out)
             }
@@ -518,7 +531,7 @@ public struct AsteriskMapper: Sendable {
         // Sorted so the output order does not depend on hashing.
         for callID in done.sorted() {
             let p = pendingExits.removeValue(forKey: callID)!
-            calls[callID, default: CallState()].ended = true
+            calls[callID, default: CallState()].end(at: p.epoch)
             out.append(p.event)
             counted.eventsMapped += 1
         }

@@ -233,6 +233,34 @@ import Testing
         expectValid(events)
     }
 
+    /// An `ENTERQUEUE` written after its call's end or exit line, but stamped before it (one
+    /// call's lines written out of order), is that call's start: not a second call (`_2`) with
+    /// the first left without a start, and not an overflow that drops the exit.
+    @Test func anEnterQueueWrittenAfterItsCallsEndIsItsStart() {
+        let log = """
+            1794819610|1794819600.8|qa|NONE|ABANDON|1|1|10
+            1794819600|1794819600.8|qa|NONE|ENTERQUEUE||12125551308|1
+            1794819730|1794819700.9|qa|NONE|EXITWITHTIMEOUT|1|1|30
+            1794819700|1794819700.9|qa|NONE|ENTERQUEUE||12125551309|1
+            1794819800|1794819800.1|qa|NONE|ENTERQUEUE||12125551310|1
+            1794819810|1794819800.1|qa|NONE|ABANDON|1|1|10
+            1794819900|1794819800.1|qa|NONE|ENTERQUEUE||12125551310|1
+            1794819905|1794819800.1|qa|NONE|ABANDON|1|1|5
+            """
+        let (events, stats) = map(queueLog: log + "\n")
+        #expect(stats.malformed == 0)
+        func of(_ call: String) -> [String] { events.filter { $0.callID == call }.map(\.type.rawValue).sorted() }
+        #expect(of("1794819600.8") == ["call.ended", "call.queued", "call.started"])
+        #expect(of("1794819700.9") == ["call.ended", "call.queued", "call.started"])
+        let exit = events.first { $0.callID == "1794819700.9" && $0.type == .callEnded }
+        #expect(exit?.data.string("cause") == "exit_timeout" && exit?.at.milliseconds == 1_794_819_730_000)
+        #expect(!events.contains { $0.callID == "1794819600.8_2" || $0.callID == "1794819700.9_2" })
+        // Queued again after its end, by its time too: still a second call.
+        #expect(of("1794819800.1") == ["call.ended", "call.queued", "call.started"])
+        #expect(of("1794819800.1_2") == ["call.ended", "call.queued", "call.started"])
+        expectValid(events)
+    }
+
     /// A `line` of the queue map matches the dialled number in its other forms, as clients match.
     @Test func aMappedLineMatchesItsNumberWrittenOtherwise() throws {
         let log = """
