@@ -105,11 +105,9 @@ public final class ProjectionEngine: Sendable {
         let found = ((try? fm.contentsOfDirectory(atPath: directory)) ?? []).filter { !registered.contains($0) }.sorted()
         return found.compactMap { name -> ProjectionStatus? in
             let folder = directory + "/" + name
-            guard let generation = Slot.pointedName(folder + "/CURRENT").nilIfEmpty, generation.hasPrefix("gen-"),
-                  fm.fileExists(atPath: folder + "/" + generation + "/data.mdb"),
-                  let meta = try? ProjectionStore(directory: folder + "/" + generation).meta() else { return nil }
-            return ProjectionStatus(name: name, version: meta.version, checkpoint: meta.checkpoint,
-                                    lag: head > meta.checkpoint ? head - meta.checkpoint : 0, state: .unregistered, failure: meta.failure)
+            guard let generation = Slot.pointedGeneration(in: folder),
+                  let meta = try? ProjectionStore(directory: folder + "/" + generation.name).meta() else { return nil }
+            return Self.status(name, meta, head: head, .unregistered)
         }
     }
 
@@ -125,8 +123,12 @@ public final class ProjectionEngine: Sendable {
         // workers start, and must not pass for running.
         let stale = meta.version != s.projection.version || meta.format != ProjectionStore.format
         let state: ProjectionStatus.State = s.isRebuilding ? .rebuilding : meta.failure != nil ? .failed : stale ? .stale : .running
-        return ProjectionStatus(name: name, version: meta.version, checkpoint: meta.checkpoint,
-                                lag: head > meta.checkpoint ? head - meta.checkpoint : 0, state: state, failure: meta.failure)
+        return Self.status(name, meta, head: head, state)
+    }
+
+    private static func status(_ name: String, _ meta: ProjectionStore.Meta, head: UInt64, _ state: ProjectionStatus.State) -> ProjectionStatus {
+        ProjectionStatus(name: name, version: meta.version, checkpoint: meta.checkpoint,
+                         lag: head > meta.checkpoint ? head - meta.checkpoint : 0, state: state, failure: meta.failure)
     }
 
     // MARK: Applying events
@@ -710,9 +712,7 @@ final class Slot: Sendable {
             let id = Self.fileID(pointer)
             guard id != s.pointerID, let id else { return s.active }
             // Swapped by another process: follow the pointer to the generation it names.
-            let name = Self.pointedName(pointer)
-            guard let number = Int(name.dropFirst(4)), name.hasPrefix("gen-"), number != s.generation,
-                  FileManager.default.fileExists(atPath: directory + "/" + name + "/data.mdb"),
+            guard let (name, number) = Self.pointedGeneration(in: directory), number != s.generation,
                   let store = try? ProjectionStore(directory: directory + "/" + name) else {
                 s.pointerID = id
                 return s.active
@@ -749,8 +749,17 @@ final class Slot: Sendable {
         try? FileManager.default.removeItem(atPath: old.directory)
     }
 
+    /// The generation the `CURRENT` file in `directory` names (`gen-N`) and its number, when
+    /// its environment exists.
+    static func pointedGeneration(in directory: String) -> (name: String, number: Int)? {
+        let name = pointedName(directory + "/CURRENT")
+        guard name.hasPrefix("gen-"), let number = Int(name.dropFirst(4)),
+              FileManager.default.fileExists(atPath: directory + "/" + name + "/data.mdb") else { return nil }
+        return (name, number)
+    }
+
     /// The generation the pointer file names (`gen-N`), or "" when there is none.
-    static func pointedName(_ path: String) -> String {
+    private static func pointedName(_ path: String) -> String {
         (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
     }
 
@@ -767,8 +776,4 @@ final class Slot: Sendable {
         try Data((name + "\n").utf8).write(to: URL(fileURLWithPath: tmp))
         if rename(tmp, path) != 0 { throw ProjectionError("cannot replace \(path): errno \(errno)") }
     }
-}
-
-private extension String {
-    var nilIfEmpty: String? { isEmpty ? nil : self }
 }
