@@ -540,6 +540,32 @@ public struct AsteriskMapper: Sendable {
     /// Calls waiting after an `EXIT*` line.
     public var pendingExitCount: Int { pendingExits.count }
 
+    /// An `EXIT*` still waiting when an import ended: its call's `call.ended`, not stored.
+    public struct HeldExit: Sendable {
+        public var callID: String
+        /// The exit line's time (UTC seconds).
+        public var epoch: Int64
+        public var event: Event
+        public init(callID: String, epoch: Int64, event: Event) {
+            self.callID = callID
+            self.epoch = epoch
+            self.event = event
+        }
+    }
+
+    /// The exits waiting now, by call id, for a later import to decide (``adoptHeldExits(_:)``).
+    public var heldExits: [HeldExit] {
+        pendingExits.sorted { $0.key < $1.key }.map { HeldExit(callID: $0.key, epoch: $0.value.epoch, event: $0.value.event) }
+    }
+
+    /// Takes back the exits an earlier import held for calls this mapper has seen nothing of:
+    /// their lines are in a file rotated away since. Calls it has seen, it decided from their lines.
+    public mutating func adoptHeldExits(_ held: [HeldExit]) {
+        for h in held where calls[h.callID] == nil && pendingExits[h.callID] == nil {
+            pendingExits[h.callID] = PendingExit(epoch: h.epoch, event: h.event)
+        }
+    }
+
     /// Calls and clients' queue entries remembered (bounded by ``AsteriskConfiguration/stateRetentionS``).
     public var rememberedCount: Int { calls.count + entriesByClient.count + stints.count }
 

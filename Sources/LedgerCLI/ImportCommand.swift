@@ -121,6 +121,7 @@ struct ImportAsterisk: AsyncParsableCommand {
                 while Date() < wake && !stop.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(50)) }
             }
         } else {
+            importer.takeBackHeldExits()
             try await importer.pass(log: log, endOfInput: true)
         }
         ProgressBar.phase("")
@@ -157,6 +158,7 @@ struct ImportAsterisk: AsyncParsableCommand {
             func counts(_ d: [String: Int]) -> JSONValue {
                 .object(JSONObject(d.sorted { $0.key < $1.key }.map { (key: $0.key, value: .number(String($0.value))) }))
             }
+            o.members.append(("exits_held", .number(String(imp.mapper.pendingExitCount))))
             o.members.append(("skipped", counts(s.skipped)))
             o.members.append(("unknown_verbs", counts(s.unknownVerbs)))
             o.members.append(("verbs", counts(s.verbs)))
@@ -172,6 +174,9 @@ struct ImportAsterisk: AsyncParsableCommand {
                 ["events appended", Terminal.thousands(imp.appendResult.appended)],
                 ["duplicates (already stored)", Terminal.thousands(imp.appendResult.duplicates)],
             ]
+            if imp.mapper.pendingExitCount > 0 {
+                rows.append(["exits held (left a queue under --overflow-window ago: the next import decides)", Terminal.thousands(imp.mapper.pendingExitCount)])
+            }
             for (reason, n) in s.skipped.sorted(by: { $0.key < $1.key }) { rows.append(["skipped: " + reason, Terminal.thousands(n)]) }
             for (verb, n) in s.unknownVerbs.sorted(by: { $0.key < $1.key }) { rows.append(["unknown verb " + verb, Terminal.thousands(n)]) }
             print(Terminal.table(["import asterisk", "count"], rows), terminator: "")
@@ -192,6 +197,8 @@ struct AsteriskImporter {
     let statePath: String
     /// What the appends did so far.
     var appendResult = Appended()
+    /// Exits an earlier run held (``takeBackHeldExits()``), adopted at the end of input.
+    private var heldEarlier: [AsteriskMapper.HeldExit] = []
     /// The append running while the next events are mapped, and its events (for its errors).
     private var inFlight: (events: [Event], task: Task<AppendResult, any Error>)?
 
@@ -211,7 +218,28 @@ struct AsteriskImporter {
     struct State: Codable {
         var queueLog: FollowedFile.Saved?
         var cdr: FollowedFile.Saved?
-        enum CodingKeys: String, CodingKey { case queueLog = "queue_log", cdr }
+        /// The exits held when the run ended (absent in states saved before exits were held).
+        var held: [Held]?
+        enum CodingKeys: String, CodingKey { case queueLog = "queue_log", cdr, held }
+    }
+
+    /// A held exit as saved: its event as a wire-format line.
+    struct Held: Codable {
+        var callID: String
+        var epoch: Int64
+        var event: String
+        enum CodingKeys: String, CodingKey { case callID = "call_id", epoch, event }
+    }
+
+    /// The exits the last run held (see `pass`): a call whose lines are still in the file is
+    /// decided from them again; one whose lines went with a rotated file is decided from this.
+    mutating func takeBackHeldExits() {
+        guard let d = FileManager.default.contents(atPath: statePath),
+              let held = try? JSONDecoder().decode(State.self, from: d).held else { return }
+        heldEarlier = held.compactMap { h in
+            guard let value = try? JSONParser.parse(Array(h.event.utf8)), case .success(let e) = EventValidator.validate(value) else { return nil }
+            return AsteriskMapper.HeldExit(callID: h.callID, epoch: h.epoch, event: e)
+        }
     }
 
     /// Replays what a previous run imported, without appending, so the next pass continues it.
@@ -269,7 +297,14 @@ struct AsteriskImporter {
             if endOfInput && chunk.incomplete { mapper.holdBack("queue_log", line: queueLog.line + 1) }
         }
         if endOfInput {
-            mapper.flushPendingExits(olderThan: nil, into: &events)
+            mapper.adoptHeldExits(heldEarlier)
+            heldEarlier = []
+            // An exit within the overflow window of now, by the clock, may go on in a queue whose
+            // `ENTERQUEUE` is not written yet (a file imported while the PBX writes it, from cron
+            // every minute): it is held, not stored, and the next import, which maps the file
+            // again, decides it. Any older exit (an old log) ends its call now.
+            let now = Int64(Date().timeIntervalSince1970)
+            mapper.flushPendingExits(olderThan: now - Int64(mapper.configuration.overflowWindowS), into: &events)
         } else if read == 0 && quietFor >= Double(mapper.configuration.overflowWindowS) {
             // The log is quiet: a call that left a queue this long ago went nowhere else.
             let now = Int64(Date().timeIntervalSince1970)
@@ -380,7 +415,8 @@ struct AsteriskImporter {
     }
 
     private func saveState() throws {
-        let state = State(queueLog: queueLog.saved, cdr: cdr?.saved)
+        let held = mapper.heldExits.map { Held(callID: $0.callID, epoch: $0.epoch, event: JSONWriter.string(.object($0.event.json))) }
+        let state = State(queueLog: queueLog.saved, cdr: cdr?.saved, held: held.isEmpty ? nil : held)
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
         let tmp = statePath + ".tmp"

@@ -39,6 +39,77 @@ import Testing
         return Int(try JSONParser.parse(stats).objectValue!["events"]!.doubleValue!)
     }
 
+    /// A file imported while the PBX writes it (cron, every minute): a call that left its first
+    /// queue under the overflow window ago is held, not ended, so the next import sees it go on
+    /// in the second queue; an old log's last exit ends its call at once.
+    @Test func anExitUnderTheOverflowWindowAgoIsHeldForTheNextImport() throws {
+        let dir = TemporaryDirectory("cli-import-held")
+        let data = dir.sub("data")
+        let ql = dir.sub("queue_log")
+        let now = Int(Date().timeIntervalSince1970)
+        var lines = [
+            "1794790000|1794790000.1|q-old|NONE|ENTERQUEUE||12125550001|1",
+            "1794790030|1794790000.1|q-old|NONE|EXITWITHTIMEOUT|1|1|30",
+            "\(now - 40)|\(now - 40).7|q-first|NONE|ENTERQUEUE||12125550002|1",
+            "\(now - 10)|\(now - 40).7|q-first|NONE|EXITWITHTIMEOUT|1|1|30",
+        ]
+        try (lines.joined(separator: "\n") + "\n").write(toFile: ql, atomically: false, encoding: .utf8)
+        let run = ["import", "asterisk", "--data", data, "--queue-log", ql, "--format", "json"]
+        let (code, out, err) = try cli(run)
+        #expect(code == 0, "\(err)")
+        #expect(int(try summary(out), "exits_held") == 1)
+        func types(_ call: String) throws -> [String] {
+            let (_, text, _) = try cli(["events", "--data", data, "--call", call])
+            return text.split(separator: "\n").compactMap { try? JSONParser.parse(String($0)).objectValue?.string("type") }.sorted()
+        }
+        #expect(try types("1794790000.1") == ["call.ended", "call.queued", "call.started"])
+        #expect(try types("\(now - 40).7") == ["call.queued", "call.started"])
+        // The PBX writes on: the call enters the second queue and is answered there.
+        lines += ["\(now - 5)|\(now - 40).7|q-second|NONE|ENTERQUEUE||12125550002|1",
+                  "\(now - 2)|\(now - 40).7|q-second|PJSIP/301|CONNECT|3|\(now - 5).8|3"]
+        try (lines.joined(separator: "\n") + "\n").write(toFile: ql, atomically: false, encoding: .utf8)
+        let (code2, out2, err2) = try cli(run)
+        #expect(code2 == 0, "\(err2)")
+        #expect(int(try summary(out2), "exits_held") == 0)
+        #expect(try types("\(now - 40).7") == ["call.answered", "call.queued", "call.queued", "call.ringing", "call.started"])
+    }
+
+    /// A held exit whose lines went with a rotated file is decided by the next import from the
+    /// saved state: its call ends, instead of waiting in the queue for good.
+    @Test func anExitHeldBeforeARotationEndsItsCallInTheNextImport() throws {
+        let dir = TemporaryDirectory("cli-import-held-rotated")
+        let data = dir.sub("data")
+        let ql = dir.sub("queue_log")
+        let now = Int(Date().timeIntervalSince1970)
+        try ["\(now - 30)|\(now - 30).7|q-first|NONE|ENTERQUEUE||12125550002|1",
+             "\(now - 5)|\(now - 30).7|q-first|NONE|EXITWITHTIMEOUT|1|1|25"].joined(separator: "\n").appending("\n")
+            .write(toFile: ql, atomically: false, encoding: .utf8)
+        func run(window: Int) throws -> JSONObject {
+            let (code, out, err) = try cli(["import", "asterisk", "--data", data, "--queue-log", ql, "--format", "json",
+                                            "--overflow-window", String(window)])
+            #expect(code == 0, "\(err)")
+            return try summary(out)
+        }
+        func ends(_ call: String) throws -> [String] {
+            let (_, text, _) = try cli(["events", "--data", data, "--call", call])
+            return text.split(separator: "\n").compactMap { try? JSONParser.parse(String($0)).objectValue }
+                .filter { $0.string("type") == "call.ended" }.compactMap { $0.string("at") }
+        }
+        #expect(int(try run(window: 300), "exits_held") == 1)
+        #expect(try ends("\(now - 30).7").isEmpty)
+        // Rotated: the call's lines are in queue_log.1 now, the new file has another call.
+        #expect(rename(ql, ql + ".1") == 0)
+        try "\(now - 2)|\(now - 2).9|q-first|NONE|ENTERQUEUE||12125550003|1\n".write(toFile: ql, atomically: false, encoding: .utf8)
+        #expect(int(try run(window: 1), "exits_held") == 0)
+        let ended = try ends("\(now - 30).7")
+        #expect(ended.count == 1)
+        #expect(try ended.first.map { try EventTime(rfc3339: $0).milliseconds } == Int64(now - 5) * 1000)
+        // Decided once: the next import holds nothing and stores nothing twice.
+        let again = try run(window: 1)
+        #expect(int(again, "exits_held") == 0 && int(again, "appended") == 0)
+        #expect(try ends("\(now - 30).7").count == 1)
+    }
+
     @Test func reimportAppendsNothingAndAGrownFileOnlyItsNewLines() throws {
         let dir = TemporaryDirectory("cli-import")
         let map = ["--queue-map", fixtures + "day.queue-map", "--timezone", "America/Detroit", "--format", "json"]
