@@ -139,9 +139,9 @@ public struct LiveAgentRow: Codable, Sendable, Equatable, ExplicitNulls {
 /// supervisor saw at T"), equal to a fresh replay of the events with `at` ≤ T.
 public struct LiveView {
     /// How far back an agent's ended talks are looked for to tell since when a free agent is free
-    /// (`since`), and calls by their start in case their end is dated after T. A call without its
-    /// end is in progress however old (events.md), so waits, talks and the hour's counts have no
-    /// horizon.
+    /// (`since`), and calls by their start in case their end is dated after T (longer ones have
+    /// `long` keys). A call without its end is in progress however old (events.md), so waits,
+    /// talks and the hour's counts have no horizon.
     public static let freeSinceHorizonMs: Int64 = 6 * 3_600_000
     /// "Last hour".
     public static let windowMs: Int64 = 3_600_000
@@ -197,15 +197,17 @@ public struct LiveView {
 
         // Every call that can count at T: still going on, or ended in the hour (a call that left the
         // queue or was talked on in the hour ended no earlier), and the hour's outbound. A call whose
-        // end lies after T is going on at T: those started (talks: answered) in the last hours are
-        // found by start; ends dated after T only come with cuts by position or recorded time.
+        // end lies after T is going on at T: found by its start (talks: answer) in the last hours,
+        // or, lasting longer than that, by its `long` key.
         var ranges = [CallsProjection.openRange(department: department),
                       CallsProjection.endedRange(department: department, after: windowStart, through: T),
                       CallsProjection.range(department: department, from: T - Self.freeSinceHorizonMs, to: T + 1),
+                      CallsProjection.longRange(department: department, through: T),
                       CallsProjection.outboundRange(from: windowStart + 1, to: T + 1)]
         for m in members {
             ranges += [CallsProjection.openTalkRange(agent: m), CallsProjection.endedTalkRange(agent: m, after: windowStart, through: T),
-                       CallsProjection.talkRange(agent: m, from: T - Self.freeSinceHorizonMs, to: T + 1)]
+                       CallsProjection.talkRange(agent: m, from: T - Self.freeSinceHorizonMs, to: T + 1),
+                       CallsProjection.longTalkRange(agent: m, through: T)]
         }
         let facts = try engine.facts(of: CallsProjection(), in: ranges, cut: cut).map(\.fact)
 

@@ -15,7 +15,9 @@ public struct CallsProjection: Projection {
     /// `call.started` has not arrived is inbound (`end`/`open` keys). 9: queues after the answer
     /// (`end`/`open` keys in the departments of transfer queues too). 10: a ring after the first
     /// answer is closed by the next answer, another agent's too (`answered_elsewhere`).
-    public let version = 10
+    /// 11: `long`/`talk-long` keys for calls and talks that last longer than the live panel's
+    /// search by start (``LiveView/freeSinceHorizonMs``).
+    public let version = 11
     public init() {}
 
     public func entities(touchedBy e: RecordedEvent, source: any EventSource) -> [String] {
@@ -32,6 +34,7 @@ public struct CallsProjection: Projection {
         for t in c.talkers {
             keys.append(QueryKey("talk", t.agent, time: t.at))
             keys.append(c.endedAt.map { QueryKey("talk-end", t.agent, time: $0) } ?? QueryKey("talk-open", t.agent))
+            if let e = c.endedAt, e - t.at > LiveView.freeSinceHorizonMs { keys.append(QueryKey("talk-long", t.agent, time: t.at)) }
         }
         if c.isInbound {
             let departments = c.departments
@@ -44,6 +47,10 @@ public struct CallsProjection: Projection {
             var live = departments
             for q in c.transferQueues where !live.contains(q.department) { live.append(q.department) }
             for d in live { keys.append(c.endedAt.map { QueryKey("end", d, time: $0) } ?? QueryKey("open", d)) }
+            // Going on at instants the panel's search by start does not reach: found by their start.
+            if let s = c.startedAt ?? c.stints.first?.queuedAt, let e = c.endedAt, e - s > LiveView.freeSinceHorizonMs {
+                for d in live { keys.append(QueryKey("long", d, time: s)) }
+            }
             return keys
         }
         guard let s = c.startedAt else { return keys }
@@ -56,6 +63,17 @@ public struct CallsProjection: Projection {
     /// Inbound calls of `department` that ended in `(after, through]` (ms).
     public static func endedRange(department: String, after: Int64, through: Int64) -> QueryKey.ClosedOpenRange {
         QueryKey.range("end", department, from: after + 1, to: through + 1)
+    }
+
+    /// Inbound calls of `department` that started (or were queued) before `through` and lasted longer
+    /// than ``LiveView/freeSinceHorizonMs``.
+    public static func longRange(department: String, through: Int64) -> QueryKey.ClosedOpenRange {
+        QueryKey.range("long", department, from: .min, to: through + 1)
+    }
+
+    /// Talks of `agent` answered before `through` that lasted longer than ``LiveView/freeSinceHorizonMs``.
+    public static func longTalkRange(agent: String, through: Int64) -> QueryKey.ClosedOpenRange {
+        QueryKey.range("talk-long", agent, from: .min, to: through + 1)
     }
 
     /// Calls `agent` is talking on (answered, not ended), however old.

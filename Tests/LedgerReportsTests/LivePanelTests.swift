@@ -122,6 +122,34 @@ import Testing
         }
     }
 
+    /// A call going on at T whose end (or answer) is dated after T — a PBX clock ahead of ours,
+    /// or a cut by position — is found however long before T it started: a1 has talked since
+    /// 03:00:02 and c2 has waited in the queue since 04:00:01, both still at 11:00. Once only
+    /// calls started in the last 6 hours were looked for.
+    @Test func callsGoingOnForHoursWithAnEndDatedAfterTCount() async throws {
+        let dir = TemporaryDirectory("live-long")
+        let s = Scene()
+        s.standardSetup()
+        status(s, "a1", "02:00:00", "available")
+        status(s, "a2", "02:00:00", "available")
+        s.inbound("c1", from: "79000000001", 0, "03:00:00", [queued(1), ringing(1, "a1"), answered(2, "a1"), ended(8 * 3600 + 600, by: "agent")])
+        s.inbound("c2", from: "79000000002", 0, "04:00:00", [queued(1), ringing(7 * 3600 + 280, "a2"), answered(7 * 3600 + 300, "a2"),
+                                                             ended(7 * 3600 + 1200, by: "agent")])
+        let engine = try await s.engine(dir)
+        let T = instant(s, 0, "11:00:00")
+        for cut in [Cut.all, .position(UInt64(s.events.count))] {
+            let p = try LiveView(engine: engine, department: "sales", at: T, cut: cut).panel()
+            let rows = Dictionary(uniqueKeysWithValues: p.agents.map { ($0.agent, $0) })
+            #expect(rows["a1"]?.status == "talking" && rows["a1"]?.call == "queue", "\(cut)")
+            #expect(rows["a2"]?.status == "available", "\(cut)")
+            #expect(p.metrics.inQueue == 1 && p.metrics.maxQueueWaitS == 7 * 3600 - 1, "\(cut)")
+            #expect(p.metrics.freeAgents == 1 && p.metrics.agentsOnQueueCalls == 1, "\(cut)")
+        }
+        // As of 11:00 by occurred time the ends are not in the cut: the same calls, going on.
+        let asOf = try LiveView(engine: engine, department: "sales", at: T, cut: .occurredAt(EventTime(milliseconds: T))).panel()
+        #expect(asOf.metrics.inQueue == 1 && asOf.agents.first { $0.agent == "a1" }?.status == "talking")
+    }
+
     /// Calls whose `call.started` has not arrived (late delivery; a cut by position before it):
     /// their queue events and answers are what the panel counts (reports depend on the set of
     /// events in the cut). Once only calls with a start counted.
