@@ -22,15 +22,19 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A file of TOKEN=USER:SCOPE+SCOPE lines.") var tokensFile: String?
     @Option(name: .customLong("config"), help: "The server's JSON configuration file (live panel thresholds and alert recipients: see the README).") var configFile: String?
     @Flag(help: "A throw-away ledger with simulated history, and a printed admin token.") var demo = false
+    @Option(help: "Close a connection that sends nothing for this many seconds while a request is read, or between requests.")
+    var idleTimeout = 60
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port: \(port) is not a TCP port (0–65535; 0 = any free port)") }
+        guard (1...86_400).contains(idleTimeout) else { throw ValidationError("--idle-timeout: \(idleTimeout) is not a number of seconds from 1 to 86400") }
     }
 
     func run() async throws {
         var config = LedgerServerConfiguration()
         config.host = host
         config.port = port
+        config.idleTimeoutSeconds = idleTimeout
         if let env = ProcessInfo.processInfo.environment["CALL_LEDGER_TOKENS"] {
             try config.tokens.add(env, origin: "CALL_LEDGER_TOKENS")
         }

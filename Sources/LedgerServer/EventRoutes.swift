@@ -22,6 +22,11 @@ struct EventRoutes {
     /// A JSON array of events, or NDJSON; all or nothing.
     func append(_ request: Request, _ context: LedgerRequestContext) async throws -> Response {
         _ = try context.require(.append)
+        // Refused before a byte of it is read: a client declaring 100 GB is not made to send 32 MiB first.
+        if declaresLength(request.headers, over: maxBodyBytes) {
+            LedgerMetrics.appendRequest("too_large")
+            throw Self.tooLarge(maxBodyBytes)
+        }
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: maxBodyBytes)
@@ -33,7 +38,7 @@ struct EventRoutes {
                 throw error
             }
             LedgerMetrics.appendRequest("too_large")
-            throw APIError(.contentTooLarge, "body_too_large", "the body is over \(maxBodyBytes) bytes: send smaller batches")
+            throw Self.tooLarge(maxBodyBytes)
         }
         let bytes = Array(buffer.readableBytesView)
         guard bytes.contains(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) else {
@@ -63,6 +68,10 @@ struct EventRoutes {
                                      "existing_position": position(e.existingPosition),
                                      "conflicts": .array(all), "conflict_count": .number(String(e.conflictCount))])
         }
+    }
+
+    static func tooLarge(_ limit: Int) -> APIError {
+        APIError(.contentTooLarge, "body_too_large", "the body is over \(limit) bytes: send smaller batches")
     }
 
     /// `{"appended":N,"duplicates":N,"last_position":P,"positions":[…]}`, written straight into

@@ -14,6 +14,10 @@ public struct LedgerServerConfiguration: Sendable {
     public var tokens = TokenStore()
     /// Largest request body accepted; larger ones get 413.
     public var maxBodyBytes = 32 << 20
+    /// A connection that sends nothing for this long while its request is being read (a stalled
+    /// upload: its partial body is held in memory), or between requests, is closed. Responses
+    /// being written (event streams, long reports) are not cut.
+    public var idleTimeoutSeconds = 60
     /// The live dashboard's thresholds and alert recipients (`serve --config FILE`).
     public var live = LiveConfiguration()
     public init() {}
@@ -126,7 +130,8 @@ public func buildApplication(configuration: LedgerServerConfiguration, engine: P
     let live = LiveDashboard(engine: engine, configuration: configuration).register(on: router, v1: v1)
     return Application(
         responder: HeadAsGetResponder(base: router.buildResponder()),
-        server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
+        server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler(maxBodyBytes: configuration.maxBodyBytes)],
+                                            idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "call-ledger"),
         services: engine.workers() + live,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },

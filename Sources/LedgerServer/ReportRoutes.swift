@@ -101,9 +101,9 @@ struct ReportRoutes {
             let principal = try context.require(.handle)
             // Neither NIO's size error nor the parser's is an HTTP error: uncaught, both were 500s.
             let bytes: ByteBuffer
-            do { bytes = try await request.body.collect(upTo: 64 << 10) } catch {
-                throw APIError(.contentTooLarge, "body_too_large", "the body is over 64 KiB")
-            }
+            let tooLarge = APIError(.contentTooLarge, "body_too_large", "the body is over 64 KiB")
+            if declaresLength(request.headers, over: 64 << 10) { throw tooLarge }
+            do { bytes = try await request.body.collect(upTo: 64 << 10) } catch { throw tooLarge }
             let body: JSONObject?
             do { body = try JSONParser.parse(Array(bytes.readableBytesView)).objectValue } catch {
                 throw APIError(.badRequest, "invalid_json", "\(error)")

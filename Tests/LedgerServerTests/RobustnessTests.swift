@@ -58,6 +58,75 @@ import Testing
         #expect(trace.contains("HTTP/1.1 100 Continue"), "\(trace)")
     }
 
+    /// A declared length over the limit is refused at once, without `100 Continue`: the client
+    /// is not made to send 32 MiB (or wait) first. The dismissal route's 64 KiB too.
+    @Test func anAbsurdContentLengthIsRefusedBeforeTheBody() async throws {
+        let server = try await RunningServer(maxBodyBytes: 1 << 20)
+        defer { Task { await server.stop() } }
+        func curl(_ path: String, _ token: String, length: String) throws -> (status: String, trace: String, seconds: Double) {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+            p.arguments = ["-sv", "-m", "20", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Authorization: Bearer \(token)",
+                           "-H", "Expect: 100-continue", "--expect100-timeout", "30", "-H", "Content-Length: \(length)",
+                           "--data-binary", "[]", "http://127.0.0.1:\(server.port)\(path)"]
+            let out = Pipe(), err = Pipe()
+            p.standardOutput = out
+            p.standardError = err
+            let started = Date()
+            try p.run()
+            let status = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let trace = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            return (status, trace, Date().timeIntervalSince(started))
+        }
+        let handle = "/v1/departments/sales/unprocessed/79001112233/handle"
+        // (path, token, declared length, whether `100 Continue` may come first: over the route's own
+        // limit but under the largest any route takes, the refusal comes from the route, at once).
+        for (path, token, length, interim) in [("/v1/events", "appender-token-1", "100000000000000", false),
+                                               ("/v1/events", "appender-token-1", "2000000", false),
+                                               (handle, "handler-token-1", "100000000000", false), (handle, "handler-token-1", "100000", true)] {
+            let r = try curl(path, token, length: length)
+            #expect(r.status == "413" && (interim || !r.trace.contains("100 Continue")) && r.seconds < 10, "\(path) \(length): \(r.trace)")
+        }
+        #expect(try await server.request("GET", "/healthz").0 == 200)
+    }
+
+    /// A client that stalls mid-request (headers, body) or says nothing is disconnected after the
+    /// idle timeout, with its partial body; an event stream, a response being written, stays open.
+    @Test func stalledConnectionsAreClosedAfterTheIdleTimeout() async throws {
+        let server = try await RunningServer { $0.idleTimeoutSeconds = 1 }
+        defer { Task { await server.stop() } }
+        func stalled(_ bytes: String) throws -> (closed: Bool, seconds: Double) {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(fd) }
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_port = in_port_t(UInt16(server.port).bigEndian)
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            #expect(connected == 0)
+            _ = bytes.withCString { send(fd, $0, strlen($0), 0) }
+            var timeout = timeval(tv_sec: 8, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            let started = Date()
+            var buffer = [UInt8](repeating: 0, count: 256)
+            let n = recv(fd, &buffer, buffer.count, 0)
+            return (n == 0, Date().timeIntervalSince(started))
+        }
+        for request in ["", "POST /v1/events HTTP/1.1\r\nHost: x\r\n",
+                        "POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer appender-token-1\r\nContent-Length: 1000\r\n\r\n[  "] {
+            let r = try stalled(request)
+            #expect(r.closed && r.seconds < 6, "\(request.debugDescription): closed \(r.closed) after \(r.seconds) s")
+        }
+        // A stream outlives the timeout and still delivers.
+        let stream = Task { try await server.request("GET", "/v1/events/stream?limit=1", token: "reader-token-1") }
+        try await Task.sleep(for: .seconds(2.5))
+        let body = Self.missedCall("idle", department: "sales", client: "79001112277", callID: "idle-1", at: "2026-03-02")[0]
+        #expect(try await server.request("POST", "/v1/events", token: "appender-token-1", body: body).0 == 200)
+        let (status, text) = try await stream.value
+        #expect(status == 200 && text.contains("idle-s"), "\(text)")
+    }
+
     @Test func twoManagersHandlingOneEpisodeAtOnceStoreOneDismissal() async throws {
         let server = try await RunningServer()
         defer { Task { await server.stop() } }
