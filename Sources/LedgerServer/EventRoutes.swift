@@ -150,6 +150,7 @@ struct EventRoutes {
     /// stream after that many events (for scripts and tests).
     func stream(_ request: Request, _ context: LedgerRequestContext) throws -> Response {
         _ = try context.require(.read)
+        try checkQuery(request, takes: ["after", "limit"])
         let resume = try request.headers[values: .init("Last-Event-ID")!].first.map { s -> UInt64 in
             guard let v = UInt64(s) else { throw APIError(.badRequest, "invalid_parameter", "Last-Event-ID: expected a position ≥ 0, got \"\(s)\"") }
             return v
@@ -203,6 +204,7 @@ struct EventRoutes {
     /// NDJSON of events after `after`, at most `limit` (default 1,000, at most 10,000).
     func read(_ request: Request, _ context: LedgerRequestContext) throws -> Response {
         _ = try context.require(.read)
+        try checkQuery(request, takes: ["after", "limit"])
         let after = try request.uri.queryParameters["after"].map { s -> UInt64 in
             guard let v = UInt64(String(s)) else { throw APIError(.badRequest, "invalid_parameter", "after: expected a position ≥ 0") }
             return v

@@ -23,7 +23,7 @@ struct LiveDashboard {
         v1.get("departments/:department/live") { request, context in
             _ = try context.require(.read)
             let department = try context.parameters.decoded("department")
-            let cut = try ReportRoutes(engine: engine).cut(request)
+            let cut = try ReportRoutes(engine: engine).cut(request, takes: [])
             let at = try LiveView.instant(of: cut, log: engine.log, now: LiveView.nowMs)
             let panel = try LiveView(engine: engine, department: department, at: at, cut: cut, presence: hub.presence).panel()
             guard request.uri.queryParameters["format"].map({ $0 == "json" }) ?? true else {
@@ -41,6 +41,7 @@ struct LiveDashboard {
                 throw APIError(.unauthorized, "unauthorized", "send Authorization: Bearer TOKEN or ?token=TOKEN")
             }
             guard p.allows(.read) else { throw APIError(.forbidden, "forbidden", "this token lacks the read scope") }
+            try checkQuery(request, takes: ["token", "limit"])
             let department = try context.parameters.decoded("department")
             let limit = request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? .max
             let (id, messages) = hub.subscribe(department)

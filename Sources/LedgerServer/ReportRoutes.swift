@@ -16,13 +16,13 @@ struct ReportRoutes {
         group.get("departments/:department/unprocessed") { request, context in
             _ = try context.require(.read)
             let department = try context.parameters.decoded("department")
-            let rows = try DepartmentView(engine: engine, department: department, cut: try cut(request)).unprocessed()
+            let rows = try DepartmentView(engine: engine, department: department, cut: try cut(request, takes: [])).unprocessed()
             return try respond(request, rows, .unprocessed(rows, department: department))
         }
         group.get("departments/:department/processed") { request, context in
             _ = try context.require(.read)
             let department = try context.parameters.decoded("department")
-            let view = try DepartmentView(engine: engine, department: department, cut: try cut(request))
+            let view = try DepartmentView(engine: engine, department: department, cut: try cut(request, takes: ["from", "to", "limit"]))
             let from = try bound(request, "from", view.timeZone), to = try bound(request, "to", view.timeZone)
             try ordered(from, to)
             let period = from == nil && to == nil ? nil : ReportPeriod(from: from ?? Int64.min / 2, to: to ?? Int64.max / 2)
@@ -31,7 +31,8 @@ struct ReportRoutes {
         }
         group.get("departments/:department/report") { request, context in
             _ = try context.require(.read)
-            let view = try DepartmentView(engine: engine, department: try context.parameters.decoded("department"), cut: try cut(request))
+            let view = try DepartmentView(engine: engine, department: try context.parameters.decoded("department"),
+                                          cut: try cut(request, takes: ["from", "to", "by"]))
             let by = try request.uri.queryParameters["by"].map { s -> DepartmentReport.BucketSize in
                 guard let b = DepartmentReport.BucketSize(rawValue: String(s)) else { throw bad("by: day, week or month") }
                 try limitBuckets(b, try period(request, view.timeZone))
@@ -43,7 +44,7 @@ struct ReportRoutes {
         group.get("departments/:department/calls") { request, context in
             _ = try context.require(.read)
             let department = try context.parameters.decoded("department")
-            let view = try DepartmentView(engine: engine, department: department, cut: try cut(request))
+            let view = try DepartmentView(engine: engine, department: department, cut: try cut(request, takes: ["from", "to", "result", "reason", "columns"]))
             let result = request.uri.queryParameters["result"].map(String.init)
             if let result, !["answered", "missed", "in_progress"].contains(result) { throw bad("result: answered, missed or in_progress") }
             let reason = request.uri.queryParameters["reason"].map(String.init)
@@ -57,13 +58,14 @@ struct ReportRoutes {
         group.get("calls/:call_id") { request, context in
             _ = try context.require(.read)
             let id = try context.parameters.decoded("call_id")
-            guard let detail = try CallDetail.load(engine: engine, callID: id, cut: try cut(request)) else {
+            guard let detail = try CallDetail.load(engine: engine, callID: id, cut: try cut(request, takes: [])) else {
                 throw APIError(.notFound, "not_found", "no call \(id)")
             }
             return try respond(request, detail, .call(detail))
         }
         group.get("audit/dismissals") { request, context in
             _ = try context.require(.read)
+            let cut = try cut(request, takes: ["from", "to", "by", "reason", "department", "client"])
             let q = request.uri.queryParameters
             let utc = TimeZone(identifier: "UTC")!
             let reason = q["reason"].map(String.init)
@@ -75,16 +77,17 @@ struct ReportRoutes {
             let filter = DismissalFilter(by: q["by"].map(String.init), reason: reason,
                                          department: q["department"].map(String.init), client: q["client"].map(String.init),
                                          from: from, to: to)
-            let rows = try DismissalAudit.rows(engine: engine, filter: filter, cut: try cut(request))
+            let rows = try DismissalAudit.rows(engine: engine, filter: filter, cut: cut)
             return try respond(request, rows, .dismissals(rows))
         }
         group.get("leads/:report") { request, context in
             _ = try context.require(.read)
+            let cut = try cut(request, takes: ["from", "to", "type", "timezone"])
             let tzName = request.uri.queryParameters["timezone"].map(String.init) ?? "UTC"
             guard let tz = EventValidator.ianaTimeZone(tzName) else {
                 throw bad("timezone: unknown zone \(tzName); use an IANA name such as Europe/Moscow or UTC")
             }
-            let view = LeadView(engine: engine, cut: try cut(request), timeZone: tz)
+            let view = LeadView(engine: engine, cut: cut, timeZone: tz)
             let from = try bound(request, "from", tz), to = try bound(request, "to", tz)
             try ordered(from, to)
             let p = ReportPeriod.bounded(from: from, to: to)
@@ -129,18 +132,14 @@ struct ReportRoutes {
 
     func bad(_ message: String) -> APIError { APIError(.badRequest, "invalid_parameter", message) }
 
-    /// Every query parameter a report or the panel takes.
-    static let parameters = ["from", "to", "by", "result", "reason", "columns", "limit", "department", "client", "type", "timezone",
-                             "as_of_position", "as_of_recorded", "as_of", "format"]
-
-    /// The request's cut. Every report and the panel ask for it first, so this is also where a
-    /// misspelt parameter (`asof=`) becomes a 400: the CLI refuses an unknown option too, and
-    /// silently answering without the cut would be a different report.
-    func cut(_ request: Request) throws -> Cut {
+    /// The request's cut, after checking its query against the endpoint's own parameters
+    /// (`takes`, besides the cut's and `format`). Every report and the panel ask for it first, so
+    /// this is also where a misspelt parameter (`asof=`), one another endpoint takes, or one given
+    /// twice becomes a 400: the CLI refuses an unknown option too, and silently answering without
+    /// it would be a different report.
+    func cut(_ request: Request, takes: [String]) throws -> Cut {
+        try checkQuery(request, takes: takes + ["as_of_position", "as_of_recorded", "as_of", "format"])
         let q = request.uri.queryParameters
-        for (name, _) in q where !Self.parameters.contains(String(name)) {
-            throw bad("unknown parameter \(name); the reports take \(Self.parameters.joined(separator: ", "))")
-        }
         let given = ["as_of_position", "as_of_recorded", "as_of"].filter { q[Substring($0)] != nil }
         guard given.count <= 1 else { throw bad("give one of as_of_position, as_of_recorded, as_of") }
         if let p = q["as_of_position"] {

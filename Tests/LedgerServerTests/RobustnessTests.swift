@@ -127,6 +127,35 @@ import Testing
         #expect(status == 200 && text.contains("idle-s"), "\(text)")
     }
 
+    /// A parameter given twice, or one only another endpoint takes, is a 400 naming it: the
+    /// first of two cuts, or an unfiltered list for a filter, would answer another question.
+    @Test func repeatedParametersAndOnesOfOtherEndpointsAreRefused() async throws {
+        let server = try await RunningServer()
+        defer { Task { await server.stop() } }
+        let period = "from=2026-11-16&to=2026-11-18"
+        for (path, name) in [("/v1/departments/sales/report?\(period)&as_of_position=1&as_of_position=2", "as_of_position"),
+                             ("/v1/departments/sales/report?\(period)&by=day&by=week", "by"),
+                             ("/v1/departments/sales/report?\(period)&format=csv&format=bogus", "format"),
+                             ("/v1/events?after=1&after=2", "after"),
+                             ("/v1/departments/sales/unprocessed?limit=abc", "limit"),
+                             ("/v1/departments/sales/unprocessed?from=2026-11-16", "from"),
+                             ("/v1/departments/sales/report?\(period)&timezone=Nowhere/Land", "timezone"),
+                             ("/v1/departments/sales/report?\(period)&result=answered", "result"),
+                             ("/v1/departments/sales/calls?\(period)&by=day", "by"),
+                             ("/v1/departments/sales/live?from=2026-11-16", "from"),
+                             ("/v1/events?lmit=3", "lmit"), ("/v1/events/stream?aftr=3", "aftr")] {
+            let (status, body) = try await server.request("GET", path, token: "reader-token-1")
+            #expect(status == 400 && body.contains("invalid_parameter") && body.contains(name), "\(path): \(status) \(body)")
+        }
+        // What each endpoint takes still works.
+        for path in ["/v1/departments/sales/report?\(period)&by=day&as_of_position=1", "/v1/departments/sales/calls?\(period)&result=missed",
+                     "/v1/departments/sales/processed?\(period)&limit=5", "/v1/leads/conversion?\(period)&timezone=UTC&type=repair",
+                     "/v1/audit/dismissals?\(period)&by=boss&department=sales", "/v1/events?after=0&limit=2",
+                     "/v1/departments/sales/live?format=json"] {
+            #expect(try await server.request("GET", path, token: "reader-token-1").0 == 200, "\(path)")
+        }
+    }
+
     @Test func twoManagersHandlingOneEpisodeAtOnceStoreOneDismissal() async throws {
         let server = try await RunningServer()
         defer { Task { await server.stop() } }
