@@ -22,6 +22,11 @@ struct EventRoutes {
     /// A JSON array of events, or NDJSON; all or nothing.
     func append(_ request: Request, _ context: LedgerRequestContext) async throws -> Response {
         _ = try context.require(.append)
+        // A compressed body would be read as NDJSON and refused line by line as invalid events.
+        if let coding = request.headers[.contentEncoding], coding.lowercased() != "identity" {
+            LedgerMetrics.appendRequest("invalid")
+            throw APIError(.unsupportedMediaType, "unsupported_encoding", "Content-Encoding \(coding) is not taken: send the body uncompressed")
+        }
         // Refused before a byte of it is read: a client declaring 100 GB is not made to send 32 MiB first.
         if declaresLength(request.headers, over: maxBodyBytes) {
             LedgerMetrics.appendRequest("too_large")

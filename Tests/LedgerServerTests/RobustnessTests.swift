@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import LedgerEvents
 import LedgerTestSupport
 import Testing
@@ -89,6 +92,15 @@ import Testing
             #expect(r.status == "413" && (interim || !r.trace.contains("100 Continue")) && r.seconds < 10, "\(path) \(length): \(r.trace)")
         }
         #expect(try await server.request("GET", "/healthz").0 == 200)
+        // A compressed body is refused as such (415), not read as NDJSON; nothing is stored.
+        var r = URLRequest(url: URL(string: "http://127.0.0.1:\(server.port)/v1/events")!)
+        r.httpMethod = "POST"
+        r.setValue("Bearer appender-token-1", forHTTPHeaderField: "Authorization")
+        r.setValue("gzip", forHTTPHeaderField: "Content-Encoding")
+        r.httpBody = Data([0x1F, 0x8B, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00])
+        let (data, response) = try await URLSession.shared.data(for: r)
+        #expect((response as? HTTPURLResponse)?.statusCode == 415 && String(decoding: data, as: UTF8.self).contains("unsupported_encoding"))
+        #expect(server.engine.log.lastPosition == 0)
     }
 
     /// A client that stalls mid-request (headers, body) or says nothing is disconnected after the
