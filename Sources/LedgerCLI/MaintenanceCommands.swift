@@ -15,15 +15,57 @@ struct Verify: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @Option(help: "table or json.") var format: ReportFormat = .table
+    /// The walk itself, in the child process `run` starts (see there).
+    @Flag(help: .hidden) var walk = false
 
     func run() async throws {
+        guard walk else { return try walkInAChild() }
         let log = try global.openLog(readOnly: true)
         defer { log.close() }
         let bar = ProgressBar("verifying", total: Int(log.lastPosition))
-        let report = try log.verify { done, _ in bar.update(Int(done)) }
+        let report: VerifyReport
+        do {
+            report = try log.verify { done, _ in bar.update(Int(done)) }
+        } catch {
+            // LMDB refusing a damaged page (MDB_CORRUPTED, a page not found) is what verify is for.
+            bar.finish()
+            let last = log.lastPosition
+            report = VerifyReport(records: 0, lastPosition: last, indexedThrough: 0,
+                                  problems: [VerifyProblem(position: nil, message: "the walk could not go on: \(error); restore the ledger from a backup")])
+        }
         bar.finish()
         try Self.print(report, format: format)
         if !report.isClean { throw ExitCode(1) }
+    }
+
+    /// LMDB trusts its pages: a damaged page header can make it read outside the map and die of
+    /// SIGBUS or SIGSEGV, with no error to return. So the walk runs in a child process (this
+    /// command with `--walk`, whose output and exit code are passed on), and a child killed by a
+    /// signal is reported as what it means: the file is damaged where LMDB cannot read it.
+    private func walkInAChild() throws {
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        child.arguments = ["verify", "--data", global.data, "--format", format.rawValue, "--walk"]
+        // A crash is the answer here, not a bug to trace: no backtrace over the report.
+        child.environment = ProcessInfo.processInfo.environment.merging(["SWIFT_BACKTRACE": "enable=no"]) { _, new in new }
+        try child.run()
+        child.waitUntilExit()
+        guard child.terminationReason == .uncaughtSignal else {
+            if child.terminationStatus != 0 { throw ExitCode(child.terminationStatus) }
+            return
+        }
+        let signal = child.terminationStatus
+        let name = signal == SIGBUS ? "SIGBUS" : signal == SIGSEGV ? "SIGSEGV" : "signal \(signal)"
+        let message = "the ledger's file is damaged where LMDB cannot read it (the walk stopped with \(name)): "
+            + "restore it from a backup (`call-ledger backup` makes one), or copy out what still reads with `call-ledger events`"
+        switch format {
+        case .json:
+            let o = JSONObject([("records", .null), ("problems", .array([.object(JSONObject([("position", .null), ("message", .string(message))]))]))])
+            Swift.print(JSONWriter.string(.object(o)))
+        case .table:
+            Swift.print("1 problem:\n  " + message)
+        }
+        throw ExitCode(1)
     }
 
     static func print(_ report: VerifyReport, format: ReportFormat) throws {

@@ -3,6 +3,11 @@ public struct VerifyProblem: Sendable, Hashable, Codable, CustomStringConvertibl
     public var position: UInt64?
     public var message: String
     public var description: String { position.map { "position \($0): \(message)" } ?? message }
+
+    public init(position: UInt64?, message: String) {
+        self.position = position
+        self.message = message
+    }
 }
 
 /// The result of walking the whole log.
@@ -13,6 +18,13 @@ public struct VerifyReport: Sendable, Codable {
     public var indexedThrough: UInt64
     public var problems: [VerifyProblem]
     public var isClean: Bool { problems.isEmpty }
+
+    public init(records: Int, lastPosition: UInt64, indexedThrough: UInt64, problems: [VerifyProblem]) {
+        self.records = records
+        self.lastPosition = lastPosition
+        self.indexedThrough = indexedThrough
+        self.problems = problems
+    }
 }
 
 extension LogStore {
@@ -43,8 +55,12 @@ extension LogStore {
                 var n = 0
                 try txn.scan(log, from: startKey) { k, v in
                     guard k.count == 8 else {
-                        problem(nil, "log key of \(k.count) bytes (expected 8)")
-                        return true
+                        // The tree's pages are damaged: what LMDB reads past here has no order to
+                        // trust (a damaged page header made one walk read 10,000 such keys).
+                        problem(expected, "the log's B-tree is damaged after position \(expected - 1) (a key of \(k.count) bytes, expected 8): "
+                                + "the records from here on cannot be read in order; restore the ledger from a backup")
+                        done = true
+                        return false
                     }
                     let p = Keys.readUInt64(k)
                     if p > target { done = true; return false }

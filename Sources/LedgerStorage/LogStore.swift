@@ -403,7 +403,7 @@ public final class LogStore: Sendable {
     /// tail before any id is looked up, so an id they stored is found here too.
     private func adoptForeignRecords(_ txn: Transaction, cached: Head) throws -> Head {
         guard let (k, v) = try txn.last(log) else { return cached }
-        let p = Keys.readUInt64(k)
+        let p = try Keys.logPosition(k)
         guard p != cached.position || tail.withLock({ $0.end }) < p else { return cached }
         let onDisk = Head(position: p, recordedAt: try RecordFormat.open(v, position: p).recordedAt)
         try takeIn(through: onDisk, txn)
@@ -417,7 +417,7 @@ public final class LogStore: Sendable {
         var found: [(PendingRecord, UInt64)] = []
         if known < last.position {
             try txn.scan(log, from: Keys.position(known + 1)) { key, value in
-                let position = Keys.readUInt64(key)
+                let position = try Keys.logPosition(key)
                 guard position <= last.position else { return false }
                 found.append((try indexEntries(ofStored: RecordFormat.open(value, position: position).payload, at: position), position))
                 return true
@@ -692,7 +692,7 @@ public final class LogStore: Sendable {
         try env.read { txn in
             var n = 0
             try txn.scan(log, from: Keys.position(position + 1)) { k, v in
-                let p = Keys.readUInt64(k)
+                let p = try Keys.logPosition(k)
                 try RecordFormat.withPayload(v, position: p) { recordedAt, payload in
                     try body(p, recordedAt, payload)
                 }
@@ -742,6 +742,7 @@ public final class LogStore: Sendable {
         let start = after.map { Keys.time($0.time, $0.position + 1) } ?? Keys.time(from, 0)
         try indexEnv.read { txn in
             try txn.scan(time, from: start) { k, _ in
+                guard k.count == 16 else { throw StorageError(.corrupted, "a time index key of \(k.count) bytes (expected 16): delete DIR/index, it is rebuilt from the log") }
                 let t = Keys.timeMs(k)
                 guard t < to, out.count < limit else { return false }
                 out.append((t, Keys.readUInt64(k, at: 8)))
@@ -800,7 +801,7 @@ public final class LogStore: Sendable {
     private static func readHead(env: Environment, log: Database) throws -> Head {
         try env.read { txn -> Head in
             guard let (k, v) = try txn.last(log) else { return Head(position: 0, recordedAt: 0) }
-            let p = Keys.readUInt64(k)
+            let p = try Keys.logPosition(k)
             let r = try RecordFormat.open(v, position: p)
             return Head(position: p, recordedAt: r.recordedAt)
         }

@@ -68,6 +68,24 @@ enum RecordFormat {
 
 /// Big-endian key helpers: byte order equals numeric order, so LMDB's default compare sorts them.
 enum Keys {
+    /// The position a log key holds. LMDB hands back whatever a damaged page says: a key of
+    /// another length is reported, not read past its end.
+    static func logPosition(_ k: [UInt8]) throws -> UInt64 {
+        try checkLogKey(k.count)
+        return readUInt64(k)
+    }
+
+    static func logPosition(_ k: UnsafeRawBufferPointer) throws -> UInt64 {
+        try checkLogKey(k.count)
+        return readUInt64(k)
+    }
+
+    private static func checkLogKey(_ count: Int) throws {
+        guard count == 8 else {
+            throw StorageError(.corrupted, "the ledger's file is damaged (a log key of \(count) bytes, expected 8): restore it from a backup")
+        }
+    }
+
     static func position(_ p: UInt64) -> [UInt8] {
         var k = [UInt8](repeating: 0, count: 8)
         for i in 0..<8 { k[i] = UInt8(truncatingIfNeeded: p >> (56 - 8 * UInt64(i))) }
