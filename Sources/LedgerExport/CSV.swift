@@ -2,10 +2,23 @@ import Foundation
 
 /// RFC 4180 text: CRLF line ends, fields quoted when they hold a comma, quote or line break.
 public enum CSV {
-    /// One field, quoted only when it must be.
+    /// One field, quoted only when it must be, and defused when a spreadsheet would run it.
     public static func field(_ s: String) -> String {
-        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" })
+        let s = runsAsFormula(s) ? "'" + s : s
+        return s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" })
             ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    }
+
+    /// Whether a spreadsheet opening the file would take `s` for a formula (a comment or an agent's
+    /// name `=HYPERLINK(…)`, `+cmd|…`): `=`, `@`, a tab or CR first, or `+`/`-` followed by more
+    /// than a number or a phone number is made of (which can call no function and name no cell).
+    static func runsAsFormula(_ s: String) -> Bool {
+        guard let first = s.unicodeScalars.first else { return false }
+        switch first {
+        case "=", "@", "\t", "\r": return true
+        case "+", "-": return s.unicodeScalars.dropFirst().contains { !("0"..."9").contains($0) && !" ()./-%".unicodeScalars.contains($0) }
+        default: return false
+        }
     }
 
     /// A header line and one line per row, each ended by CRLF.
