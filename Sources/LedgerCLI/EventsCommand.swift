@@ -17,7 +17,8 @@ struct Events: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(parsing: .unconditional, help: "Only events after this position.") var after: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Only events after this position; with --from/--to, after the event at this position in the window's order (by occurred time), so the last position printed pages on.")
+    var after: UInt64 = 0
     @Option(parsing: .unconditional, help: "At most this many events.") var limit: Int?
     @Option(name: .customLong("call"), help: "Only the events of this call_id.") var callID: String?
     @Option(help: "Only the events of this client number (any format; normalised).") var client: String?
@@ -33,6 +34,9 @@ struct Events: AsyncParsableCommand {
             }
         }
         if let limit, limit < 0 { throw ValidationError("--limit must be ≥ 0") }
+        if let f = from.flatMap({ try? EventTime(rfc3339: $0) }), let t = to.flatMap({ try? EventTime(rfc3339: $0) }), f >= t {
+            throw ValidationError("--from must be before --to")
+        }
     }
 
     func run() async throws {
@@ -43,7 +47,7 @@ struct Events: AsyncParsableCommand {
         let limit = self.limit ?? .max
         var emitted = 0
         func emit(_ e: RecordedEvent) {
-            guard emitted < limit, e.position > after else { return }
+            guard emitted < limit else { return }
             emitted += 1
             switch format {
             case .ndjson, .wire:
@@ -59,12 +63,14 @@ struct Events: AsyncParsableCommand {
             (fromT.map { e.event.at >= $0 } ?? true) && (toT.map { e.event.at < $0 } ?? true)
         }
         if let callID {
-            for e in try log.events(callID: callID) where inRange(e) && (client.map { e.event.client == ClientNumber($0) } ?? true) { emit(e) }
+            for e in try log.events(callID: callID) where e.position > after && inRange(e) && (client.map { e.event.client == ClientNumber($0) } ?? true) { emit(e) }
         } else if let client {
-            for e in try log.events(client: ClientNumber(client)) where inRange(e) { emit(e) }
+            for e in try log.events(client: ClientNumber(client)) where e.position > after && inRange(e) { emit(e) }
         } else if fromT != nil || toT != nil {
+            // In occurred-time order: `--after P` continues after the event at P in that order, so
+            // the last position printed pages through the window.
             let events = try log.events(occurredFrom: fromT ?? EventTime(milliseconds: .min / 2),
-                                        to: toT ?? EventTime(milliseconds: .max / 2))
+                                        to: toT ?? EventTime(milliseconds: .max / 2), after: after, limit: limit)
             for e in events { emit(e) }
         } else {
             var cursor = after

@@ -23,6 +23,7 @@ struct LiveReport: AsyncParsableCommand {
     func run() async throws {
         let engine = try Registry.openCaughtUp(global)
         defer { engine.log.close() }
+        noteUnknownDepartment(engine, department)
         let cut = asOf.cut
         let at = try LiveView.instant(of: cut, log: engine.log, now: LiveView.nowMs)
         let panel = try LiveView(engine: engine, department: department, at: at, cut: cut).panel()

@@ -196,6 +196,10 @@ struct Report: AsyncParsableCommand {
         @Option(help: "Period end (exclusive).") var to: String
         @OptionGroup var out: OutputOptions
 
+        func validate() throws {
+            if try parseBound(from, flag: "--from") >= parseBound(to, flag: "--to") { throw ValidationError("--from must be before --to") }
+        }
+
         func run() async throws {
             let engine = try Registry.openCaughtUp(global)
             defer { engine.log.close() }

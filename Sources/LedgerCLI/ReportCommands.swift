@@ -146,6 +146,9 @@ struct Calls: AsyncParsableCommand {
             throw ValidationError("--reason: one of \(MissedReason.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         if let columns {
+            guard !columns.split(separator: ",").isEmpty else {
+                throw ValidationError("--columns: name at least one column; known: \(CallColumns.all.joined(separator: ","))")
+            }
             for c in columns.split(separator: ",") where !CallColumns.all.contains(String(c)) {
                 throw ValidationError("--columns: unknown column \(c); known: \(CallColumns.all.joined(separator: ","))")
             }
@@ -217,6 +220,7 @@ struct Audit: AsyncParsableCommand {
         func run() async throws {
             let engine = try Registry.openCaughtUp(global)
             defer { engine.log.close() }
+            if let department { noteUnknownDepartment(engine, department) }
             let utc = TimeZone(identifier: "UTC")!
             let b = try bounds(from, to, utc)
             let filter = DismissalFilter(by: by, reason: reason, department: department, client: client, from: b.from, to: b.to)
@@ -255,6 +259,7 @@ struct Handle: AsyncParsableCommand {
     func run() async throws {
         let engine = try Registry.openCaughtUp(global)
         defer { engine.log.close() }
+        noteUnknownDepartment(engine, department)
         let row = try await MissedHandling.handle(engine: engine, department: department, client: client, by: by, reason: reason, comment: comment)
         print(try reportJSON(row))
     }

@@ -385,8 +385,16 @@ public final class EventLog: Sendable {
 
     /// Events whose occurred time is in `[from, to)`, ordered by `at` then position.
     public func events(occurredFrom from: EventTime, to: EventTime, limit: Int = .max) throws -> [RecordedEvent] {
+        try events(occurredFrom: from, to: to, after: nil, limit: limit)
+    }
+
+    /// The events of ``events(occurredFrom:to:limit:)`` that come after the event at position
+    /// `after` in that order (by occurred time, then position): a page after the last one read.
+    /// `nil`, or a position with no event, starts at `from`.
+    public func events(occurredFrom from: EventTime, to: EventTime, after: UInt64?, limit: Int = .max) throws -> [RecordedEvent] {
         try reading {
-            let ps = try store.positions(occurredFrom: from.milliseconds, to: to.milliseconds, limit: limit).map(\.position)
+            let key = try after.flatMap { p in p == 0 ? nil : try events(after: p - 1, limit: 1).first.flatMap { $0.position == p ? (time: $0.event.at.milliseconds, position: p) : nil } }
+            let ps = try store.positions(occurredFrom: from.milliseconds, to: to.milliseconds, after: key, limit: limit).map(\.position)
             return try decoded(at: ps)
         }
     }

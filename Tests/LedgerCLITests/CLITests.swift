@@ -11,6 +11,47 @@ func cli(_ args: [String], stdin: String? = nil, env: [String: String] = [:]) th
 }
 
 @Suite struct CLITests {
+    /// A time window comes in occurred-time order, and `--after` the last position printed pages
+    /// through it; a window that ends before it starts is refused.
+    @Test func eventsOfATimeWindowPageByTheLastPositionPrinted() throws {
+        let dir = TemporaryDirectory("cli-window")
+        let data = dir.sub("data")
+        let lines = [("p1", "10:02"), ("p2", "10:01"), ("p3", "10:00"), ("p4", "09:00")].map { id, t in
+            #"{"id":"\#(id)","type":"agent.status","at":"2026-11-16T\#(t):00Z","data":{"agent":"a1","status":"available"}}"#
+        }
+        #expect(try cli(["append", "-", "--data", data], stdin: lines.joined(separator: "\n") + "\n").0 == 0)
+        let window = ["events", "--data", data, "--from", "2026-11-16T10:00:00Z", "--to", "2026-11-16T11:00:00Z", "--limit", "1"]
+        var seen: [String] = []
+        var after = "0"
+        while seen.count < 5 {
+            let (code, out, err) = try cli(window + ["--after", after])
+            #expect(code == 0, "\(err)")
+            guard let e = try? JSONParser.parse(out).objectValue else { break }
+            seen.append(e.string("id") ?? "")
+            after = String(Int(e["position"]?.doubleValue ?? 0))
+        }
+        #expect(seen == ["p3", "p2", "p1"])
+        let (code, _, err) = try cli(["events", "--data", data, "--from", "2026-11-18T00:00:00Z", "--to", "2026-11-16T00:00:00Z"])
+        #expect(code != 0 && err.contains("--from must be before --to"), "\(err)")
+        let (code2, _, err2) = try cli(["report", "calls-per-line", "--data", data, "--from", "2026-11-18", "--to", "2026-11-16"])
+        #expect(code2 != 0 && err2.contains("--from must be before --to"), "\(err2)")
+    }
+
+    /// Every report that takes a department says when no event names it, the live panel and the
+    /// dismissals audit too; an empty column list is refused, not answered with blank lines.
+    @Test func unknownDepartmentsAreNotedAndEmptyColumnsRefused() throws {
+        let dir = TemporaryDirectory("cli-notes")
+        let data = dir.sub("data")
+        #expect(try cli(["demo", "--data", data, "--days", "1"]).0 == 0)
+        for args in [["report", "live", "--department", "Sales"], ["audit", "dismissals", "--department", "Sales"]] {
+            let (code, _, err) = try cli(args + ["--data", data])
+            #expect(code == 0 && err.contains("did you mean \"sales\"?"), "\(args): \(err)")
+        }
+        let (code, _, err) = try cli(["report", "calls", "--data", data, "--department", "sales", "--from", "2026-11-16", "--to", "2026-11-18",
+                                      "--columns", ""])
+        #expect(code != 0 && err.contains("--columns: name at least one column"), "\(err)")
+    }
+
     /// `verify` on copies damaged 16 bytes at a time, in page headers and mid-page: it reports
     /// (exit 1, with a message) or finds nothing wrong (a free page), and never dies. LMDB itself
     /// dies of SIGSEGV on some damaged pages (offsets 18432 and 75776 of this ledger did): the walk
