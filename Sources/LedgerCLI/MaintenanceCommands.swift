@@ -28,7 +28,6 @@ struct Verify: AsyncParsableCommand {
             report = try log.verify { done, _ in bar.update(Int(done)) }
         } catch {
             // LMDB refusing a damaged page (MDB_CORRUPTED, a page not found) is what verify is for.
-            bar.finish()
             let last = log.lastPosition
             report = VerifyReport(records: 0, lastPosition: last, indexedThrough: 0,
                                   problems: [VerifyProblem(position: nil, message: "the walk could not go on: \(error); restore the ledger from a backup")])

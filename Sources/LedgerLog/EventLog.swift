@@ -393,7 +393,10 @@ public final class EventLog: Sendable {
     /// `nil`, or a position with no event, starts at `from`.
     public func events(occurredFrom from: EventTime, to: EventTime, after: UInt64?, limit: Int = .max) throws -> [RecordedEvent] {
         try reading {
-            let key = try after.flatMap { p in p == 0 ? nil : try events(after: p - 1, limit: 1).first.flatMap { $0.position == p ? (time: $0.event.at.milliseconds, position: p) : nil } }
+            var key: (time: Int64, position: UInt64)?
+            if let p = after, p > 0, let e = try events(after: p - 1, limit: 1).first, e.position == p {
+                key = (e.event.at.milliseconds, p)
+            }
             let ps = try store.positions(occurredFrom: from.milliseconds, to: to.milliseconds, after: key, limit: limit).map(\.position)
             return try decoded(at: ps)
         }
