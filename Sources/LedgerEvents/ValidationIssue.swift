@@ -20,7 +20,8 @@ public struct ValidationIssue: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String {
         var s = line.map { "line \($0)" } ?? "event \(index)"
-        if let eventID { s += " (id \"\(eventID)\")" }
+        // An id refused for its length may be megabytes: its start names it well enough.
+        if let eventID { s += " (id \"\(eventID.count > 80 ? String(eventID.prefix(80)) + "…" : eventID)\")" }
         if !field.isEmpty && field != "(event)" { s += ": \(field)" }
         return s + ": " + message
     }

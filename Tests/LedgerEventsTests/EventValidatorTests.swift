@@ -56,6 +56,13 @@ private let root: String = {
         #expect(outcome.description == #"event 4 (id "e7"): data.outcome: unknown value "maybe"; expected one of no_answer, rejected, caller_hung_up, answered_elsewhere"#)
     }
 
+    /// A refused id of 100,000 characters is named by its start, not echoed whole.
+    @Test func aHugeIdIsNamedByItsStart() {
+        let line = #"{"id":"\#(String(repeating: "x", count: 100_000))","type":"agent.status","at":"2026-11-20T10:00:00Z","data":{"agent":"a","status":"available"}}"#
+        guard case .failure(let e) = NDJSONReader.parse(Array(line.utf8)) else { Issue.record("accepted"); return }
+        #expect(e.description.count < 400 && e.description.contains(String(repeating: "x", count: 80) + "…"), "\(e.description.prefix(300))")
+    }
+
     @Test func otherNeedsAComment() throws {
         let base = #"{"id":"m","type":"missed.handled","at":"2026-11-21T09:15:02Z","data":{"department":"sales","client":"79001234567","by":"ann","reason":"other"COMMENT}}"#
         let without = try JSONParser.parse(base.replacingOccurrences(of: "COMMENT", with: ""))
