@@ -102,6 +102,10 @@ public final class EventLog: Sendable {
         c.indexLayout = Self.indexLayout
         do {
             store = try LogStore(path: directory, schema: EventSchema(), configuration: c)
+        } catch let e as LMDBError where e.code == EACCES || e.code == EROFS {
+            // LMDB writes its lock file even to read: a directory this user may only read refuses it.
+            throw LedgerError(.storage, "cannot open the ledger in \(directory): \(e); this user needs read and write access "
+                              + "to the directory and its files (LMDB keeps its reader table in lock.mdb, even to read)")
         } catch {
             throw LedgerError(.storage, "cannot open the ledger in \(directory): \(error)")
         }
