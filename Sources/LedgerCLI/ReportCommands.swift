@@ -243,7 +243,7 @@ struct Handle: AsyncParsableCommand {
     @Option(help: "The client's number (any format).") var client: String
     @Option(help: "Who dismisses it.") var by: String
     @Option(help: "called_back_other_channel, not_a_client, spam, duplicate or other.") var reason: String
-    @Option(help: "Free text; required with reason other.") var comment: String?
+    @Option(parsing: .unconditional, help: "Free text; required with reason other (it may start with -).") var comment: String?
 
     func validate() throws {
         try requireDepartment(department)
