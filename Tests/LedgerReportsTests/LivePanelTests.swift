@@ -14,6 +14,14 @@ import Testing
         s.add(.agentStatus, 0, time, ["agent": .string(agent), "status": .string(status)])
     }
 
+    /// The standard departments, with `agents` available from `time` on the first day.
+    func scene(available agents: [String], from time: String) -> Scene {
+        let s = Scene()
+        s.standardSetup()
+        for a in agents { status(s, a, time, "available") }
+        return s
+    }
+
     /// Monday 10:00–11:00 in sales: a growing queue, talks, outbound calls, four members.
     func busyHour() -> Scene {
         let s = Scene()
@@ -98,10 +106,7 @@ import Testing
     /// who answered first is on the call until its end. Once only the first answer counted.
     @Test func theAgentACallIsTransferredToIsTalking() async throws {
         let dir = TemporaryDirectory("live-transfer")
-        let s = Scene()
-        s.standardSetup()
-        status(s, "a1", "09:00:00", "available")
-        status(s, "a2", "09:00:00", "available")
+        let s = scene(available: ["a1", "a2"], from: "09:00:00")
         // a1 answers at 10:30:05, transfers to a2 at 10:40:00, a2 answers at 10:40:05; no end by 11:00.
         s.inbound("t1", from: "79000000001", 0, "10:30:00", [queued(1), ringing(2, "a1"), answered(5, "a1"),
                                                              (600, .callTransferred, ["agent": "a1", "to_agent": "a2"]),
@@ -128,10 +133,7 @@ import Testing
     /// calls started in the last 6 hours were looked for.
     @Test func callsGoingOnForHoursWithAnEndDatedAfterTCount() async throws {
         let dir = TemporaryDirectory("live-long")
-        let s = Scene()
-        s.standardSetup()
-        status(s, "a1", "02:00:00", "available")
-        status(s, "a2", "02:00:00", "available")
+        let s = scene(available: ["a1", "a2"], from: "02:00:00")
         s.inbound("c1", from: "79000000001", 0, "03:00:00", [queued(1), ringing(1, "a1"), answered(2, "a1"), ended(8 * 3600 + 600, by: "agent")])
         s.inbound("c2", from: "79000000002", 0, "04:00:00", [queued(1), ringing(7 * 3600 + 280, "a2"), answered(7 * 3600 + 300, "a2"),
                                                              ended(7 * 3600 + 1200, by: "agent")])
