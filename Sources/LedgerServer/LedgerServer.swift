@@ -129,7 +129,7 @@ public func buildApplication(configuration: LedgerServerConfiguration, engine: P
     StatusRoutes(engine: engine).register(on: v1)
     let live = LiveDashboard(engine: engine, configuration: configuration).register(on: router, v1: v1)
     return Application(
-        responder: HeadAsGetResponder(base: router.buildResponder()),
+        responder: HeadAsGetResponder(base: router.buildResponder(), routes: RouteMethods(router.routes.map { ($0.path, $0.method) })),
         server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler(maxBodyBytes: configuration.maxBodyBytes)],
                                             idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "call-ledger"),
@@ -154,12 +154,20 @@ public func runServer(_ app: some ApplicationProtocol, drainSeconds: Int = 10) a
 /// `HEAD` wherever `GET` is routed (RFC 9110 §9.3.2; monitoring probes use it): the `GET`
 /// response's status and headers, without its body. Hummingbird routes only the methods given,
 /// and picks the route before any middleware runs, so this wraps the router's responder.
+///
+/// A path that is routed for other methods answers 405 with `Allow` (RFC 9110 §15.5.6), not 404:
+/// `DELETE /v1/events` is a wrong method, not a missing resource. Done here, where the whole route
+/// table is known; only a 404 pays for the look-up.
 struct HeadAsGetResponder<Base: HTTPResponder>: HTTPResponder {
     typealias Context = Base.Context
     let base: Base
+    let routes: RouteMethods
 
     @Sendable func respond(to request: Request, context: Context) async throws -> Response {
-        guard request.method == .head else { return try await base.respond(to: request, context: context) }
+        guard request.method == .head else {
+            let response = try await base.respond(to: request, context: context)
+            return response.status == .notFound ? wrongMethod(request) ?? response : response
+        }
         var head = request.head
         head.method = .get
         var response = try await base.respond(to: Request(head: head, body: request.body), context: context)
@@ -167,6 +175,44 @@ struct HeadAsGetResponder<Base: HTTPResponder>: HTTPResponder {
         response.body = ResponseBody()
         response.headers[.contentLength] = length
         return response
+    }
+
+    /// The 405 for a request whose path is routed only for other methods; nil otherwise (a 404 of
+    /// a routed method, such as an unknown call id, stays a 404).
+    private func wrongMethod(_ request: Request) -> Response? {
+        let allowed = routes.methods(for: request.uri.path)
+        guard !allowed.isEmpty, !allowed.contains(request.method.rawValue) else { return nil }
+        let list = allowed.joined(separator: ", ")
+        let body: JSONValue = .object(JSONObject([
+            ("error", .string("method_not_allowed")),
+            ("message", .string("\(request.method) is not taken by \(request.uri.path): use \(list)")),
+            ("allowed", .array(allowed.map { .string($0) })),
+        ]))
+        var response = jsonResponse(body, status: .methodNotAllowed)
+        response.headers[.allow] = list
+        return response
+    }
+}
+
+/// Which methods each routed path takes, for telling a wrong method (405) from a wrong path (404).
+struct RouteMethods: Sendable {
+    private let routes: [(path: RouterPath, method: String)]
+
+    init(_ routes: [(RouterPath, HTTPRequest.Method)]) {
+        self.routes = routes.map { ($0.0, $0.1.rawValue) }
+    }
+
+    /// The methods routed for `path` (with `HEAD` wherever `GET` is), sorted; empty when no route
+    /// matches it whatever the method.
+    func methods(for path: String) -> [String] {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
+        var found = Set<String>()
+        for r in routes where r.path.components.count == parts.count
+            && zip(r.path.components, parts).allSatisfy({ $0 ~= $1 }) {
+            found.insert(r.method)
+            if r.method == "GET" { found.insert("HEAD") }
+        }
+        return found.sorted()
     }
 }
 

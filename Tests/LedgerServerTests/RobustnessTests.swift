@@ -139,6 +139,25 @@ import Testing
         #expect(status == 200 && text.contains("idle-s"), "\(text)")
     }
 
+    /// A routed path asked with a method it does not take is a 405 naming the methods it does
+    /// (in `Allow` too); an unknown path stays a 404, and so does an unknown call on a routed one.
+    @Test func aWrongMethodIsA405WithTheAllowedOnes() async throws {
+        let server = try await RunningServer()
+        defer { Task { await server.stop() } }
+        for (method, path, allow) in [("DELETE", "/v1/events", "GET, HEAD, POST"), ("PUT", "/v1/departments/sales/unprocessed", "GET, HEAD"),
+                                      ("GET", "/v1/departments/sales/unprocessed/79001112233/handle", "POST"),
+                                      ("POST", "/healthz", "GET, HEAD"), ("PATCH", "/ui/queue", "GET, HEAD")] {
+            let (status, headers, body) = try await server.fetch(path, token: "admin-token-1", method: method)
+            let text = String(decoding: body, as: UTF8.self)
+            #expect(status == 405 && headers["allow"] == allow && text.contains("method_not_allowed"), "\(method) \(path): \(status) \(headers) \(text)")
+        }
+        #expect(try await server.request("DELETE", "/v1/no-such-thing", token: "admin-token-1").0 == 404)
+        #expect(try await server.request("GET", "/v1/calls/no-such-call", token: "reader-token-1").0 == 404)
+        #expect(try await server.request("POST", "/v1/events", token: "appender-token-1",
+                                         body: Self.missedCall("m405", department: "sales", client: "79001112233", callID: "m405", at: "2026-11-16")
+                                            .joined(separator: "\n")).0 == 200)
+    }
+
     /// A parameter given twice, or one only another endpoint takes, is a 400 naming it: the
     /// first of two cuts, or an unfiltered list for a filter, would answer another question.
     @Test func repeatedParametersAndOnesOfOtherEndpointsAreRefused() async throws {

@@ -50,8 +50,9 @@ final class RunningServer: Sendable {
     }
 
     /// The raw answer: status, headers and body bytes (for file downloads).
-    func fetch(_ path: String, token: String) async throws -> (status: Int, headers: [String: String], body: Data) {
+    func fetch(_ path: String, token: String, method: String = "GET") async throws -> (status: Int, headers: [String: String], body: Data) {
         var r = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        r.httpMethod = method
         r.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
         let (data, response) = try await URLSession.shared.data(for: r)
         let http = response as! HTTPURLResponse
