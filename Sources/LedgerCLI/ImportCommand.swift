@@ -277,6 +277,12 @@ struct AsteriskImporter {
     /// line a pass happened to stop on, before the `ENTERQUEUE` that continues it.
     @discardableResult
     mutating func pass(log: EventLog, endOfInput: Bool, quietFor: TimeInterval = 0) async throws -> Bool {
+        // The CDR as it is before the queue_log is read: Asterisk writes a call's CDR row at hang-up,
+        // after its queue_log lines, so every row in it has its call's lines in what is read next.
+        // A row written while this pass maps (seconds, on a busy PBX catching up) may belong to a
+        // call whose lines come after what was read: read now, it would be mapped from the CDR as a
+        // call that never queued, and its lines would map it again in the next pass.
+        let cdrSnapshot = cdr.flatMap { FollowedFile.stat($0.path) }
         var events: [Event] = []
         events.reserveCapacity(60_000)
         var read = 0
@@ -315,7 +321,7 @@ struct AsteriskImporter {
             // mapper no longer remembers (`stateRetentionS`) is recognised in the ledger instead.
             try await append(&events, to: log)
             try await settle()
-            for chunk in try file.readNew(endOfInput: endOfInput) {
+            for chunk in try file.readNew(endOfInput: endOfInput, upTo: cdrSnapshot) {
                 read += chunk.bytes.count
                 for piece in AsteriskMapper.pieces(chunk.bytes[...]) {
                     let first = events.count
@@ -548,8 +554,10 @@ struct FollowedFile {
     }
 
     /// The complete lines added since the last call (all remaining bytes when `endOfInput`),
-    /// finishing a rotated file before starting its successor.
-    mutating func readNew(endOfInput: Bool) throws -> [Chunk] {
+    /// finishing a rotated file before starting its successor. With `snapshot` (an earlier
+    /// ``stat(_:)`` of the path), the current file is read only up to the size it had then, when
+    /// it is still that file: the rest is left to the next call.
+    mutating func readNew(endOfInput: Bool, upTo snapshot: (Identity, UInt64)? = nil) throws -> [Chunk] {
         var out: [Chunk] = []
         guard let (current, size) = Self.stat(path) else {
             // Between rename and re-creation: finish the old file if it is still around.
@@ -580,7 +588,8 @@ struct FollowedFile {
         // the read, the bytes may be the new file's at the old file's offset. Then they are dropped
         // and the offset kept; the next call finishes the old file, found by its inode.
         let before = offset
-        let (chunk, next) = peek(path, endOfInput: endOfInput, rotated: false)
+        let limit = snapshot.flatMap { $0.0 == current ? $0.1 : nil }
+        let (chunk, next) = peek(path, endOfInput: endOfInput, rotated: false, upTo: limit)
         guard Self.stat(path)?.0 == current else { return out }
         offset = next
         if head.count < Self.headLength && offset > UInt64(head.count) {
@@ -601,8 +610,8 @@ struct FollowedFile {
 
     /// The bytes of `at` after `offset`, and the offset after its last complete line: a line still
     /// being written is mapped at the end of input, and read again whole by the next run.
-    private func peek(_ at: String, endOfInput: Bool, rotated: Bool) -> (Chunk, UInt64) {
-        var bytes = Self.read(at, from: offset)
+    private func peek(_ at: String, endOfInput: Bool, rotated: Bool, upTo limit: UInt64? = nil) -> (Chunk, UInt64) {
+        var bytes = Self.read(at, from: offset, to: limit)
         let complete = bytes.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0
         // A last line without its newline is still being written, even at the end of input
         // (mapped now, its completed form would be a second, different line), unless the file

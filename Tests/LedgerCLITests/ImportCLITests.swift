@@ -159,6 +159,60 @@ import Testing
         #expect(try eventCount(data) == before)
     }
 
+    /// A follower catching up on a long queue_log takes seconds per pass; a call that queues and
+    /// hangs up meanwhile has its lines after what the pass read, and its CDR row (written at
+    /// hang-up) before the pass reads the CDR. The row waits for the next pass, which has the
+    /// lines: one call, from the queue_log, not a second one from the CDR.
+    @Test func aCDRRowWrittenWhileAPassMapsWaitsForItsQueueLogLines() throws {
+        let dir = TemporaryDirectory("cli-follow-cdr-race")
+        let data = dir.sub("data")
+        let ql = dir.sub("queue_log"), cdr = dir.sub("Master.csv")
+        // A backlog that takes the first pass a while: 60,000 abandoned calls of the day before.
+        var backlog: [UInt8] = []
+        for k in 0..<60_000 {
+            let t = 1_794_900_000 + k
+            backlog += Array("\(t)|\(t).\(k)|q-fill|NONE|ENTERQUEUE||1212555\(String(format: "%04d", k % 10_000))|1\n".utf8)
+            backlog += Array("\(t + 5)|\(t).\(k)|q-fill|NONE|ABANDON|1|1|5\n".utf8)
+        }
+        FileManager.default.createFile(atPath: ql, contents: Data(backlog))
+        FileManager.default.createFile(atPath: cdr, contents: Data())
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: productsDirectory + "/call-ledger")
+        p.arguments = ["import", "asterisk", "--data", data, "--queue-log", ql, "--cdr", cdr, "--follow", "--poll-interval", "0.2",
+                       "--overflow-window", "1", "--format", "json"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        defer { if p.isRunning { p.terminate() } }
+        // Once the follower has read as many bytes as the queue_log holds, the first pass is
+        // mapping them (for seconds): the call comes now, its lines and then its row.
+        let started = Date()
+        func bytesRead() -> Int {
+            let io = (try? String(contentsOfFile: "/proc/\(p.processIdentifier)/io", encoding: .utf8)) ?? ""
+            return io.split(separator: "\n").first { $0.hasPrefix("rchar:") }.flatMap { Int($0.dropFirst(6).trimmingCharacters(in: .whitespaces)) } ?? 0
+        }
+        while bytesRead() < backlog.count, Date().timeIntervalSince(started) < 60 { Thread.sleep(forTimeInterval: 0.005) }
+        let add = { (path: String, text: String) in
+            let h = FileHandle(forWritingAtPath: path)!
+            h.seekToEndOfFile()
+            h.write(Data(text.utf8))
+            try? h.close()
+        }
+        add(ql, "1794999000|1794999000.9|q-fill|NONE|ENTERQUEUE||12125550999|1\n1794999030|1794999000.9|q-fill|NONE|ABANDON|1|1|30\n")
+        add(cdr, #""","12125550999","2125550000","from-pstn","\"\" <12125550999>","PJSIP/trunk-00000009","","Queue","q-fill,t,,,300","2026-11-18 10:50:00",,"2026-11-18 10:50:30",30,0,"NO ANSWER","DOCUMENTATION","1794999000.9""# + "\n")
+        func starts() throws -> [String] {
+            let (_, text, _) = try cli(["events", "--data", data, "--call", "1794999000.9"])
+            return text.split(separator: "\n").compactMap { try? JSONParser.parse(String($0)).objectValue }
+                .filter { $0.string("type") == "call.started" }.compactMap { $0.string("id") }
+        }
+        while try starts().isEmpty, Date().timeIntervalSince(started) < 120 { Thread.sleep(forTimeInterval: 0.2) }
+        Thread.sleep(forTimeInterval: 1.5)  // several more passes: a second call would be in by now
+        p.terminate()
+        p.waitUntilExit()
+        let ids = try starts()
+        #expect(ids.count == 1 && ids.allSatisfy { $0.contains("-ql-") }, "\(ids)")
+    }
+
     @Test func malformedLinesAreReportedAndSkippedWithoutStopping() throws {
         let dir = TemporaryDirectory("cli-import-bad")
         let (code, out, err) = try cli(["import", "asterisk", "--data", dir.path, "--queue-log", fixtures + "asterisk-20.queue_log"])
