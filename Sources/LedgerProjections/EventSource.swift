@@ -36,6 +36,22 @@ public protocol EventSource {
     /// A part of a fact computed from events all inside the cut holds as it is; one computed
     /// from events all outside it does not exist in the cut.
     func coverage(of span: FactWindow) -> CutCoverage
+
+    /// While a live worker applies a page of new events: `projection`'s memo of `entity` as stored
+    /// before the page, and the calls the page has events of. A projection may keep the parts of
+    /// its fact computed from calls the page does not touch as it remembered them (after asking
+    /// ``coverage(of:)``, which also counts them in the fact's window) and recompute only the rest:
+    /// a client calling every day would otherwise have every call re-read at each new event of
+    /// theirs. `nil` anywhere else.
+    func memoBeforePage<P: Projection>(of projection: P, entity: String) throws -> PageMemo?
+}
+
+/// A projection's memo of an entity from before the page being applied (``EventSource/memoBeforePage(of:entity:)``).
+public struct PageMemo {
+    /// The memo, a reader at its start.
+    public var memo: FactReader
+    /// The calls with events in the page: their parts of the fact must be computed again.
+    public let changedCalls: Set<String>
 }
 
 /// Where a span of events lies relative to a cut (``EventSource/coverage(of:)``).
@@ -49,6 +65,7 @@ extension EventSource {
     public func storedMemo<P: Projection>(of projection: P, entity: String) throws -> FactReader? { nil }
     /// Not known: read the events.
     public func coverage(of span: FactWindow) -> CutCoverage { .straddling }
+    public func memoBeforePage<P: Projection>(of projection: P, entity: String) throws -> PageMemo? { nil }
 }
 
 /// Facts that projections have stored, offered to as-of recomputations (see
@@ -92,6 +109,21 @@ struct LogEventSource: EventSource {
     /// clients and leads are taken from it rather than read and decoded again. Most calls a live
     /// page touches are new in it, and re-reading them was a fifth of a worker's time under load.
     var page: [RecordedEvent] = []
+    /// While a live worker applies `page`: the store it applies it to, for ``memoBeforePage(of:entity:)``.
+    var applying: PageTarget? = nil
+
+    /// The projection a page is applied to, its store, and the calls the page has events of.
+    struct PageTarget {
+        let projection: String
+        let store: ProjectionStore
+        let calls: Set<String>
+    }
+
+    func memoBeforePage<P: Projection>(of projection: P, entity: String) throws -> PageMemo? {
+        guard let applying, applying.projection == projection.name else { return nil }
+        let memo = try applying.store.kv.read { r in try r.get("memo", key: Array(entity.utf8)) }
+        return memo.map { PageMemo(memo: FactReader($0), changedCalls: applying.calls) }
+    }
 
     func storedFact<P: Projection>(of projection: P, entity: String) throws -> P.Fact? {
         try stored?.record(projection.name, entity).map { try FactCoder.decode(P.Fact.self, from: $0.fact, at: $0.offset) }
@@ -153,6 +185,10 @@ final class MemoizingSource: EventSource, @unchecked Sendable {
         try cached(\.departments, department) { try base.events(department: department) }
     }
     func events(agent: String) throws -> [RecordedEvent] { try cached(\.agents, agent) { try base.events(agent: agent) } }
+    func coverage(of span: FactWindow) -> CutCoverage { base.coverage(of: span) }
+    func memoBeforePage<P: Projection>(of projection: P, entity: String) throws -> PageMemo? {
+        try base.memoBeforePage(of: projection, entity: entity)
+    }
 }
 
 /// A prefix of the log held in memory, grouped by entity: the source of bulk rebuilds.
@@ -252,6 +288,10 @@ final class TrackingSource: EventSource {
     /// Not a read of events: the projection then asks ``coverage(of:)`` about each part.
     func storedMemo<P: Projection>(of projection: P, entity: String) throws -> FactReader? {
         try log?.storedMemo(of: projection, entity: entity)
+    }
+
+    func memoBeforePage<P: Projection>(of projection: P, entity: String) throws -> PageMemo? {
+        try base.memoBeforePage(of: projection, entity: entity)
     }
 
     /// A part inside the cut counts as reading the events it was computed from.

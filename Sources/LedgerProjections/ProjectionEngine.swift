@@ -233,7 +233,10 @@ public final class ProjectionEngine: Sendable {
     /// another; a page that lost the race throws ``CheckpointMoved`` and is not written.
     func apply(_ s: Slot, store: ProjectionStore, _ page: [RecordedEvent], after checkpoint: UInt64) throws {
         guard let last = page.last else { return }
-        let source = MemoizingSource(LogEventSource(log: log, cut: ResolvedCut(maxPosition: last.position, maxAt: nil), page: page))
+        var calls = Set<String>()
+        for e in page { if let c = e.event.callID { calls.insert(c) } }
+        let source = MemoizingSource(LogEventSource(log: log, cut: ResolvedCut(maxPosition: last.position, maxAt: nil), page: page,
+                                                    applying: .init(projection: s.projection.name, store: store, calls: calls)))
         var seen = Set<String>()
         var entities: [String] = []
         for e in page {

@@ -146,24 +146,37 @@ public struct ClientsProjection: Projection {
         for e in own where e.event.type == .callStarted {
             if let id = e.event.callID, seen.insert(id).inserted { callIDs.append(id) }
         }
+        // Applying a page of new events: a call the page has no events of contributes what it did
+        // before (its events are all older), so only the page's calls are read and computed again.
+        var remembered: [String: (span: FactWindow, contribution: ClientFact.Contribution?)] = [:]
+        if var before = try source.memoBeforePage(of: self, entity: client) {
+            for c in try ClientFact.Ingredients(from: &before.memo).calls where !before.changedCalls.contains(c.callID) {
+                remembered[c.callID] = (c.span, c.contribution)
+            }
+        }
         var ingredients: ClientFact.Ingredients? = ClientFact.Ingredients()
-        var calls: [CallFact] = []
+        var calls: [ClientFact.Contribution] = []
         for id in callIDs {
+            if let r = remembered[id], source.coverage(of: r.span) == .inside {
+                ingredients?.calls.append((id, r.span, r.contribution))
+                if let mine = r.contribution { calls.append(mine) }
+                continue
+            }
             // As of a cut, a call the calls projection has already stored whole is taken from there.
             if let f = try source.storedFact(of: CallsProjection(), entity: id) {
                 ingredients = nil  // its events are not at hand: nothing to remember
-                if f.client == client { calls.append(f) }
+                if f.client == client { calls.append(ClientFact.Contribution(f)) }
                 continue
             }
             let events = try source.events(callID: id)
             let f = CallFact.compute(callID: id, events: events)
-            let mine = f.flatMap { $0.client == client ? $0 : nil }
-            ingredients?.calls.append((id, FactWindow(events), mine.map(ClientFact.Contribution.init)))
+            let mine = f.flatMap { $0.client == client ? ClientFact.Contribution($0) : nil }
+            ingredients?.calls.append((id, FactWindow(events), mine))
             if let mine { calls.append(mine) }
         }
         let handled = own.filter { $0.event.type == .missedHandled }
         ingredients?.dismissals = handled.map { (FactWindow([$0]), ClientFact.Handled($0)) }
-        var fact = ClientFact.compute(client: client, calls: calls, dismissals: handled)
+        var fact = ClientFact.compute(client: client, calls: calls, dismissals: handled.map(ClientFact.Handled.init))
         fact?.ingredients = ingredients
         return fact
     }

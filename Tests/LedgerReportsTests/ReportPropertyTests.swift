@@ -95,6 +95,78 @@ func allReports(_ engine: ProjectionEngine, cut: Cut = .all) throws -> String {
         #expect(try allReports(backwards) == expected)
     }
 
+    /// Live workers apply small pages while the log grows: a client's fact keeps what its calls
+    /// the page does not touch contributed, and recomputes the rest. The reports, now and as of
+    /// cuts, equal those of one bulk rebuild of the same log, with late events (a call's start
+    /// after its other events, an old call's end in a later page) and repeat callers.
+    @Test func pagesAppliedLiveEqualABulkRebuild() async throws {
+        let dir = TemporaryDirectory("live-vs-rebuild")
+        let events = simulatedEvents(days: 3, seed: 8, late: 0.3)
+        let log = try EventLog(directory: dir.sub("live"))
+        let live = try ProjectionEngine(log: log)
+        try live.register(CallsProjection())
+        try live.register(ClientsProjection())
+        try live.register(LeadsProjection())
+        var start = 0, size = 1
+        while start < events.count {
+            _ = try await log.append(Array(events[start..<min(events.count, start + size)]))
+            try live.catchUp(pageSize: 64)
+            start += size
+            size = size % 97 + 13  // batches of 1 to 109 events, pages of at most 64
+        }
+        let rebuilt = try await reportEngine(dir, events)
+        try rebuilt.rebuild()
+        // A client called often enough that later pages found its fact in the memo.
+        let repeatCaller = Dictionary(grouping: events.filter { $0.type == .callStarted }, by: { $0.client?.digits ?? "" })
+            .filter { !$0.key.isEmpty }.values.map(\.count).max() ?? 0
+        #expect(repeatCaller >= 5)
+        #expect(try allReports(live) == allReports(rebuilt))
+        for p in [UInt64(events.count / 3), UInt64(events.count * 2 / 3)] {
+            #expect(try allReports(live, cut: .position(p)) == allReports(rebuilt, cut: .position(p)))
+        }
+        // Cuts in occurred time, where a fact's window must span every call it kept (a long call
+        // kept from an earlier page can end after the calls the last page recomputed).
+        let times = events.map(\.at).sorted()
+        for k in 1...8 {
+            let t = times[times.count * k / 9]
+            #expect(try allReports(live, cut: .occurredAt(t)) == allReports(rebuilt, cut: .occurredAt(t)), "as of \(t)")
+        }
+    }
+
+    /// A long call kept from an earlier page ends after the call the last page added: the
+    /// client's fact was computed from both, so as of a time between their ends it is recomputed
+    /// (the long call in progress then), not taken as stored.
+    @Test func aKeptCallStillCountsInTheFactsWindow() async throws {
+        let dir = TemporaryDirectory("kept-call-window")
+        func e(_ id: String, _ type: String, _ time: String, _ data: String) throws -> Event {
+            try EventValidator.validate(JSONParser.parse(Array(#"{"id":"\#(id)","type":"\#(type)","at":"2026-11-17T\#(time)Z","data":{\#(data)}}"#.utf8)), index: 0).get()
+        }
+        let client = #""client":"79001112233","department":"sales""#
+        let pages: [[Event]] = [
+            [try e("a-s", "call.started", "10:00:00", #""call_id":"A","direction":"inbound",\#(client)"#),
+             try e("a-q", "call.queued", "10:00:05", #""call_id":"A","department":"sales""#)],
+            [try e("a-e", "call.ended", "10:30:00", #""call_id":"A","by":"client""#)],
+            [try e("b-s", "call.started", "10:10:00", #""call_id":"B","direction":"inbound",\#(client)"#),
+             try e("b-q", "call.queued", "10:10:05", #""call_id":"B","department":"sales""#),
+             try e("b-e", "call.ended", "10:12:00", #""call_id":"B","by":"client""#)],
+        ]
+        let log = try EventLog(directory: dir.sub("live"))
+        let live = try ProjectionEngine(log: log)
+        try live.register(CallsProjection())
+        try live.register(ClientsProjection())
+        for page in pages {
+            _ = try await log.append(page)
+            try live.catchUp()
+        }
+        let rebuilt = try await reportEngine(dir, pages.flatMap { $0 })
+        try rebuilt.rebuild()
+        let t = try EventTime(rfc3339: "2026-11-17T10:20:00Z")
+        let asOf = try allReports(live, cut: .occurredAt(t))
+        #expect(asOf == (try allReports(rebuilt, cut: .occurredAt(t))))
+        #expect(asOf.contains(#""missed_calls":1"#) && !asOf.contains(#""missed_calls":2"#))
+        #expect(try allReports(live) == allReports(rebuilt))
+    }
+
     @Test func asOfEqualsAFreshReplayOfTheCut() async throws {
         let dir = TemporaryDirectory("asof-reports")
         let events = simulatedEvents(days: 2, seed: 6, late: 0.1)
