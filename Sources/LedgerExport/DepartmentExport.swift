@@ -60,21 +60,23 @@ extension ReportExport {
     /// One sheet per section, numbers as numbers (shares formatted as percentages).
     public static func departmentSheets(_ r: DepartmentReport) -> [XLSXSheet] {
         let v = r.volume, c = r.callbacks
+        // Metric/value pairs, each value shown as what it is: a count, a share, seconds.
+        func count(_ name: String, _ x: Int) -> [XLSXCell] { [.text(name), .shown(Double(x), .integer)] }
+        func share(_ name: String, _ x: Double) -> [XLSXCell] { [.text(name), .shown(x, .percent)] }
+        func seconds(_ name: String, _ x: Double) -> [XLSXCell] { [.text(name), .shown(x, .decimal)] }
         var volume: [[XLSXCell]] = [
-            [.text("incoming"), .number(Double(v.incoming))], [.text("answered"), .number(Double(v.answered))],
-            [.text("missed"), .number(Double(v.missed))], [.text("missed_share"), .number(v.missedShare)],
-            [.text("unique_missed"), .number(Double(v.uniqueMissed))], [.text("repeat_missed"), .number(Double(v.repeatMissed))],
-            [.text("hidden_missed"), .number(Double(v.hiddenMissed))], [.text("avg_wait_s"), .number(v.avgWaitS)],
-            [.text("avg_total_wait_s"), .number(v.avgTotalWaitS)],
+            count("incoming", v.incoming), count("answered", v.answered), count("missed", v.missed),
+            share("missed_share", v.missedShare), count("unique_missed", v.uniqueMissed), count("repeat_missed", v.repeatMissed),
+            count("hidden_missed", v.hiddenMissed), seconds("avg_wait_s", v.avgWaitS), seconds("avg_total_wait_s", v.avgTotalWaitS),
         ]
-        volume += v.reasons.keys.map { [.text("reasons." + $0), .number(v.reasons[$0])] }
-        volume += v.classes.keys.map { [.text("classes." + $0), .number(v.classes[$0])] }
+        volume += v.reasons.keys.map { [.text("reasons." + $0), .shown(v.reasons[$0], .integer)] }
+        volume += v.classes.keys.map { [.text("classes." + $0), .shown(v.classes[$0], .integer)] }
         var callbacks: [[XLSXCell]] = [
-            [.text("episodes"), .number(Double(c.episodes))], [.text("called_back_by_department"), .number(Double(c.calledBackByDepartment))],
-            [.text("called_back_elsewhere"), .number(Double(c.calledBackElsewhere))], [.text("dismissed"), .number(Double(c.dismissed))],
-            [.text("not_called_back"), .number(Double(c.notCalledBack))], [.text("avg_callback_delay_s"), .number(c.avgCallbackDelayS)],
+            count("episodes", c.episodes), count("called_back_by_department", c.calledBackByDepartment),
+            count("called_back_elsewhere", c.calledBackElsewhere), count("dismissed", c.dismissed),
+            count("not_called_back", c.notCalledBack), seconds("avg_callback_delay_s", c.avgCallbackDelayS),
         ]
-        callbacks += c.resolvedWithin.keys.map { [.text("resolved_within." + $0), .number(c.resolvedWithin[$0])] }
+        callbacks += c.resolvedWithin.keys.map { [.text("resolved_within." + $0), .shown(c.resolvedWithin[$0], .percent)] }
         let agentColumns: [(title: String, kind: XLSXColumnKind)] = [
             ("agent", .text), ("name", .text), ("offered", .integer), ("answered", .integer), ("missed_offered", .integer),
             ("rejected", .integer), ("missed_share", .percent), ("callback_attempts", .integer), ("avg_attempts_per_episode", .decimal),
@@ -85,7 +87,7 @@ extension ReportExport {
              .number(Double(a.rejected)), .number(a.missedShare), .number(Double(a.callbackAttempts)), .number(a.avgAttemptsPerEpisode),
              .text(a.removed ? "yes" : "no")]
         }
-        // Sections I and II as metric/value pairs (shares are fractions here, as in JSON).
+        // Sections I and II as metric/value pairs (shares are fractions, as in JSON, shown as percentages).
         var sheets = [XLSXSheet(name: "Volume", columns: [("metric", .text), ("value", .decimal)], rows: volume),
                       XLSXSheet(name: "Callbacks", columns: [("metric", .text), ("value", .decimal)], rows: callbacks)]
         sheets.append(XLSXSheet(name: "Agents", columns: agentColumns, rows: agents))

@@ -244,7 +244,7 @@ extension ReportExport {
                 rows += zip(liveAgentColumns.map(\.title), liveAgentValues(a)).map { name, value in
                     let text: String = switch value {
                     case .text(let s): s
-                    case .number(let x): Cells.num(x)
+                    case .number(let x), .shown(let x, _): Cells.num(x)
                     default: ""
                     }
                     return ["agents", a.agent + "." + name, text]
@@ -252,8 +252,12 @@ extension ReportExport {
             }
             return CSV.text(["section", "name", "value"], rows)
         }, sheets: {
+            // Counts as whole numbers; percentages (`_pct`, 0–100), seconds and rates with decimals.
             [XLSXSheet(name: "Metrics", columns: [("metric", .text), ("value", .decimal)],
-                       rows: p.metrics.named.map { [.text($0.name), .number($0.value)] }),
+                       rows: p.metrics.named.map { m in
+                           let whole = m.value == m.value.rounded() && !m.name.hasSuffix("_pct") && !m.name.hasSuffix("_s")
+                           return [.text(m.name), .shown(m.value, whole ? .integer : .decimal)]
+                       }),
              XLSXSheet(name: "Agents", columns: [("agent", .text)] + liveAgentColumns,
                        rows: p.agents.map { a in [.text(a.agent)] + liveAgentValues(a).map { $0 ?? .text("") } })]
         })

@@ -5,7 +5,11 @@ import Foundation
 /// formula as 0).
 public enum XLSXCell: Sendable, Equatable {
     case text(String)
+    /// A number shown as its column's kind says.
     case number(Double)
+    /// A number shown its own way, whatever its column's kind (a metric/value sheet mixes counts,
+    /// shares and seconds in one column).
+    case shown(Double, XLSXColumnKind)
     case empty
 }
 
@@ -68,8 +72,9 @@ public enum XLSXWriter {
                     case .text(let s):
                         worksheet_write_string(ws, rr, cc, s, nil)
                         widths[c] = min(60, max(widths[c], s.count + 2))
-                    case .number(let x):
-                        let f: UnsafeMutablePointer<lxw_format>? = switch sheet.columns[c].kind {
+                    case .number(let x), .shown(let x, _):
+                        let kind = if case .shown(_, let k) = cell { k } else { sheet.columns[c].kind }
+                        let f: UnsafeMutablePointer<lxw_format>? = switch kind {
                         case .integer: integer
                         case .decimal: decimal
                         case .percent: percent

@@ -44,6 +44,8 @@ import Testing
                "volume": {r[0].value: r[1].value for r in wb["Volume"].iter_rows(min_row=2)},
                "agents": [[c.value for c in r] for r in wb["Agents"].iter_rows(min_row=2)],
                "share_format": wb["Agents"]["G2"].number_format,
+               "volume_formats": {r[0].value: r[1].number_format for r in wb["Volume"].iter_rows(min_row=2)},
+               "callback_formats": {r[0].value: r[1].number_format for r in wb["Callbacks"].iter_rows(min_row=2)},
                "dynamics_header": [c.value for c in wb["Dynamics"][1]]}
         print(json.dumps(out))
         """
@@ -53,6 +55,10 @@ import Testing
         let dynamicsHeader = read["dynamics_header"]!.arrayValue!.compactMap(\.stringValue)
         #expect(dynamicsHeader.contains("reasons.not_answered") && dynamicsHeader.contains("classes.\(volume["classes"]!.objectValue!.keys[0])"))
         #expect(read["share_format"] == "0.0%")
+        // Each metric shown as what it is: counts whole, shares as percentages, seconds with decimals.
+        let vf = read["volume_formats"]!.objectValue!, cf = read["callback_formats"]!.objectValue!
+        #expect(vf["incoming"] == "0" && vf["missed_share"] == "0.0%" && vf["avg_wait_s"] == "0.000" && vf["reasons.not_answered"] == "0", "\(vf)")
+        #expect(cf["episodes"] == "0" && cf["resolved_within.300"] == "0.0%" && cf["avg_callback_delay_s"] == "0.000", "\(cf)")
         let xv = read["volume"]!.objectValue!
         #expect(xv["incoming"]?.doubleValue == volume["incoming"]?.doubleValue)
         #expect(xv["missed_share"]?.doubleValue == volume["missed_share"]?.doubleValue)
