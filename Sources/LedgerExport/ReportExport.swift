@@ -147,13 +147,21 @@ extension ReportExport {
         return plain("\(department)-calls", sheet: "Calls", columns, rows.map { r in columns.map { CallColumns.cell(r, $0, short: false) } }, kinds: kinds)
     }
 
-    /// One call's timeline.
+    /// One call: its timeline (the CSV's one table), and in the workbook a second sheet with the
+    /// summary, one row per department the call was in (the call list's columns).
     public static func call(_ detail: CallDetail) -> ReportExport {
         ReportExport(name: "call-\(detail.callID)", csv: {
             CSV.text(["at", "type", "text", "position"], detail.timeline.map { [$0.at, $0.type, $0.text, String($0.position)] })
         }, sheets: {
-            [XLSXSheet(name: "Call \(detail.callID)", columns: [("at", .text), ("type", .text), ("what", .text), ("position", .integer)],
-                       rows: detail.timeline.map { [.text($0.at), .text($0.type), .text($0.text), .number(Double($0.position))] })]
+            let summary = ["department"] + CallColumns.all
+            return [XLSXSheet(name: "Call \(detail.callID)", columns: [("at", .text), ("type", .text), ("what", .text), ("position", .integer)],
+                              rows: detail.timeline.map { [.text($0.at), .text($0.type), .text($0.text), .number(Double($0.position))] }),
+                    XLSXSheet(name: "Summary", columns: summary.map { ($0, $0.hasSuffix("_s") ? .decimal : .text) }, rows: detail.summary.enumerated().map { k, r in
+                        [.text(k < detail.departments.count ? detail.departments[k] : "")] + CallColumns.all.map { c in
+                            guard c.hasSuffix("_s") else { return .text(CallColumns.cell(r, c, short: false)) }
+                            return Double(CallColumns.cell(r, c, short: false)).map { .number($0) } ?? .empty
+                        }
+                    })]
         })
     }
 

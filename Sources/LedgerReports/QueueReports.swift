@@ -217,6 +217,9 @@ public struct CallDetail: Codable, Sendable {
     public var callID: String
     public var summary: [CallRow]
     public var timeline: [Step]
+    /// The department of each summary row (not in the JSON, whose shape the spec fixes; the
+    /// workbook's summary sheet names it).
+    public var departments: [String] = []
 
     public struct Step: Codable, Sendable, Equatable {
         public var at: String
@@ -259,6 +262,6 @@ public struct CallDetail: Codable, Sendable {
             }
             return Step(at: Calendar2.rfc3339(e.at.milliseconds, in: tz), type: e.type.rawValue, text: text, position: r.position)
         }
-        return CallDetail(callID: callID, summary: summary, timeline: steps)
+        return CallDetail(callID: callID, summary: summary, timeline: steps, departments: fact.departments)
     }
 }

@@ -107,6 +107,14 @@ struct TestFailure: Error, CustomStringConvertible {
         #expect(String(decoding: audit.body, as: UTF8.self).hasPrefix("at,by,department,client,reason,comment,attempts_before,contacted_later,closed_episode\r\n"))
         let call = try await server.fetch("/v1/calls/\(open[0].calls[0])?format=csv", token: token)
         #expect(call.status == 200 && String(decoding: call.body, as: UTF8.self).hasPrefix("at,type,text,position\r\n"))
+        // The call's workbook: its timeline, and its summary per department with the call list's columns.
+        let callBook = try await server.fetch("/v1/calls/\(open[0].calls[0])?format=xlsx", token: token)
+        try callBook.body.write(to: URL(fileURLWithPath: dir.sub("c.xlsx")))
+        let cb = try await readWorkbook(dir.sub("c.xlsx"))
+        #expect(cb["sheets"]?.arrayValue?.count == 2 && cb["sheets"]?.arrayValue?.last == "Summary")
+        let summary = try #require(cb["rows"]?.objectValue?["Summary"]?.arrayValue)
+        #expect(summary.first?.arrayValue?.compactMap(\.stringValue) == ["department"] + CallColumns.all)
+        #expect(summary.dropFirst().contains { $0.arrayValue?[0] == "sales" && $0.arrayValue?[1].stringValue == open[0].calls[0] }, "\(summary)")
 
         // A department name cannot break out of the header's file name.
         let odd = try await server.fetch("/v1/departments/a%22b%3Bc%20d/unprocessed?format=csv", token: token)
