@@ -9,6 +9,7 @@ let prometheus: Target.Dependency = .product(name: "Prometheus", package: "swift
 let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
 // Already in the graph through Hummingbird; named for the server's `Expect: 100-continue` handler.
 let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
+let nioHTTP1: Target.Dependency = .product(name: "NIOHTTP1", package: "swift-nio")
 let nioHTTPTypes: Target.Dependency = .product(name: "NIOHTTPTypes", package: "swift-nio-extras")
 
 let package = Package(
@@ -59,7 +60,7 @@ let package = Package(
         .target(name: "LedgerExport", dependencies: ["LedgerReports", "LedgerXLSX", "LedgerEvents"]),
         // The HTTP server (Hummingbird): the only module that knows HTTP.
         .target(name: "LedgerServer", dependencies: ["LedgerReports", "LedgerExport", "LedgerXLSX", "LedgerProjections", "LedgerLog", "LedgerEvents",
-                                                    hummingbird, lifecycle, metrics, prometheus, logging, nioCore, nioHTTPTypes],
+                                                    hummingbird, lifecycle, metrics, prometheus, logging, nioCore, nioHTTP1, nioHTTPTypes],
                 // GET /openapi.yaml: the document compiled into the binary (see OpenAPIRoute.swift).
                 resources: [.embedInCode("openapi.yaml")]),
         .executableTarget(name: "LedgerCLI", dependencies: ["LedgerServer", "LedgerReports", "LedgerExport", "LedgerXLSX", "LedgerProjections", "LedgerLog", "LedgerEvents", "LedgerSimulator",

@@ -130,7 +130,7 @@ public func buildApplication(configuration: LedgerServerConfiguration, engine: P
     let live = LiveDashboard(engine: engine, configuration: configuration).register(on: router, v1: v1)
     return Application(
         responder: HeadAsGetResponder(base: router.buildResponder(), routes: RouteMethods(router.routes.map { ($0.path, $0.method) })),
-        server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler(maxBodyBytes: configuration.maxBodyBytes)],
+        server: .http1(configuration: .init(additionalChannelHandlers: [HTTPEdgeHandler(maxBodyBytes: configuration.maxBodyBytes)],
                                             idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "call-ledger"),
         services: engine.workers() + live,

@@ -139,6 +139,34 @@ import Testing
         #expect(status == 200 && text.contains("idle-s"), "\(text)")
     }
 
+    /// A request that is not HTTP/1.1 at all gets a 400 whose body says so in JSON, like every
+    /// other error, and the connection is closed.
+    @Test func aRequestThatIsNotHTTPGetsAJSON400() async throws {
+        let server = try await RunningServer()
+        defer { Task { await server.stop() } }
+        let script = """
+        import socket, sys
+        for raw in [b"GET /healthz HTTP/1.1\\r\\nHo st: x\\r\\n\\r\\n", b"BLAH\\r\\n\\r\\n"]:
+            s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+            s.sendall(raw)
+            s.settimeout(10)
+            out = b""
+            while True:
+                d = s.recv(65536)
+                if not d: break
+                out += d
+            print(out.decode().replace("\\r\\n", "|"))
+        """
+        let r = try await runProgram(["python3", "-c", script, String(server.port)], timeout: .seconds(60))
+        let answers = r.out.split(separator: "\n").map(String.init)
+        #expect(answers.count == 2, "\(r.out) \(r.err)")
+        for a in answers {
+            #expect(a.hasPrefix("HTTP/1.1 400") && a.contains("Content-Type: application/json") && a.contains(#""error":"bad_request""#)
+                    && a.contains("not valid HTTP/1.1"), "\(a)")
+        }
+        #expect(try await server.request("GET", "/healthz").0 == 200)
+    }
+
     /// A routed path asked with a method it does not take is a 405 naming the methods it does
     /// (in `Allow` too); an unknown path stays a 404, and so does an unknown call on a routed one.
     @Test func aWrongMethodIsA405WithTheAllowedOnes() async throws {
