@@ -69,13 +69,16 @@ public struct ReportExport {
     /// A single sheet whose columns are all text: the CSV and the sheet share one header and rows.
     static func plain(_ name: String, sheet: String, _ header: [String], _ rows: [[String]],
                       kinds: [String: XLSXColumnKind] = [:]) -> ReportExport {
-        ReportExport(name: name, csv: { CSV.text(header, rows) }, sheets: {
-            [XLSXSheet(name: sheet, columns: header.map { ($0, kinds[$0] ?? .text) }, rows: rows.map { r in
-                r.enumerated().map { k, v in
-                    guard let kind = kinds[header[k]], kind != .text else { return .text(v) }
-                    return Double(v).map { .number($0) } ?? .empty
-                }
-            })]
+        ReportExport(name: name, csv: { CSV.text(header, rows) }, sheets: { [textSheet(sheet, header, rows, kinds: kinds)] })
+    }
+
+    /// A sheet of text cells, except the columns `kinds` names: numbers there (empty when blank).
+    static func textSheet(_ name: String, _ header: [String], _ rows: [[String]], kinds: [String: XLSXColumnKind]) -> XLSXSheet {
+        XLSXSheet(name: name, columns: header.map { ($0, kinds[$0] ?? .text) }, rows: rows.map { r in
+            r.enumerated().map { k, v in
+                guard let kind = kinds[header[k]], kind != .text else { return .text(v) }
+                return Double(v).map { .number($0) } ?? .empty
+            }
         })
     }
 }
@@ -143,8 +146,13 @@ public enum CallColumns {
 extension ReportExport {
     /// The call list with the chosen `columns` (waits as numbers in the sheet).
     public static func calls(_ rows: [CallRow], columns: [String] = CallColumns.all, department: String) -> ReportExport {
-        let kinds = Dictionary(uniqueKeysWithValues: columns.filter { $0.hasSuffix("_s") }.map { ($0, XLSXColumnKind.decimal) })
-        return plain("\(department)-calls", sheet: "Calls", columns, rows.map { r in columns.map { CallColumns.cell(r, $0, short: false) } }, kinds: kinds)
+        plain("\(department)-calls", sheet: "Calls", columns, rows.map { r in columns.map { CallColumns.cell(r, $0, short: false) } },
+              kinds: waitKinds(columns))
+    }
+
+    /// The call list's waits (`…_s`) as numbers in a sheet.
+    static func waitKinds(_ columns: [String]) -> [String: XLSXColumnKind] {
+        Dictionary(uniqueKeysWithValues: columns.filter { $0.hasSuffix("_s") }.map { ($0, XLSXColumnKind.decimal) })
     }
 
     /// One call: its timeline (the CSV's one table), and in the workbook a second sheet with the
@@ -153,15 +161,12 @@ extension ReportExport {
         ReportExport(name: "call-\(detail.callID)", csv: {
             CSV.text(["at", "type", "text", "position"], detail.timeline.map { [$0.at, $0.type, $0.text, String($0.position)] })
         }, sheets: {
-            let summary = ["department"] + CallColumns.all
+            let summary = detail.summary.enumerated().map { k, r in
+                [k < detail.departments.count ? detail.departments[k] : ""] + CallColumns.all.map { CallColumns.cell(r, $0, short: false) }
+            }
             return [XLSXSheet(name: "Call \(detail.callID)", columns: [("at", .text), ("type", .text), ("what", .text), ("position", .integer)],
                               rows: detail.timeline.map { [.text($0.at), .text($0.type), .text($0.text), .number(Double($0.position))] }),
-                    XLSXSheet(name: "Summary", columns: summary.map { ($0, $0.hasSuffix("_s") ? .decimal : .text) }, rows: detail.summary.enumerated().map { k, r in
-                        [.text(k < detail.departments.count ? detail.departments[k] : "")] + CallColumns.all.map { c in
-                            guard c.hasSuffix("_s") else { return .text(CallColumns.cell(r, c, short: false)) }
-                            return Double(CallColumns.cell(r, c, short: false)).map { .number($0) } ?? .empty
-                        }
-                    })]
+                    textSheet("Summary", ["department"] + CallColumns.all, summary, kinds: waitKinds(CallColumns.all))]
         })
     }
 
