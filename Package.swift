@@ -7,7 +7,8 @@ let hummingbird: Target.Dependency = .product(name: "Hummingbird", package: "hum
 let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
 let prometheus: Target.Dependency = .product(name: "Prometheus", package: "swift-prometheus")
 let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
-// Already in the graph through Hummingbird; named for the server's `Expect: 100-continue` handler.
+// Already in the graph through Hummingbird; named for the server's connection edge handler
+// (`Expect: 100-continue`, requests that are not HTTP/1.1).
 let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
 let nioHTTP1: Target.Dependency = .product(name: "NIOHTTP1", package: "swift-nio")
 let nioHTTPTypes: Target.Dependency = .product(name: "NIOHTTPTypes", package: "swift-nio-extras")

@@ -171,6 +171,8 @@ struct HeadAsGetResponder<Base: HTTPResponder>: HTTPResponder {
         var head = request.head
         head.method = .get
         var response = try await base.respond(to: Request(head: head, body: request.body), context: context)
+        // A path routed only for POST: 405 for HEAD too (no GET to stand in for it).
+        if response.status == .notFound, let wrong = wrongMethod(request) { response = wrong }
         let length = response.headers[.contentLength]
         response.body = ResponseBody()
         response.headers[.contentLength] = length

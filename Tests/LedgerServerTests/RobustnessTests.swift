@@ -179,6 +179,9 @@ import Testing
             let text = String(decoding: body, as: UTF8.self)
             #expect(status == 405 && headers["allow"] == allow && text.contains("method_not_allowed"), "\(method) \(path): \(status) \(headers) \(text)")
         }
+        // HEAD where only POST is routed: a 405 too, without a body.
+        let head = try await server.fetch("/v1/departments/sales/unprocessed/79001112233/handle", token: "admin-token-1", method: "HEAD")
+        #expect(head.status == 405 && head.headers["allow"] == "POST" && head.body.isEmpty, "\(head)")
         #expect(try await server.request("DELETE", "/v1/no-such-thing", token: "admin-token-1").0 == 404)
         #expect(try await server.request("GET", "/v1/calls/no-such-call", token: "reader-token-1").0 == 404)
         #expect(try await server.request("POST", "/v1/events", token: "appender-token-1",
