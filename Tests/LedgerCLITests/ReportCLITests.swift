@@ -105,6 +105,21 @@ import Testing
         #expect(try cli(["report", "unprocessed", "--data", data, "--department", "sales", "--format", "json"]).2.isEmpty)
     }
 
+    /// A user who may only read the ledger's files is told what access LMDB needs (it writes its
+    /// reader table in lock.mdb even to read), not a bare "Permission denied". Run as `nobody`
+    /// through setpriv, so it needs root (as CI runs); elsewhere it checks nothing.
+    @Test(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")))
+    func aLedgerThisUserMayNotWriteSaysWhatAccessItNeeds() throws {
+        let dir = TemporaryDirectory("cli-read-only-user")
+        let data = dir.sub("data")
+        #expect(try cli(["demo", "--data", data, "--days", "1"]).0 == 0)
+        let r = try runTool(["--reuid=65534", "--regid=65534", "--clear-groups", productsDirectory + "/call-ledger",
+                             "events", "--data", data, "--limit", "1"], executable: "/usr/bin/setpriv")
+        #expect(r.status == 1 && r.err.contains("cannot open the ledger in \(data)")
+                && r.err.contains("this user needs read and write access to the directory and its files"), "\(r.status) \(r.err)")
+        #expect(!r.err.contains("Fatal error"))
+    }
+
     @Test func handleRefusesClearlyAndMovesAnEpisodeToProcessed() throws {
         let dir = TemporaryDirectory("cli-handle")
         let data = dir.sub("data")
